@@ -1,0 +1,156 @@
+"""The LightningModule that trains a network, and the callback that keeps its best weights.
+
+The metric keys are constants so that callbacks (early stopping, Optuna pruning) read one name.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import lightning.pytorch as pl
+import torch
+from lightning.pytorch.callbacks import Checkpoint
+from torch import nn
+
+TRAIN_LOSS = "train_loss"
+VAL_LOSS = "val_loss"
+
+OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "rmsprop": torch.optim.RMSprop,
+    "sgd": torch.optim.SGD,
+}
+
+
+class SequenceModule(pl.LightningModule):
+    """Train ``network`` with ``loss`` and one optimizer, logging one loss value per epoch.
+
+    Losses are summed on the device during the epoch and read back once at its end, so a step
+    costs no host synchronisation and no per-step logging.
+
+    Parameters
+    ----------
+    network : nn.Module
+        Maps a batch ``(B, T, F)`` to outputs ``(B, n_outputs)``.
+    loss : nn.Module
+        Mean loss over a batch.
+    optimizer : {"adam", "adamw", "rmsprop", "sgd"}
+        Optimizer name.
+    learning_rate : float
+        Optimizer step size.
+    optimizer_kwargs : mapping or None
+        Further optimizer arguments (e.g. ``weight_decay``).
+    optimizer_state : dict or None
+        A state dict to resume the optimizer from (``partial_fit``, ``warm_start``).
+    """
+
+    def __init__(
+        self,
+        network: nn.Module,
+        loss: nn.Module,
+        optimizer: str,
+        learning_rate: float,
+        optimizer_kwargs: Mapping[str, Any] | None = None,
+        optimizer_state: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        self.network = network
+        self.loss = loss
+        self.optimizer_name = optimizer
+        self.learning_rate = learning_rate
+        self.optimizer_kwargs = dict(optimizer_kwargs or {})
+        self.optimizer_state = optimizer_state
+        self.history: list[dict[str, float]] = []
+        self._sums: dict[str, torch.Tensor] = {}
+        self._counts: dict[str, int] = {}
+        self._val_loss = math.nan
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.network(x)
+
+    def _accumulate(self, key: str, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        x, y = batch
+        loss = self.loss(self.network(x), y)
+        n = x.shape[0]
+        total = loss.detach() * n
+        self._sums[key] = total if key not in self._sums else self._sums[key] + total
+        self._counts[key] = self._counts.get(key, 0) + n
+        return loss
+
+    def _epoch_mean(self, key: str) -> float:
+        return float(self._sums.pop(key)) / self._counts.pop(key)
+
+    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> Any:
+        return self._accumulate(TRAIN_LOSS, batch)
+
+    def on_train_epoch_end(self) -> None:
+        train_loss = self._epoch_mean(TRAIN_LOSS)
+        self.log(TRAIN_LOSS, train_loss)
+        record = {"epoch": len(self.history), TRAIN_LOSS: train_loss}
+        if not math.isnan(self._val_loss):
+            record[VAL_LOSS] = self._val_loss
+        self.history.append(record)
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        optimizer = OPTIMIZERS[self.optimizer_name](
+            self.network.parameters(), lr=self.learning_rate, **self.optimizer_kwargs
+        )
+        if self.optimizer_state is not None:
+            optimizer.load_state_dict(self.optimizer_state)
+        return optimizer
+
+
+class ValidatedSequenceModule(SequenceModule):
+    """A :class:`SequenceModule` that also scores a validation set after every epoch."""
+
+    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        self._accumulate(VAL_LOSS, batch)
+
+    def on_validation_epoch_end(self) -> None:
+        self._val_loss = self._epoch_mean(VAL_LOSS)
+        self.log(VAL_LOSS, self._val_loss)
+
+
+class BestWeights(Checkpoint):
+    """Keep the weights of the best epoch in memory, stop early, and catch divergence.
+
+    It is a :class:`~lightning.pytorch.callbacks.Checkpoint` (in memory, never on disk) so that
+    Lightning runs it after the module's own ``on_train_epoch_end``, which records the epoch.
+
+    The monitored value is the validation loss when there is one, else the training loss. After
+    ``patience`` epochs without improvement (validation only) training stops. A non-finite loss
+    stops training at once and sets :attr:`diverged`.
+
+    Parameters
+    ----------
+    patience : int or None
+        Epochs without improvement of the validation loss before stopping; ``None`` never stops.
+    """
+
+    def __init__(self, patience: int | None) -> None:
+        self.patience = patience
+        self.best_loss = math.inf
+        self.best_epoch = -1
+        self.best_state: dict[str, torch.Tensor] | None = None
+        self.diverged = False
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        record = pl_module.history[-1]
+        monitored = record.get(VAL_LOSS, record[TRAIN_LOSS])
+        if not math.isfinite(record[TRAIN_LOSS]) or not math.isfinite(monitored):
+            self.diverged = True
+            trainer.should_stop = True
+            return
+        if monitored < self.best_loss:
+            self.best_loss, self.best_epoch = monitored, record["epoch"]
+            self.best_state = copy.deepcopy(pl_module.network.state_dict())
+        elif (
+            VAL_LOSS in record
+            and self.patience is not None
+            and record["epoch"] - self.best_epoch >= self.patience
+        ):
+            trainer.should_stop = True

@@ -1,0 +1,6 @@
+"""The one place that imports scikit-learn's private helpers, so an upgrade touches one file."""
+
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+
+__all__ = ["Interval", "Options", "StrOptions", "_fit_context"]

