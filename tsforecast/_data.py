@@ -10,6 +10,7 @@ case where consecutive samples start one row apart and share their rows.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -24,8 +25,15 @@ def _strided_base(X: np.ndarray) -> tuple[np.ndarray, int] | None:
     Returns ``(base, step)`` such that ``X[i, t] == base[i * step + t]`` without copying, or
     ``None`` when ``X`` is not laid out that way (or the base would hold more rows than ``X``).
     """
-    n_samples, length, _ = X.shape
+    n_samples, length, n_features = X.shape
     s_sample, s_step, s_feature = X.strides
+    # The stride of an axis of size 1 is arbitrary (numpy may report 0): pick a consistent one.
+    if n_samples == 1:
+        s_sample = 0
+    if length == 1:
+        s_step = s_sample
+    if n_features == 1:
+        s_feature = X.itemsize
     if s_step <= 0 or s_feature <= 0 or s_sample < 0 or s_sample % s_step:
         return None
     step = s_sample // s_step
@@ -36,8 +44,13 @@ def _strided_base(X: np.ndarray) -> tuple[np.ndarray, int] | None:
 
 
 def _as_float_tensor(a: np.ndarray) -> torch.Tensor:
-    if a.dtype == np.float32 and a.flags.c_contiguous and a.flags.writeable:
-        return torch.from_numpy(a)  # shares memory: no copy of the user's data
+    if a.dtype == np.float32 and a.flags.c_contiguous:
+        # Share the caller's memory instead of copying it. Views from sliding_window_view are
+        # flagged read-only, which torch warns about; the base is only ever read (batches are
+        # gathered into new tensors), so the warning does not apply.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+            return torch.from_numpy(a)
     return torch.from_numpy(np.array(a, dtype=np.float32, order="C"))
 
 

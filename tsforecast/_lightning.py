@@ -45,7 +45,7 @@ class SequenceModule(pl.LightningModule):
     optimizer_kwargs : mapping or None
         Further optimizer arguments (e.g. ``weight_decay``).
     optimizer_state : dict or None
-        A state dict to resume the optimizer from (``partial_fit``, ``warm_start``).
+        A state dict of the same optimizer to resume from (``partial_fit``, ``warm_start``).
     """
 
     def __init__(
@@ -101,6 +101,9 @@ class SequenceModule(pl.LightningModule):
         )
         if self.optimizer_state is not None:
             optimizer.load_state_dict(self.optimizer_state)
+            # The saved state carries its hyperparameters: the current ones win.
+            for group in optimizer.param_groups:
+                group.update(lr=self.learning_rate, **self.optimizer_kwargs)
         return optimizer
 
 

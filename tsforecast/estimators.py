@@ -247,7 +247,6 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
             "precision": self.precision,
             "max_epochs": max_epochs,
             "gradient_clip_val": self.gradient_clip_val,
-            "callbacks": callbacks,
             # Quiet and diskless: users fit hundreds of models in a search.
             "logger": False,
             # True only to admit BestWeights, an in-memory Checkpoint: nothing goes to disk.
@@ -256,7 +255,11 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
             "enable_model_summary": bool(self.verbose),
             "num_sanity_val_steps": 0,
         }
-        options.update(copy.deepcopy(self.trainer_kwargs or {}))
+        user = dict(self.trainer_kwargs or {})
+        # The user's callbacks run alongside ours; they are used as given (not copied) so that
+        # a callback can report back, e.g. to an Optuna trial.
+        options["callbacks"] = [*user.pop("callbacks", []), *callbacks]
+        options.update(copy.deepcopy(user))
         return pl.Trainer(**options)
 
     def _fit(
@@ -289,7 +292,8 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
                 )
                 self.history_: list[dict[str, float]] = []
                 self.n_iter_ = 0
-                self._optimizer_state: dict[str, Any] | None = None
+                # Per optimizer name: a changed optimizer starts afresh.
+                self._optimizer_state: dict[str, dict[str, Any]] = {}
             self._train(windows, targets, train_index, val_index, max_epochs, seed)
         return self
 
@@ -320,9 +324,10 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
             self.optimizer,
             self.learning_rate,
             self.optimizer_kwargs,
-            self._optimizer_state,
+            self._optimizer_state.get(self.optimizer),
         )
         start_state = copy.deepcopy(self.module_.state_dict())
+        self.module_.train()  # predict leaves it in eval mode
         if len(val_index):
             val = Batches(windows.subset(val_index), targets[val_index], self.batch_size, None)
             trainer.fit(lit, train_dataloaders=train, val_dataloaders=val)
@@ -336,7 +341,7 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
             return
         if len(val_index) and best.best_state is not None:
             self.module_.load_state_dict(best.best_state)
-        self._optimizer_state = trainer.optimizers[0].state_dict()
+        self._optimizer_state = {self.optimizer: trainer.optimizers[0].state_dict()}
 
     def _recover_from_divergence(
         self, best: BestWeights, start_state: dict[str, torch.Tensor]
@@ -410,7 +415,8 @@ _SHARED_PARAMETERS_DOC = """
         Lightning precision, e.g. ``"bf16-mixed"`` on a recent GPU.
     trainer_kwargs : dict, default=None
         Further :class:`lightning.pytorch.Trainer` arguments; they override the defaults above
-        (e.g. ``{"enable_progress_bar": True}``).
+        (e.g. ``{"enable_progress_bar": True}``). ``callbacks`` are added to the estimator's
+        own (early stopping and best weights).
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling and dropout. On CPU an int gives identical
         models on every fit; the global torch random state is left untouched.

@@ -1,0 +1,39 @@
+import numpy as np
+import pandas as pd
+
+from tsforecast.datasets import load_eurusd, load_fx, load_sp500
+
+
+def _check_frame(frame: pd.DataFrame) -> None:
+    assert isinstance(frame.index, pd.DatetimeIndex)
+    assert frame.index.is_monotonic_increasing and frame.index.is_unique
+    assert all(dtype == np.float64 for dtype in frame.dtypes)
+    assert not frame.isna().any().any()
+
+
+def test_load_sp500():
+    prices = load_sp500()
+    _check_frame(prices)
+    assert prices.shape == (5031, 6)
+    assert prices.columns.tolist() == ["Open", "High", "Low", "Close", "Adj Close", "Volume"]
+    assert prices.index[0] == pd.Timestamp("1999-01-04")
+    assert prices.index[-1] == pd.Timestamp("2018-12-31")
+    assert prices.loc["2018-12-31", "Close"] == 2506.850098
+    assert (prices["High"] >= prices["Low"]).all()
+
+
+def test_load_fx_and_eurusd():
+    rates = load_fx()
+    _check_frame(rates)
+    assert rates.shape == (7126, 5)
+    assert rates.index[-1] == pd.Timestamp("2026-10-30")
+    eurusd = load_eurusd()
+    assert eurusd.columns.tolist() == ["USD"]
+    pd.testing.assert_series_equal(eurusd["USD"], rates["USD"])
+    assert eurusd["USD"].min() > 0.8 and eurusd["USD"].max() < 1.7
+
+
+def test_loaders_return_fresh_copies():
+    first = load_sp500()
+    first.iloc[0, 0] = -1.0
+    assert load_sp500().iloc[0, 0] > 0

@@ -1,0 +1,323 @@
+import copy
+import os
+import pickle
+
+import joblib
+import lightning.pytorch as pl
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from conftest import FAST
+from numpy.lib.stride_tricks import sliding_window_view
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from tsforecast import LSTMClassifier, LSTMRegressor
+
+# ----------------------------------------------------------------------------- learning
+
+
+def test_regressor_learns_a_function_of_the_window(windows_data):
+    X, y = windows_data
+    model = LSTMRegressor(units=16, max_epochs=60, learning_rate=0.01, random_state=0)
+    model.fit(X[:120], y[:120])
+    assert model.score(X[120:], y[120:]) > 0.8
+    # standardization is inverted: predictions live on y's scale
+    scaled = LSTMRegressor(**{**FAST, "max_epochs": 60, "learning_rate": 0.01}, random_state=0)
+    scaled.fit(X[:120], 1000 + 50 * y[:120])
+    pred = scaled.predict(X[120:])
+    assert np.corrcoef(pred, 1000 + 50 * y[120:])[0, 1] > 0.8
+    assert abs(pred.mean() - 1000) < 30
+
+
+def test_regressor_multi_output(windows_data):
+    X, y = windows_data
+    Y = np.column_stack([y, -2 * y])
+    model = LSTMRegressor(**FAST, random_state=0).fit(X, Y)
+    assert model.n_outputs_ == 2
+    assert model.predict(X).shape == (len(X), 2)
+    assert model.predict(X[:1]).shape == (1, 2)
+
+
+def test_regressor_on_2d_univariate_sequences(rng):
+    X = rng.normal(size=(100, 8))
+    y = X[:, -1]
+    model = LSTMRegressor(**FAST, random_state=0).fit(pd.DataFrame(X).add_prefix("lag"), y)
+    assert model.n_features_in_ == 8
+    assert model.feature_names_in_.tolist()[:2] == ["lag0", "lag1"]
+    assert model.module_.groups[0].input_size == 1
+
+
+def test_classifier_with_string_labels(rng):
+    X = rng.normal(size=(240, 6, 1)).astype(np.float32)
+    y = np.where(X[:, -3:, 0].sum(axis=1) > 0, "up", "down")
+    clf = LSTMClassifier(units=16, max_epochs=40, learning_rate=0.01, random_state=0)
+    clf.fit(X[:180], y[:180])
+    assert clf.classes_.tolist() == ["down", "up"]
+    proba = clf.predict_proba(X[180:])
+    assert proba.shape == (60, 2) and proba.dtype == np.float64
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(clf.predict(X[180:]), clf.classes_[proba.argmax(axis=1)])
+    assert clf.score(X[180:], y[180:]) > 0.85
+
+
+def test_classifier_multiclass_int_labels(rng):
+    X = rng.normal(size=(150, 4, 2))
+    y = np.digitize(X[:, -1, 0], [-0.5, 0.5]) * 10  # labels 0, 10, 20
+    clf = LSTMClassifier(**FAST, random_state=0).fit(X, y)
+    assert clf.classes_.tolist() == [0, 10, 20]
+    assert set(clf.predict(X)) <= {0, 10, 20}
+    assert clf.predict_proba(X).shape == (150, 3)
+
+
+# ----------------------------------------------------------------------------- training loop
+
+
+def test_history_and_early_stopping_restore_the_best_epoch(windows_data):
+    X, y = windows_data
+    model = LSTMRegressor(
+        units=8,
+        max_epochs=200,
+        patience=2,
+        validation_fraction=0.25,
+        learning_rate=0.05,
+        random_state=0,
+    ).fit(X, y)
+    history = pd.DataFrame(model.history_)
+    assert history.columns.tolist() == ["epoch", "train_loss", "val_loss"]
+    assert model.n_iter_ == len(history) < 200  # stopped early
+    best = history["val_loss"].idxmin()
+    assert len(history) - 1 - best == 2  # exactly `patience` epochs past the best
+    # the restored weights are the best epoch's: recompute the validation loss
+    n_val = int(np.ceil(0.25 * len(X)))
+    pred = model.predict(X[-n_val:])
+    val_mse = np.mean(((pred - y[-n_val:]) / model.target_scale_) ** 2)
+    assert val_mse == pytest.approx(history["val_loss"][best], rel=1e-4)
+
+
+def test_validation_tail_drops_overlapping_training_windows():
+    base = np.arange(130.0)[:, None]
+    X = sliding_window_view(base, 11, axis=0).transpose(0, 2, 1)  # 120 windows sharing rows
+    model = LSTMRegressor(**{**FAST, "validation_fraction": 0.1, "max_epochs": 1}, random_state=0)
+    fitted = {}
+
+    def spy(self, windows, targets, train_index, val_index, max_epochs, seed):
+        fitted.update(train=train_index, val=val_index, windows=windows)
+
+    original = LSTMRegressor._train
+    LSTMRegressor._train = spy
+    try:
+        model.fit(X, base[10:, 0])
+    finally:
+        LSTMRegressor._train = original
+    assert fitted["val"].tolist() == list(range(108, 120))
+    assert fitted["train"].tolist() == list(range(98))  # 10 windows embargoed
+    assert fitted["windows"].base.shape == (130, 1)  # lazy: the base, not 120 copies
+
+
+def test_partial_fit_continues_training(windows_data):
+    X, y = windows_data
+    model = LSTMRegressor(**FAST, random_state=0)
+    model.partial_fit(X, y)
+    assert model.n_iter_ == 1
+    weights = copy.deepcopy(model.module_.state_dict())
+    module = model.module_
+    model.partial_fit(X, y, epochs=3)
+    assert model.n_iter_ == 4 and len(model.history_) == 4
+    assert model.module_ is module  # not re-initialised
+    assert [r["epoch"] for r in model.history_] == [0, 1, 2, 3]
+    assert any(not torch.equal(weights[k], v) for k, v in model.module_.state_dict().items())
+    assert model.history_[-1]["train_loss"] < model.history_[0]["train_loss"]
+
+
+def test_partial_fit_classes_and_unseen_labels(rng):
+    X = rng.normal(size=(40, 5))
+    clf = LSTMClassifier(**FAST, random_state=0)
+    clf.partial_fit(X, np.repeat(["a", "b"], 20), classes=["a", "b", "c"])
+    assert clf.classes_.tolist() == ["a", "b", "c"]
+    clf.partial_fit(X, np.repeat(["c", "a"], 20))
+    with pytest.raises(ValueError, match=r"labels not seen.*\['z'\]"):
+        clf.partial_fit(X, np.repeat(["a", "z"], 20))
+
+
+def test_warm_start_keeps_the_network(windows_data):
+    X, y = windows_data
+    model = LSTMRegressor(**FAST, warm_start=True, random_state=0).fit(X, y)
+    module = model.module_
+    model.fit(X, y)
+    assert model.module_ is module and model.n_iter_ == 6
+    cold = LSTMRegressor(**FAST, random_state=0).fit(X, y)
+    module = cold.module_
+    assert cold.fit(X, y).module_ is not module and cold.n_iter_ == 3
+
+
+def test_units_per_layer(windows_data):
+    X, y = windows_data
+    model = LSTMRegressor(**{**FAST, "units": (12, 6)}, num_layers=2).fit(X, y)
+    assert [g.hidden_size for g in model.module_.groups] == [12, 6]
+    with pytest.raises(ValueError, match="one positive int per layer"):
+        LSTMRegressor(units=(12, 6), num_layers=3).fit(X, y)
+
+
+def test_divergence_in_the_first_epoch_raises_and_keeps_the_old_weights(windows_data):
+    X, y = windows_data
+    model = LSTMRegressor(**FAST, warm_start=True, random_state=0).fit(X, y)
+    before = model.predict(X)
+    model.set_params(optimizer="sgd", learning_rate=1e30)
+    with pytest.raises(ValueError, match=r"diverged.*lower learning_rate"):
+        model.fit(X, y)
+    np.testing.assert_array_equal(model.predict(X), before)
+
+
+class _PoisonWeights(pl.Callback):
+    """Turn the weights to NaN at the start of one epoch, as a numerical blow-up would."""
+
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_train_epoch_start(self, trainer, pl_module):
+        if trainer.current_epoch == self.epoch:
+            with torch.no_grad():
+                pl_module.network.head.weight.fill_(np.nan)
+
+
+def test_divergence_after_good_epochs_restores_the_best_weights(windows_data):
+    X, y = windows_data
+    model = LSTMRegressor(
+        **{**FAST, "max_epochs": 6, "validation_fraction": 0.2},
+        random_state=0,
+        trainer_kwargs={"callbacks": [_PoisonWeights(epoch=3)]},
+    )
+    with pytest.warns(RuntimeWarning, match="NaN or infinite after epoch 3.*best epoch"):
+        model.fit(X, y)
+    assert model.n_iter_ == 4
+    assert np.isfinite(model.predict(X)).all()
+
+
+# ----------------------------------------------------------------------------- sklearn contract
+
+
+def test_reproducible_with_random_state_and_global_rng_untouched(windows_data):
+    X, y = windows_data
+    torch.manual_seed(123)
+    before = torch.get_rng_state()
+    first = LSTMRegressor(**FAST, dropout=0.2, random_state=7).fit(X, y).predict(X)
+    assert torch.equal(torch.get_rng_state(), before)
+    LSTMClassifier(**FAST, random_state=1).fit(X, y > 0)  # another model in between
+    second = LSTMRegressor(**FAST, dropout=0.2, random_state=7).fit(X, y).predict(X)
+    np.testing.assert_array_equal(first, second)
+    other = LSTMRegressor(**FAST, dropout=0.2, random_state=8).fit(X, y).predict(X)
+    assert not np.array_equal(first, other)
+
+
+def test_clone_pickle_joblib_deepcopy_round_trips(windows_data, tmp_path):
+    X, y = windows_data
+    model = LSTMRegressor(**FAST, random_state=0).fit(X, y)
+    expected = model.predict(X)
+    assert not hasattr(clone(model), "module_")
+    assert clone(model).get_params() == model.get_params()
+    restored = [
+        pickle.loads(pickle.dumps(model)),
+        copy.deepcopy(model),
+    ]
+    joblib.dump(model, tmp_path / "model.joblib")
+    restored.append(joblib.load(tmp_path / "model.joblib"))
+    for other in restored:
+        np.testing.assert_array_equal(other.predict(X), expected)
+        assert other.history_ == model.history_
+    # a restored model can keep training
+    restored[0].partial_fit(X, y)
+    assert restored[0].n_iter_ == model.n_iter_ + 1
+
+
+def test_no_fitted_attributes_before_fit():
+    model = LSTMClassifier()
+    assert not [name for name in vars(model) if name.endswith("_")]
+    with pytest.raises(NotFittedError):
+        model.predict(np.zeros((2, 3)))
+
+
+def test_quiet_by_default_prints_and_writes_nothing(windows_data, tmp_path, capfd):
+    X, y = windows_data
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        LSTMRegressor(**{**FAST, "validation_fraction": 0.2}, random_state=0).fit(X, y)
+    finally:
+        os.chdir(cwd)
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_verbose_shows_lightning_output(windows_data, tmp_path, capfd):
+    X, y = windows_data
+    LSTMRegressor(
+        **FAST, verbose=1, random_state=0, trainer_kwargs={"default_root_dir": str(tmp_path)}
+    ).fit(X, y)
+    out, err = capfd.readouterr()
+    assert "Epoch" in out + err
+
+
+# ----------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    ("X", "y", "match"),
+    [
+        (np.full((10, 4, 1), np.nan), np.zeros(10), "NaN"),
+        (np.ones((10, 4, 1)), np.r_[np.zeros(9), np.inf], "infinity"),
+        (np.ones((10, 4)), np.zeros(9), "inconsistent numbers of samples"),
+        (np.ones(10), np.zeros(10), "Reshape your data"),
+        (np.ones((10, 4, 1, 1)), np.zeros(10), "2-D .* or 3-D"),
+        (np.ones((10, 0, 1)), np.zeros(10), "at least one time step"),
+        (np.ones((10, 4)), None, "requires y to be passed"),
+        (np.array([["a", "b"]] * 10), np.zeros(10), "could not convert|numeric"),
+    ],
+)
+def test_clear_errors_in_fit(X, y, match):
+    with pytest.raises(ValueError, match=match):
+        LSTMRegressor(**FAST).fit(X, y)
+
+
+def test_clear_errors_in_predict(windows_data):
+    X, y = windows_data
+    model = LSTMRegressor(**FAST, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="X has 3 features, but LSTMRegressor is expecting 2"):
+        model.predict(np.ones((2, 6, 3)))
+    with pytest.raises(ValueError, match="fitted on 3-D input"):
+        model.predict(np.ones((2, 6)))
+    with pytest.raises(ValueError, match="NaN"):
+        model.predict(np.full((2, 6, 2), np.nan))
+
+
+def test_classifier_needs_two_classes():
+    with pytest.raises(ValueError, match="only one class"):
+        LSTMClassifier(**FAST).fit(np.ones((10, 3)), ["a"] * 10)
+    with pytest.raises(ValueError, match="Unknown label type"):
+        LSTMClassifier(**FAST).fit(np.ones((10, 3)), np.linspace(0, 1, 10))
+
+
+def test_parameter_errors_use_sklearn_wording(windows_data):
+    X, y = windows_data
+    with pytest.raises(ValueError, match="'optimizer' parameter of LSTMRegressor must be"):
+        LSTMRegressor(optimizer="adagrad").fit(X, y)
+    with pytest.raises(ValueError, match="'validation_fraction' parameter"):
+        LSTMRegressor(validation_fraction=1.0).fit(X, y)
+    with pytest.raises(ValueError, match=r"validation_fraction=0\.5 of 1 sample"):
+        LSTMRegressor(validation_fraction=0.5).fit(X[:1], y[:1])
+
+
+# ----------------------------------------------------------------------------- GPU
+
+
+@pytest.mark.gpu
+def test_fit_on_cuda_predicts_on_cpu(windows_data):
+    X, y = windows_data
+    model = LSTMRegressor(**FAST, accelerator="cuda", random_state=0).fit(X, y)
+    assert next(model.module_.parameters()).device.type == "cpu"
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_allclose(restored.predict(X), model.predict(X))
+    mixed = LSTMRegressor(**FAST, accelerator="cuda", precision="bf16-mixed", random_state=0)
+    assert np.isfinite(mixed.fit(X, y).predict(X)).all()

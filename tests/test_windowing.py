@@ -1,0 +1,171 @@
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from tsforecast import SlidingWindowTransformer, make_supervised
+
+# ----------------------------------------------------------------------------- make_supervised
+
+
+def test_make_supervised_aligns_future_target(series_frame):
+    X, y = make_supervised(series_frame, target="price", horizon=3)
+    assert len(X) == len(y) == len(series_frame) - 3
+    assert X.index.equals(y.index)
+    assert y.name == "price(t+3)"
+    np.testing.assert_array_equal(y.to_numpy(), series_frame["price"].to_numpy()[3:])
+    pd.testing.assert_frame_equal(X, series_frame.iloc[:-3])
+
+
+def test_make_supervised_multi_horizon(series_frame):
+    X, y = make_supervised(series_frame["price"], horizon=range(1, 4))
+    assert y.columns.tolist() == ["price(t+1)", "price(t+2)", "price(t+3)"]
+    assert len(X) == len(series_frame) - 3
+    values = series_frame["price"].to_numpy()
+    np.testing.assert_array_equal(y.iloc[5].to_numpy(), values[6:9])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"target": "nope"}, "not a column"),
+        ({"target": "price", "horizon": 0}, "horizon must be a positive int"),
+        ({"target": "price", "horizon": [1, -2]}, "horizon must be a positive int"),
+        ({"target": None}, "target must name one of the 2 columns"),
+        ({"target": "price", "horizon": 400}, "needs at least 401"),
+    ],
+)
+def test_make_supervised_errors(series_frame, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        make_supervised(series_frame, **kwargs)
+
+
+def test_make_supervised_rejects_unsorted_duplicated_and_missing(series_frame):
+    with pytest.raises(ValueError, match="sorted"):
+        make_supervised(series_frame.iloc[::-1], "price")
+    with pytest.raises(ValueError, match="duplicated"):
+        make_supervised(pd.concat([series_frame, series_frame.iloc[-1:]]), "price")
+    holed = series_frame.copy()
+    holed.iloc[10, 1] = np.nan
+    with pytest.raises(ValueError, match=r"missing values \(column 'volume'"):
+        make_supervised(holed, "price")
+    with pytest.raises(TypeError, match="DataFrame or Series"):
+        make_supervised(series_frame.to_numpy(), "price")
+
+
+# ----------------------------------------------------------------------------- windows
+
+
+@given(
+    n_rows=st.integers(1, 60),
+    n_features=st.integers(1, 3),
+    window=st.integers(1, 12),
+    padding=st.sampled_from(["edge", "zero"]),
+)
+def test_window_i_holds_rows_up_to_i_and_never_later(n_rows, n_features, window, padding):
+    window = min(window, n_rows)
+    # Every value encodes its own time step, so a later value is easy to spot.
+    X = np.repeat(np.arange(n_rows, dtype=float)[:, None], n_features, axis=1)
+    out = SlidingWindowTransformer(window=window, padding=padding).fit_transform(X)
+    assert out.shape == (n_rows, window, n_features)
+    for i in range(n_rows):
+        assert out[i].max() <= i  # no look-ahead
+        np.testing.assert_array_equal(out[i, -1], X[i])
+        real = min(window, i + 1)
+        np.testing.assert_array_equal(out[i, window - real :, 0], np.arange(i - real + 1, i + 1))
+        fill = out[i, : window - real]
+        assert (fill == (0.0 if padding == "zero" else X[0, 0])).all()
+
+
+def test_output_is_a_strided_view_not_a_copy_per_window():
+    X = np.random.default_rng(0).normal(size=(1000, 4))
+    out = SlidingWindowTransformer(window=50).fit_transform(X)
+    assert out.strides[0] == out.strides[1]  # consecutive windows share rows
+    assert not out.flags.writeable
+    assert out.base is not None
+
+
+@given(
+    n_fit=st.integers(5, 40),
+    n_new=st.integers(1, 20),
+    window=st.integers(1, 5),
+)
+def test_history_carries_over_when_data_continues_the_fit(n_fit, n_new, window):
+    index = pd.bdate_range("2021-01-01", periods=n_fit + n_new)
+    values = pd.DataFrame({"x": np.arange(n_fit + n_new, dtype=float)}, index=index)
+    train, test = values.iloc[:n_fit], values.iloc[n_fit:]
+    transformer = SlidingWindowTransformer(window=window).fit(train)
+    whole = SlidingWindowTransformer(window=window).fit_transform(values)
+    np.testing.assert_array_equal(transformer.transform(test), whole[n_fit:])
+
+
+def test_no_history_for_data_that_does_not_continue_the_fit(series_frame):
+    transformer = SlidingWindowTransformer(window=5).fit(series_frame.iloc[:100])
+    later = series_frame.iloc[150:160]  # a gap of 50 business days
+    overlapping = series_frame.iloc[90:110]
+    array_fitted = SlidingWindowTransformer(window=5).fit(series_frame.iloc[:100].to_numpy())
+    for fitted, frame in [
+        (transformer, later),
+        (transformer, overlapping),
+        (array_fitted, series_frame.iloc[100:110].to_numpy()),  # no index: no history
+    ]:
+        out = fitted.transform(frame)
+        first = np.asarray(frame)[0]
+        np.testing.assert_array_equal(out[0], np.tile(first, (5, 1)))
+
+
+def test_fit_transform_equals_fit_then_transform_and_is_repeatable(series_frame):
+    transformer = SlidingWindowTransformer(window=7)
+    fitted = transformer.fit_transform(series_frame)
+    np.testing.assert_array_equal(fitted, transformer.transform(series_frame))
+    np.testing.assert_array_equal(fitted, transformer.transform(series_frame))
+
+
+def test_dtype_is_preserved_and_names_pass_through(series_frame):
+    transformer = SlidingWindowTransformer(window=4).fit(series_frame)
+    assert transformer.get_feature_names_out().tolist() == ["price", "volume"]
+    assert transformer.transform(series_frame.astype("float32")).dtype == np.float32
+
+
+def test_series_input_is_one_feature(series_frame):
+    out = SlidingWindowTransformer(window=4).fit_transform(series_frame["price"])
+    assert out.shape == (300, 4, 1)
+
+
+@pytest.mark.parametrize(
+    ("make_input", "match"),
+    [
+        (lambda f: f.iloc[::-1], "sorted"),
+        (lambda f: pd.concat([f.iloc[:5], f.iloc[4:10]]), "duplicated"),
+        (lambda f: f.assign(price=np.nan), "NaN"),
+        (lambda f: f.iloc[:3], "fewer than window=4"),
+        (lambda f: f["price"].to_numpy(), "Expected 2D array"),
+    ],
+)
+def test_fit_errors(series_frame, make_input, match):
+    with pytest.raises(ValueError, match=match):
+        SlidingWindowTransformer(window=4).fit(make_input(series_frame))
+
+
+def test_transform_errors(series_frame):
+    transformer = SlidingWindowTransformer(window=4).fit(series_frame)
+    with pytest.raises(ValueError, match="X has 1 features, but SlidingWindowTransformer"):
+        SlidingWindowTransformer(window=4).fit(series_frame.to_numpy()).transform(
+            series_frame[["price"]].to_numpy()
+        )
+    with pytest.raises(ValueError, match="sorted"):
+        transformer.transform(series_frame.iloc[::-1])
+    with pytest.raises(ValueError, match="window"):
+        SlidingWindowTransformer(window=0).fit(series_frame)
+
+
+def test_pipeline_set_output_keeps_the_index_for_history(series_frame):
+    pipe = make_pipeline(StandardScaler(), SlidingWindowTransformer(window=5))
+    pipe.set_output(transform="pandas")
+    pipe.fit(series_frame.iloc[:200])
+    continued = pipe.transform(series_frame.iloc[200:])
+    whole = pipe.transform(series_frame)
+    np.testing.assert_allclose(continued, whole[200:])
