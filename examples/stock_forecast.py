@@ -45,7 +45,8 @@ def main() -> None:
     ).dropna()
     X, y = make_supervised(features, target="log_return", horizon=1)
     split = int(len(X) * 0.8)
-    X_train, X_test, y_train, y_test = X.iloc[:split], X.iloc[split:], y.iloc[:split], y.iloc[split:]
+    X_train, X_test = X.iloc[:split], X.iloc[split:]
+    y_train, y_test = y.iloc[:split], y.iloc[split:]
 
     model = make_pipeline(
         StandardScaler(),
@@ -73,10 +74,13 @@ def main() -> None:
         "naive (last value)": close_today,
     }
     actual_up = y_test.to_numpy() > 0
-    print(f"S&P 500, train {X_train.index[0].date()} .. {X_train.index[-1].date()}, "
-          f"test {X_test.index[0].date()} .. {X_test.index[-1].date()} ({len(X_test)} days)")
+    print(
+        f"S&P 500, train {X_train.index[0].date()} .. {X_train.index[-1].date()}, "
+        f"test {X_test.index[0].date()} .. {X_test.index[-1].date()} ({len(X_test)} days)"
+    )
     print(f"fit: {fit_seconds:.1f} s, {model[-1].n_iter_} epochs\n")
-    print(f"{'forecast':<20} {'price RMSE':>10} {'price MAE':>10} {'vs naive':>9} {'direction':>10}")
+    header = ("forecast", "price RMSE", "price MAE", "vs naive", "direction")
+    print("{:<20} {:>10} {:>10} {:>9} {:>10}".format(*header))
     naive_rmse = rmse(close_tomorrow - close_today)
     for name, forecast in forecasts.items():
         error = close_tomorrow - forecast
@@ -87,8 +91,10 @@ def main() -> None:
         )
     print("\n'direction' is the share of days whose up/down move was called right; the naive row")
     print("is the always-up baseline. 'vs naive' is price RMSE relative to the naive forecast.")
-    print(f"prediction spread: std of predicted returns {predicted_return.std():.2e} "
-          f"vs actual {y_test.std():.2e}")
+    print(
+        f"prediction spread: std of predicted returns {predicted_return.std():.2e} "
+        f"vs actual {y_test.std():.2e}"
+    )
 
     try:
         import matplotlib
