@@ -83,19 +83,34 @@ def test_split_tail_keeps_all_non_overlapping_samples():
     assert train.tolist() == list(range(8)) and val.tolist() == [8, 9]
 
 
-def test_batches_visit_every_sample_once_per_epoch():
+def _minibatches(batches):
+    return [(xb, yb) for chunk in batches for xb, yb in chunk]
+
+
+def test_batches_visit_every_sample_once_per_epoch_in_chunks():
     windows = Windows(torch.arange(23.0).reshape(-1, 1), torch.arange(20), 4)
     y = torch.arange(20.0)
-    batches = Batches(windows, y, batch_size=6, generator=torch.Generator().manual_seed(0))
-    assert len(batches) == 4
+    batches = Batches(windows, y, 6, torch.Generator().manual_seed(0), chunk_size=3)
+    assert batches.n_batches == 4 and len(batches) == 2
+    assert [len(chunk.index) for chunk in batches] == [3, 1]
     for _ in range(2):
-        seen = torch.cat([yb for _, yb in batches])
+        seen = torch.cat([yb for _, yb in _minibatches(batches)])
         assert sorted(seen.tolist()) == y.tolist()
-    for xb, yb in batches:
+    for xb, yb in _minibatches(batches):
         # the last step of window i is row i + 3, and y_i = i
         torch.testing.assert_close(xb[:, -1, 0], yb + 3)
-    first = [yb.tolist() for _, yb in batches]
-    second = [yb.tolist() for _, yb in batches]
+    first = [yb.tolist() for _, yb in _minibatches(batches)]
+    second = [yb.tolist() for _, yb in _minibatches(batches)]
     assert first != second  # reshuffled every epoch
-    ordered = Batches(windows, y, batch_size=6, generator=None)
-    assert torch.cat([yb for _, yb in ordered]).tolist() == y.tolist()
+    ordered = Batches(windows, y, 6, None, chunk_size=3)
+    assert torch.cat([yb for _, yb in _minibatches(ordered)]).tolist() == y.tolist()
+
+
+def test_gather_all_is_a_view_for_tiled_windows():
+    X = np.random.default_rng(0).normal(size=(5, 4, 2)).astype(np.float32)
+    windows = Windows.from_array(X)
+    assert windows.tiled
+    assert windows.gather_all().data_ptr() == windows.base.data_ptr()
+    sliding = Windows.from_array(_sliding(X.reshape(-1, 2), 4))
+    assert not sliding.tiled
+    np.testing.assert_array_equal(sliding.gather_all().numpy(), _sliding(X.reshape(-1, 2), 4))

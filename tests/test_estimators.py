@@ -195,6 +195,25 @@ def test_divergence_after_good_epochs_restores_the_best_weights(windows_data):
     assert np.isfinite(model.predict(X)).all()
 
 
+def test_gradient_clipping_bounds_each_step(windows_data):
+    X, y = windows_data
+    start = LSTMRegressor(**{**FAST, "max_epochs": 1}, optimizer="sgd", random_state=0)
+    start.partial_fit(X[:8], y[:8])
+    clipped = copy.deepcopy(start).set_params(learning_rate=1.0, gradient_clip_val=1e-3)
+    clipped.partial_fit(X[:8], y[:8])  # one SGD step of norm <= lr * clip
+    before = torch.cat([p.detach().flatten() for p in start.module_.parameters()])
+    after = torch.cat([p.detach().flatten() for p in clipped.module_.parameters()])
+    assert 0 < float((after - before).norm()) <= 1e-3 * 1.0001
+
+
+def test_bf16_mixed_precision_on_cpu(windows_data):
+    X, y = windows_data
+    model = LSTMRegressor(**FAST, precision="bf16-mixed", accelerator="cpu", random_state=0)
+    pred = model.fit(X, y).predict(X)
+    assert np.isfinite(pred).all()
+    assert next(model.module_.parameters()).dtype == torch.float32
+
+
 # ----------------------------------------------------------------------------- sklearn contract
 
 

@@ -45,9 +45,11 @@ def _strided_base(X: np.ndarray) -> tuple[np.ndarray, int] | None:
 
 def _as_float_tensor(a: np.ndarray) -> torch.Tensor:
     if a.dtype == np.float32 and a.flags.c_contiguous:
-        # Share the caller's memory instead of copying it. Views from sliding_window_view are
-        # flagged read-only, which torch warns about; the base is only ever read (batches are
-        # gathered into new tensors), so the warning does not apply.
+        # Share the caller's memory instead of copying it.
+        if a.flags.writeable:
+            return torch.from_numpy(a)
+        # Views from sliding_window_view are flagged read-only, which torch warns about; the
+        # base is only ever read (batches are gathered into new tensors).
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
             return torch.from_numpy(a)
@@ -66,22 +68,32 @@ class Windows:
         First row of each window, int64.
     length : int
         Number of time steps in each window.
+    tiled : bool, default=False
+        Whether the windows are the base's rows cut in consecutive blocks of ``length`` (a
+        contiguous 3-D array): they can then be read as a view, without gathering.
     """
 
     base: torch.Tensor
     starts: torch.Tensor
     length: int
+    tiled: bool = False
 
     @classmethod
     def from_array(cls, X: np.ndarray) -> Windows:
         """Wrap a 3-D array ``(n_samples, n_timesteps, n_features)``, copying only its 2-D base."""
-        found = _strided_base(X)
-        if found is None:
-            base, step = np.ascontiguousarray(X).reshape(-1, X.shape[2]), X.shape[1]
+        n_samples, length, n_features = X.shape
+        if X.flags.c_contiguous:
+            base, step = X.reshape(-1, n_features), length
         else:
+            found = _strided_base(X)
+            if found is None:
+                found = np.ascontiguousarray(X).reshape(-1, n_features), length
             base, step = found
-        starts = torch.arange(X.shape[0], dtype=torch.int64) * step
-        return cls(_as_float_tensor(base), starts, X.shape[1])
+        # numpy, not torch.arange: a torch kernel here costs more than the rest of a
+        # single-window predict (it wakes torch's intra-op thread pool).
+        starts = torch.from_numpy(np.arange(0, n_samples * step, step, dtype=np.int64))
+        tiled = step == length and base.shape[0] == n_samples * length
+        return cls(_as_float_tensor(base), starts, length, tiled)
 
     def __len__(self) -> int:
         return self.starts.shape[0]
@@ -96,12 +108,20 @@ class Windows:
         rows = (self.starts[index].unsqueeze(1) + offsets).reshape(-1)
         return self.base.index_select(0, rows).view(len(index), self.length, self.n_features)
 
+    def gather_all(self) -> torch.Tensor:
+        """Every window; a view of the base when the windows are tiled."""
+        if self.tiled:
+            return self.base.view(len(self), self.length, self.n_features)
+        return self.gather(torch.arange(len(self), device=self.starts.device))
+
     def subset(self, index: torch.Tensor) -> Windows:
         """The windows of ``index``, sharing this object's base."""
         return Windows(self.base, self.starts[index], self.length)
 
     def to(self, device: torch.device) -> Windows:
-        return Windows(self.base.to(device), self.starts.to(device), self.length)
+        if self.base.device == device:
+            return self
+        return Windows(self.base.to(device), self.starts.to(device), self.length, self.tiled)
 
 
 def split_tail(windows: Windows, fraction: float) -> tuple[torch.Tensor, torch.Tensor]:
@@ -123,8 +143,28 @@ def split_tail(windows: Windows, fraction: float) -> tuple[torch.Tensor, torch.T
     return head[keep], torch.arange(n_samples - n_val, n_samples)
 
 
+class Chunk:
+    """A few consecutive minibatches, handed to Lightning as one batch.
+
+    Iterating gathers each minibatch ``(x, y)`` only when it is reached. The class has no
+    ``to`` method and is no collection, so Lightning passes it through untouched; the data
+    already lives on the training device.
+    """
+
+    __slots__ = ("index", "windows", "y")
+
+    def __init__(self, windows: Windows, y: torch.Tensor, index: list[torch.Tensor]) -> None:
+        self.windows = windows
+        self.y = y
+        self.index = index
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        for index in self.index:
+            yield self.windows.gather(index), self.y[index]
+
+
 class Batches:
-    """Re-iterable minibatches ``(x, y)`` gathered from windows held in memory.
+    """Re-iterable chunks of minibatches gathered from windows held in memory.
 
     Parameters
     ----------
@@ -133,9 +173,11 @@ class Batches:
     y : torch.Tensor of shape (n_samples, ...)
         The targets, on the same device as ``windows``.
     batch_size : int
-        Samples per batch; the last batch may be smaller.
+        Samples per minibatch; the last one may be smaller.
     generator : torch.Generator or None
         Source of each epoch's shuffle; ``None`` keeps the samples in order.
+    chunk_size : int
+        Minibatches per chunk.
     """
 
     def __init__(
@@ -144,41 +186,40 @@ class Batches:
         y: torch.Tensor,
         batch_size: int,
         generator: torch.Generator | None,
+        chunk_size: int,
     ) -> None:
         self.windows = windows
         self.y = y
         self.batch_size = batch_size
         self.generator = generator
+        self.chunk_size = chunk_size
 
-    def __len__(self) -> int:
+    @property
+    def n_batches(self) -> int:
         return math.ceil(len(self.windows) / self.batch_size)
 
-    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    def __len__(self) -> int:
+        return math.ceil(self.n_batches / self.chunk_size)
+
+    def __iter__(self) -> Iterator[Chunk]:
         n_samples = len(self.windows)
         if self.generator is None:
             order = torch.arange(n_samples)
         else:
             order = torch.randperm(n_samples, generator=self.generator)
-        for index in order.to(self.y.device).split(self.batch_size):
-            yield self.windows.gather(index), self.y[index]
+        minibatches = order.to(self.y.device).split(self.batch_size)
+        for start in range(0, len(minibatches), self.chunk_size):
+            yield Chunk(self.windows, self.y, list(minibatches[start : start + self.chunk_size]))
 
 
 def forward_in_batches(module: torch.nn.Module, windows: Windows, batch_size: int) -> torch.Tensor:
     """Run ``module`` over every window in evaluation mode, ``batch_size`` windows at a time."""
     device = next(module.parameters()).device
     windows = windows.to(device)
-    module.eval()
+    if module.training:
+        module.eval()
     with torch.inference_mode():
         if len(windows) <= batch_size:
-            return module(windows.gather(torch.arange(len(windows), device=device)))
-        return torch.cat(
-            [
-                module(windows.gather(index))
-                for index in torch.arange(len(windows), device=device).split(batch_size)
-            ]
-        )
-
-
-def as_numpy_windows(X: np.ndarray) -> np.ndarray:
-    """Read a 2-D array ``(n_samples, n_timesteps)`` as univariate sequences, without copying."""
-    return X[:, :, np.newaxis]
+            return module(windows.gather_all())
+        index = torch.arange(len(windows), device=device)
+        return torch.cat([module(windows.gather(part)) for part in index.split(batch_size)])

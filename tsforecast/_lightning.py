@@ -15,6 +15,8 @@ import torch
 from lightning.pytorch.callbacks import Checkpoint
 from torch import nn
 
+from ._data import Chunk
+
 TRAIN_LOSS = "train_loss"
 VAL_LOSS = "val_loss"
 
@@ -29,8 +31,12 @@ OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
 class SequenceModule(pl.LightningModule):
     """Train ``network`` with ``loss`` and one optimizer, logging one loss value per epoch.
 
-    Losses are summed on the device during the epoch and read back once at its end, so a step
-    costs no host synchronisation and no per-step logging.
+    Each Lightning batch is a :class:`~tsforecast._data.Chunk` of several minibatches, and
+    ``training_step`` takes one optimizer step per minibatch (manual optimization through
+    ``manual_backward`` and the Lightning optimizer, so precision plugins and distributed
+    strategies apply). Lightning's fixed cost per batch is thus paid once per chunk. Losses
+    are summed on the device and read back once per epoch: no host synchronisation and no
+    logging per step.
 
     Parameters
     ----------
@@ -46,6 +52,8 @@ class SequenceModule(pl.LightningModule):
         Further optimizer arguments (e.g. ``weight_decay``).
     optimizer_state : dict or None
         A state dict of the same optimizer to resume from (``partial_fit``, ``warm_start``).
+    gradient_clip_val : float or None
+        Clip the gradient norm of each step at this value.
     """
 
     def __init__(
@@ -56,14 +64,17 @@ class SequenceModule(pl.LightningModule):
         learning_rate: float,
         optimizer_kwargs: Mapping[str, Any] | None = None,
         optimizer_state: dict[str, Any] | None = None,
+        gradient_clip_val: float | None = None,
     ) -> None:
         super().__init__()
+        self.automatic_optimization = False
         self.network = network
         self.loss = loss
         self.optimizer_name = optimizer
         self.learning_rate = learning_rate
         self.optimizer_kwargs = dict(optimizer_kwargs or {})
         self.optimizer_state = optimizer_state
+        self.gradient_clip_val = gradient_clip_val
         self.history: list[dict[str, float]] = []
         self._sums: dict[str, torch.Tensor] = {}
         self._counts: dict[str, int] = {}
@@ -72,8 +83,7 @@ class SequenceModule(pl.LightningModule):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.network(x)
 
-    def _accumulate(self, key: str, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
-        x, y = batch
+    def _batch_loss(self, key: str, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         loss = self.loss(self.network(x), y)
         n = x.shape[0]
         total = loss.detach() * n
@@ -84,8 +94,15 @@ class SequenceModule(pl.LightningModule):
     def _epoch_mean(self, key: str) -> float:
         return float(self._sums.pop(key)) / self._counts.pop(key)
 
-    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> Any:
-        return self._accumulate(TRAIN_LOSS, batch)
+    def training_step(self, batch: Chunk, batch_idx: int) -> None:
+        optimizer = self.optimizers()
+        for x, y in batch:
+            loss = self._batch_loss(TRAIN_LOSS, x, y)
+            optimizer.zero_grad(set_to_none=True)
+            self.manual_backward(loss)
+            if self.gradient_clip_val is not None:
+                self.clip_gradients(optimizer, gradient_clip_val=self.gradient_clip_val)
+            optimizer.step()
 
     def on_train_epoch_end(self) -> None:
         train_loss = self._epoch_mean(TRAIN_LOSS)
@@ -110,8 +127,9 @@ class SequenceModule(pl.LightningModule):
 class ValidatedSequenceModule(SequenceModule):
     """A :class:`SequenceModule` that also scores a validation set after every epoch."""
 
-    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
-        self._accumulate(VAL_LOSS, batch)
+    def validation_step(self, batch: Chunk, batch_idx: int) -> None:
+        for x, y in batch:
+            self._batch_loss(VAL_LOSS, x, y)
 
     def on_validation_epoch_end(self) -> None:
         self._val_loss = self._epoch_mean(VAL_LOSS)

@@ -34,6 +34,9 @@ from ._sklearn_compat import Interval, StrOptions, _fit_context
 _FLOAT_DTYPES = (np.float64, np.float32)
 # Windows per forward pass in predict: large enough to amortise the call, small enough for memory.
 _PREDICT_BATCH_SIZE = 4096
+# Minibatches per Lightning batch: amortises Lightning's fixed cost per batch (hooks, progress
+# tracking) over several optimizer steps. See benchmarks/ for the measured overhead.
+_CHUNK_SIZE = 16
 _LIGHTNING_LOGGERS = ("lightning.pytorch", "lightning.fabric")
 
 _REGRESSION_LOSSES: dict[str, type[nn.Module]] = {
@@ -76,7 +79,9 @@ def _quiet_lightning(verbose: int) -> Iterator[None]:
 
 
 def _check_finite(base: torch.Tensor) -> None:
-    if not bool(torch.isfinite(base).all()):
+    # In numpy: a torch kernel here would wake torch's thread pool for a few microseconds of
+    # work, which measurably slows single-window predict.
+    if not np.isfinite(base.numpy()).all():
         raise ValueError(
             "Input X contains NaN or infinity, or values too large for float32. "
             "Fill or drop missing values and scale the features before fitting."
@@ -194,7 +199,11 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
                 f"X has {ndim} dimensions, but {type(self).__name__} was fitted on "
                 f"{self._input_ndim}-D input."
             )
-        if ndim == 3:
+        if not reset and ndim == self._input_ndim and self._is_plain_float_array(X):
+            # Fast path for predict on a float ndarray (online use: one window at a time):
+            # the checks below, without check_array's generic conversions.
+            self._check_n_features(X.shape[-1] if ndim == 3 else X.shape[1], reset=False)
+        elif ndim == 3:
             X = check_array(
                 X,
                 allow_nd=True,
@@ -207,16 +216,24 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
                 raise ValueError(
                     f"X has shape {X.shape}: sequences need at least one time step and one feature."
                 )
-            self._check_n_features_3d(X.shape[2], reset=reset)
+            self._check_n_features(X.shape[2], reset=reset)
         else:
-            X = validate_data(self, X, reset=reset, dtype=_FLOAT_DTYPES)[:, :, np.newaxis]
+            X = validate_data(self, X, reset=reset, dtype=_FLOAT_DTYPES)
         if reset:
             self._input_ndim = ndim
-        windows = Windows.from_array(X)
+        windows = Windows.from_array(X if ndim == 3 else X[:, :, np.newaxis])
         _check_finite(windows.base)
         return windows
 
-    def _check_n_features_3d(self, n_features: int, *, reset: bool) -> None:
+    def _is_plain_float_array(self, X: Any) -> bool:
+        return (
+            type(X) is np.ndarray
+            and X.dtype in _FLOAT_DTYPES
+            and all(X.shape)
+            and not hasattr(self, "feature_names_in_")  # keep sklearn's feature-name warning
+        )
+
+    def _check_n_features(self, n_features: int, *, reset: bool) -> None:
         if reset:
             self.n_features_in_ = n_features
             if hasattr(self, "feature_names_in_"):
@@ -246,7 +263,6 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
             "devices": self.devices,
             "precision": self.precision,
             "max_epochs": max_epochs,
-            "gradient_clip_val": self.gradient_clip_val,
             # Quiet and diskless: users fit hundreds of models in a search.
             "logger": False,
             # True only to admit BestWeights, an in-memory Checkpoint: nothing goes to disk.
@@ -314,8 +330,14 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
             windows, targets = windows.to(device), targets.to(device)
             train_index, val_index = train_index.to(device), val_index.to(device)
         generator = torch.Generator().manual_seed(seed)
+        # Distributed strategies synchronise gradients once per Lightning batch: one step each.
+        chunk_size = _CHUNK_SIZE if trainer.world_size == 1 else 1
         train = Batches(
-            windows.subset(train_index), targets[train_index], self.batch_size, generator
+            windows.subset(train_index),
+            targets[train_index],
+            self.batch_size,
+            generator,
+            _CHUNK_SIZE,
         )
         module_class = ValidatedSequenceModule if len(val_index) else SequenceModule
         lit = module_class(
@@ -325,11 +347,14 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
             self.learning_rate,
             self.optimizer_kwargs,
             self._optimizer_state.get(self.optimizer),
+            self.gradient_clip_val,
         )
         start_state = copy.deepcopy(self.module_.state_dict())
         self.module_.train()  # predict leaves it in eval mode
         if len(val_index):
-            val = Batches(windows.subset(val_index), targets[val_index], self.batch_size, None)
+            val = Batches(
+                windows.subset(val_index), targets[val_index], self.batch_size, None, chunk_size
+            )
             trainer.fit(lit, train_dataloaders=train, val_dataloaders=val)
         else:
             trainer.fit(lit, train_dataloaders=train)
@@ -365,9 +390,10 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
 
     # ------------------------------------------------------------------ public API
     def _forward(self, X: Any) -> torch.Tensor:
-        check_is_fitted(self)
+        if not self.__sklearn_is_fitted__():
+            check_is_fitted(self)  # raises sklearn's NotFittedError
         windows = self._validate_X(X, reset=False)
-        return forward_in_batches(self.module_, windows, _PREDICT_BATCH_SIZE).float().cpu()
+        return forward_in_batches(self.module_, windows, _PREDICT_BATCH_SIZE).cpu()
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "module_")
