@@ -92,7 +92,7 @@ def test_batches_visit_every_sample_once_per_epoch_in_chunks():
     y = torch.arange(20.0)
     batches = Batches(windows, y, 6, torch.Generator().manual_seed(0), chunk_size=3)
     assert batches.n_batches == 4 and len(batches) == 2
-    assert [len(chunk.index) for chunk in batches] == [3, 1]
+    assert [len(chunk.starts) for chunk in batches] == [3, 1]
     for _ in range(2):
         seen = torch.cat([yb for _, yb in _minibatches(batches)])
         assert sorted(seen.tolist()) == y.tolist()

@@ -102,15 +102,16 @@ def test_validation_tail_drops_overlapping_training_windows():
     model = LSTMRegressor(**{**FAST, "validation_fraction": 0.1, "max_epochs": 1}, random_state=0)
     fitted = {}
 
-    def spy(self, windows, targets, train_index, val_index, max_epochs, seed):
-        fitted.update(train=train_index, val=val_index, windows=windows)
+    def spy(self, data, epochs, generator, callbacks, history):
+        fitted.update(train=data.train_index, val=data.val_index, windows=data.windows)
+        return []
 
-    original = LSTMRegressor._train
-    LSTMRegressor._train = spy
+    original = LSTMRegressor._run_trainer
+    LSTMRegressor._run_trainer = spy
     try:
         model.fit(X, base[10:, 0])
     finally:
-        LSTMRegressor._train = original
+        LSTMRegressor._run_trainer = original
     assert fitted["val"].tolist() == list(range(108, 120))
     assert fitted["train"].tolist() == list(range(98))  # 10 windows embargoed
     assert fitted["windows"].base.shape == (130, 1)  # lazy: the base, not 120 copies

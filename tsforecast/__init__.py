@@ -1,14 +1,17 @@
 """tsforecast: scikit-learn compatible LSTM estimators for time-series forecasting."""
 
-from .estimators import LSTMClassifier, LSTMRegressor
-from .windowing import SlidingWindowTransformer, make_supervised
-
 __version__ = "0.1.0"
+
+from .estimators import LSTMClassifier, LSTMRegressor
+from .persistence import load_model, save_model
+from .windowing import SlidingWindowTransformer, make_supervised
 
 __all__ = [
     "LSTMClassifier",
     "LSTMRegressor",
     "SlidingWindowTransformer",
     "__version__",
+    "load_model",
     "make_supervised",
+    "save_model",
 ]

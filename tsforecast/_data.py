@@ -13,6 +13,7 @@ import math
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import torch
@@ -102,11 +103,19 @@ class Windows:
     def n_features(self) -> int:
         return self.base.shape[1]
 
+    @cached_property
+    def every_start(self) -> torch.Tensor:
+        """A zero-copy view of the window starting at every row: ``(n_rows - length + 1, length,
+        n_features)``. Indexing it by start rows gathers windows in a single kernel."""
+        return self.base.unfold(0, self.length, 1).transpose(1, 2)
+
+    def at(self, starts: torch.Tensor) -> torch.Tensor:
+        """Materialise the windows starting at rows ``starts``: ``(len(starts), length, F)``."""
+        return self.every_start[starts]
+
     def gather(self, index: torch.Tensor) -> torch.Tensor:
-        """Materialise the windows of ``index`` only: ``(len(index), length, n_features)``."""
-        offsets = torch.arange(self.length, device=self.starts.device)
-        rows = (self.starts[index].unsqueeze(1) + offsets).reshape(-1)
-        return self.base.index_select(0, rows).view(len(index), self.length, self.n_features)
+        """Materialise the windows of samples ``index`` only."""
+        return self.at(self.starts[index])
 
     def gather_all(self) -> torch.Tensor:
         """Every window; a view of the base when the windows are tiled."""
@@ -151,20 +160,23 @@ class Chunk:
     already lives on the training device.
     """
 
-    __slots__ = ("index", "windows", "y")
+    __slots__ = ("starts", "windows", "y")
 
-    def __init__(self, windows: Windows, y: torch.Tensor, index: list[torch.Tensor]) -> None:
+    def __init__(self, windows: Windows, starts: list[torch.Tensor], y: list[torch.Tensor]) -> None:
         self.windows = windows
+        self.starts = starts
         self.y = y
-        self.index = index
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        for index in self.index:
-            yield self.windows.gather(index), self.y[index]
+        for starts, y in zip(self.starts, self.y, strict=True):
+            yield self.windows.at(starts), y
 
 
 class Batches:
     """Re-iterable chunks of minibatches gathered from windows held in memory.
+
+    The epoch's permutation is applied once to the start rows and the targets; each
+    minibatch then costs one gather kernel, as indexing a materialised tensor would.
 
     Parameters
     ----------
@@ -202,14 +214,14 @@ class Batches:
         return math.ceil(self.n_batches / self.chunk_size)
 
     def __iter__(self) -> Iterator[Chunk]:
-        n_samples = len(self.windows)
-        if self.generator is None:
-            order = torch.arange(n_samples)
-        else:
-            order = torch.randperm(n_samples, generator=self.generator)
-        minibatches = order.to(self.y.device).split(self.batch_size)
-        for start in range(0, len(minibatches), self.chunk_size):
-            yield Chunk(self.windows, self.y, list(minibatches[start : start + self.chunk_size]))
+        starts, y = self.windows.starts, self.y
+        if self.generator is not None:
+            order = torch.randperm(len(starts), generator=self.generator).to(y.device)
+            starts, y = starts[order], y[order]
+        starts_batches, y_batches = starts.split(self.batch_size), y.split(self.batch_size)
+        for first in range(0, len(starts_batches), self.chunk_size):
+            last = first + self.chunk_size
+            yield Chunk(self.windows, list(starts_batches[first:last]), list(y_batches[first:last]))
 
 
 def forward_in_batches(module: torch.nn.Module, windows: Windows, batch_size: int) -> torch.Tensor:

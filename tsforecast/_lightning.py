@@ -1,4 +1,4 @@
-"""The LightningModule that trains a network, and the callback that keeps its best weights.
+"""The LightningModule that trains a network, and the callbacks of a fit.
 
 The metric keys are constants so that callbacks (early stopping, Optuna pruning) read one name.
 """
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import lightning.pytorch as pl
@@ -32,11 +32,9 @@ class SequenceModule(pl.LightningModule):
     """Train ``network`` with ``loss`` and one optimizer, logging one loss value per epoch.
 
     Each Lightning batch is a :class:`~tsforecast._data.Chunk` of several minibatches, and
-    ``training_step`` takes one optimizer step per minibatch (manual optimization through
-    ``manual_backward`` and the Lightning optimizer, so precision plugins and distributed
-    strategies apply). Lightning's fixed cost per batch is thus paid once per chunk. Losses
-    are summed on the device and read back once per epoch: no host synchronisation and no
-    logging per step.
+    ``training_step`` takes one optimizer step per minibatch (manual optimization), so
+    Lightning's fixed cost per batch is paid once per chunk. Losses stay on the device and are
+    reduced once per epoch: no host synchronisation and no logging per step.
 
     Parameters
     ----------
@@ -54,6 +52,14 @@ class SequenceModule(pl.LightningModule):
         A state dict of the same optimizer to resume from (``partial_fit``, ``warm_start``).
     gradient_clip_val : float or None
         Clip the gradient norm of each step at this value.
+    direct_steps : bool, default=False
+        Call ``backward`` and the torch optimizer directly instead of going through
+        ``manual_backward`` and Lightning's optimizer wrapper. Equivalent when the precision
+        plugin needs no gradient scaler, training runs in one process and no callback observes
+        the backward/optimizer hooks; it saves about 0.15 ms a step, which is 10-15% of a step
+        of a small LSTM on a CPU.
+    history : list of dict, default=None
+        Epoch records of an interrupted fit to continue from.
     """
 
     def __init__(
@@ -65,6 +71,8 @@ class SequenceModule(pl.LightningModule):
         optimizer_kwargs: Mapping[str, Any] | None = None,
         optimizer_state: dict[str, Any] | None = None,
         gradient_clip_val: float | None = None,
+        direct_steps: bool = False,
+        history: list[dict[str, float]] | None = None,
     ) -> None:
         super().__init__()
         self.automatic_optimization = False
@@ -75,9 +83,10 @@ class SequenceModule(pl.LightningModule):
         self.optimizer_kwargs = dict(optimizer_kwargs or {})
         self.optimizer_state = optimizer_state
         self.gradient_clip_val = gradient_clip_val
-        self.history: list[dict[str, float]] = []
-        self._sums: dict[str, torch.Tensor] = {}
-        self._counts: dict[str, int] = {}
+        self.direct_steps = direct_steps
+        self.history: list[dict[str, float]] = list(history or [])
+        self._losses: dict[str, list[torch.Tensor]] = {}
+        self._counts: dict[str, list[int]] = {}
         self._val_loss = math.nan
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -85,23 +94,31 @@ class SequenceModule(pl.LightningModule):
 
     def _batch_loss(self, key: str, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         loss = self.loss(self.network(x), y)
-        n = x.shape[0]
-        total = loss.detach() * n
-        self._sums[key] = total if key not in self._sums else self._sums[key] + total
-        self._counts[key] = self._counts.get(key, 0) + n
+        # Kept as tensors and reduced once per epoch: no kernel and no sync per step.
+        self._losses.setdefault(key, []).append(loss.detach())
+        self._counts.setdefault(key, []).append(x.shape[0])
         return loss
 
     def _epoch_mean(self, key: str) -> float:
-        return float(self._sums.pop(key)) / self._counts.pop(key)
+        losses = torch.stack(self._losses.pop(key)).double()
+        counts = torch.tensor(self._counts.pop(key), dtype=losses.dtype, device=losses.device)
+        return float(losses @ counts / counts.sum())
 
     def training_step(self, batch: Chunk, batch_idx: int) -> None:
-        optimizer = self.optimizers()
+        wrapped = self.optimizers()
+        if self.direct_steps:
+            optimizer, backward = wrapped.optimizer, torch.Tensor.backward
+        else:
+            optimizer, backward = wrapped, self.manual_backward
         for x, y in batch:
             loss = self._batch_loss(TRAIN_LOSS, x, y)
             optimizer.zero_grad(set_to_none=True)
-            self.manual_backward(loss)
+            backward(loss)
             if self.gradient_clip_val is not None:
-                self.clip_gradients(optimizer, gradient_clip_val=self.gradient_clip_val)
+                if self.direct_steps:
+                    nn.utils.clip_grad_norm_(self.network.parameters(), self.gradient_clip_val)
+                else:
+                    self.clip_gradients(wrapped, gradient_clip_val=self.gradient_clip_val)
             optimizer.step()
 
     def on_train_epoch_end(self) -> None:
@@ -150,14 +167,20 @@ class BestWeights(Checkpoint):
     ----------
     patience : int or None
         Epochs without improvement of the validation loss before stopping; ``None`` never stops.
+    best : dict, default=None
+        ``{"loss", "epoch", "state"}`` of an interrupted fit to continue from.
     """
 
-    def __init__(self, patience: int | None) -> None:
+    def __init__(self, patience: int | None, best: dict[str, Any] | None = None) -> None:
+        best = best or {"loss": math.inf, "epoch": -1, "state": None}
         self.patience = patience
-        self.best_loss = math.inf
-        self.best_epoch = -1
-        self.best_state: dict[str, torch.Tensor] | None = None
+        self.best_loss: float = best["loss"]
+        self.best_epoch: int = best["epoch"]
+        self.best_state: dict[str, torch.Tensor] | None = best["state"]
         self.diverged = False
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"loss": self.best_loss, "epoch": self.best_epoch, "state": self.best_state}
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         record = pl_module.history[-1]
@@ -175,3 +198,34 @@ class BestWeights(Checkpoint):
             and record["epoch"] - self.best_epoch >= self.patience
         ):
             trainer.should_stop = True
+
+
+class StopWhen(pl.Callback):
+    """Stop training after the current chunk once ``requested()`` is true (e.g. on Ctrl+C)."""
+
+    def __init__(self, requested: Callable[[], bool]) -> None:
+        self.requested = requested
+
+    def on_train_batch_end(self, trainer: pl.Trainer, *args: Any) -> None:
+        if self.requested():
+            trainer.should_stop = True
+
+
+class EpochBackup(Checkpoint):
+    """Hand the full training state to ``save`` after every epoch, after :class:`BestWeights`.
+
+    Parameters
+    ----------
+    save : callable
+        Receives the module, the optimizer and the best-weights callback.
+    best : BestWeights
+        The fit's best-weights tracker, whose state is part of the backup.
+    """
+
+    def __init__(self, save: Callable[..., None], best: BestWeights) -> None:
+        self.save = save
+        self.best = best
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if not self.best.diverged:
+            self.save(pl_module, trainer.optimizers[0], self.best)

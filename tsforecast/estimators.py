@@ -2,407 +2,26 @@
 
 from __future__ import annotations
 
-import copy
-import logging
-import warnings
-from abc import ABCMeta, abstractmethod
-from collections.abc import Iterator
-from contextlib import contextmanager
-from numbers import Integral, Real
+import os
 from typing import Any, ClassVar
 
-import lightning.pytorch as pl
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import (
-    assert_all_finite,
-    check_array,
-    check_consistent_length,
-    check_random_state,
-)
+from sklearn.utils import assert_all_finite, check_array
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 from torch import nn
 
-from ._data import Batches, Windows, forward_in_batches, split_tail
-from ._lightning import OPTIMIZERS, BestWeights, SequenceModule, ValidatedSequenceModule
-from ._network import StackedLSTM
-from ._sklearn_compat import Interval, StrOptions, _fit_context
-
-_FLOAT_DTYPES = (np.float64, np.float32)
-# Windows per forward pass in predict: large enough to amortise the call, small enough for memory.
-_PREDICT_BATCH_SIZE = 4096
-# Minibatches per Lightning batch: amortises Lightning's fixed cost per batch (hooks, progress
-# tracking) over several optimizer steps. See benchmarks/ for the measured overhead.
-_CHUNK_SIZE = 16
-_LIGHTNING_LOGGERS = ("lightning.pytorch", "lightning.fabric")
+from ._base import _BaseLSTM
+from ._sklearn_compat import StrOptions, _fit_context
 
 _REGRESSION_LOSSES: dict[str, type[nn.Module]] = {
     "mse": nn.MSELoss,
     "mae": nn.L1Loss,
     "huber": nn.HuberLoss,
 }
-
-
-@contextmanager
-def _seeded(seed: int) -> Iterator[None]:
-    """Seed torch for the block and restore the caller's random state afterwards."""
-    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
-    with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
-        yield
-
-
-@contextmanager
-def _quiet_lightning(verbose: int) -> Iterator[None]:
-    """Silence Lightning's informational logging (device summaries) unless ``verbose``.
-
-    Also hides a FutureWarning that Lightning 2.6 triggers inside torch >= 2.10 on every fit
-    (``LeafSpec`` deprecation): it concerns Lightning's internals, not the user's code.
-    """
-    loggers = [logging.getLogger(name) for name in _LIGHTNING_LOGGERS]
-    levels = [logger.level for logger in loggers]
-    if not verbose:
-        for logger in loggers:
-            logger.setLevel(logging.WARNING)
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings(
-                "ignore", message=r"`isinstance\(treespec, LeafSpec\)`", category=FutureWarning
-            )
-            yield
-    finally:
-        for logger, level in zip(loggers, levels, strict=True):
-            logger.setLevel(level)
-
-
-def _check_finite(base: torch.Tensor) -> None:
-    # In numpy: a torch kernel here would wake torch's thread pool for a few microseconds of
-    # work, which measurably slows single-window predict.
-    if not np.isfinite(base.numpy()).all():
-        raise ValueError(
-            "Input X contains NaN or infinity, or values too large for float32. "
-            "Fill or drop missing values and scale the features before fitting."
-        )
-
-
-class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
-    """Shared parameters, validation and training loop of the LSTM estimators."""
-
-    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
-        "units": [Interval(Integral, 1, None, closed="left"), tuple, list],
-        "num_layers": [Interval(Integral, 1, None, closed="left")],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
-        "bidirectional": ["boolean"],
-        "optimizer": [StrOptions(set(OPTIMIZERS))],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "optimizer_kwargs": [dict, None],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
-        "patience": [Interval(Integral, 1, None, closed="left"), None],
-        "gradient_clip_val": [Interval(Real, 0, None, closed="neither"), None],
-        "accelerator": [str],
-        "devices": [Interval(Integral, 1, None, closed="left"), list, str],
-        "precision": [str, Integral],
-        "trainer_kwargs": [dict, None],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-        "warm_start": ["boolean"],
-    }
-
-    def __init__(
-        self,
-        *,
-        units: int | tuple[int, ...] = 64,
-        num_layers: int = 1,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-        optimizer: str = "adam",
-        learning_rate: float = 1e-3,
-        optimizer_kwargs: dict[str, Any] | None = None,
-        batch_size: int = 64,
-        max_epochs: int = 100,
-        validation_fraction: float = 0.1,
-        patience: int | None = 10,
-        gradient_clip_val: float | None = None,
-        accelerator: str = "auto",
-        devices: int | list[int] | str = 1,
-        precision: str | int = "32-true",
-        trainer_kwargs: dict[str, Any] | None = None,
-        random_state: int | np.random.RandomState | None = None,
-        verbose: int = 0,
-        warm_start: bool = False,
-    ) -> None:
-        self.units = units
-        self.num_layers = num_layers
-        self.dropout = dropout
-        self.bidirectional = bidirectional
-        self.optimizer = optimizer
-        self.learning_rate = learning_rate
-        self.optimizer_kwargs = optimizer_kwargs
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.gradient_clip_val = gradient_clip_val
-        self.accelerator = accelerator
-        self.devices = devices
-        self.precision = precision
-        self.trainer_kwargs = trainer_kwargs
-        self.random_state = random_state
-        self.verbose = verbose
-        self.warm_start = warm_start
-
-    # ------------------------------------------------------------------ subclass hooks
-    @abstractmethod
-    def _encode_targets(self, y: Any, *, reset: bool, classes: Any = None) -> torch.Tensor:
-        """Validate ``y`` and return the training targets as a tensor."""
-
-    @abstractmethod
-    def _make_loss(self) -> nn.Module:
-        """The training loss."""
-
-    @property
-    @abstractmethod
-    def _n_outputs(self) -> int:
-        """Width of the network's output layer."""
-
-    # ------------------------------------------------------------------ validation
-    def _layer_units(self) -> tuple[int, ...]:
-        if isinstance(self.units, Integral):
-            return (int(self.units),) * self.num_layers
-        units = tuple(self.units)
-        if len(units) != self.num_layers or not all(
-            isinstance(u, Integral) and u >= 1 for u in units
-        ):
-            raise ValueError(
-                f"The 'units' parameter of {type(self).__name__} must be an int or one positive "
-                f"int per layer (num_layers={self.num_layers}). Got {self.units!r} instead."
-            )
-        return tuple(int(u) for u in units)
-
-    def _validate_X(self, X: Any, *, reset: bool) -> Windows:
-        """Check ``X`` and wrap it as lazy windows ``(n_samples, n_timesteps, n_features)``."""
-        if not hasattr(X, "ndim"):  # lists and other array-likes
-            X = np.asarray(X)
-        ndim = X.ndim
-        if ndim > 3:
-            raise ValueError(
-                "X must be 2-D (n_samples, n_timesteps) or 3-D (n_samples, n_timesteps, "
-                f"n_features); got an array with {ndim} dimensions."
-            )
-        if not reset and ndim in (2, 3) and ndim != self._input_ndim:
-            raise ValueError(
-                f"X has {ndim} dimensions, but {type(self).__name__} was fitted on "
-                f"{self._input_ndim}-D input."
-            )
-        if not reset and ndim == self._input_ndim and self._is_plain_float_array(X):
-            # Fast path for predict on a float ndarray (online use: one window at a time):
-            # the checks below, without check_array's generic conversions.
-            self._check_n_features(X.shape[-1] if ndim == 3 else X.shape[1], reset=False)
-        elif ndim == 3:
-            X = check_array(
-                X,
-                allow_nd=True,
-                dtype=_FLOAT_DTYPES,
-                ensure_all_finite=False,
-                input_name="X",
-                estimator=self,
-            )
-            if X.shape[1] == 0 or X.shape[2] == 0:
-                raise ValueError(
-                    f"X has shape {X.shape}: sequences need at least one time step and one feature."
-                )
-            self._check_n_features(X.shape[2], reset=reset)
-        else:
-            X = validate_data(self, X, reset=reset, dtype=_FLOAT_DTYPES)
-        if reset:
-            self._input_ndim = ndim
-        windows = Windows.from_array(X if ndim == 3 else X[:, :, np.newaxis])
-        _check_finite(windows.base)
-        return windows
-
-    def _is_plain_float_array(self, X: Any) -> bool:
-        return (
-            type(X) is np.ndarray
-            and X.dtype in _FLOAT_DTYPES
-            and all(X.shape)
-            and not hasattr(self, "feature_names_in_")  # keep sklearn's feature-name warning
-        )
-
-    def _check_n_features(self, n_features: int, *, reset: bool) -> None:
-        if reset:
-            self.n_features_in_ = n_features
-            if hasattr(self, "feature_names_in_"):
-                del self.feature_names_in_
-        elif n_features != self.n_features_in_:
-            raise ValueError(
-                f"X has {n_features} features, but {type(self).__name__} is expecting "
-                f"{self.n_features_in_} features as input."
-            )
-
-    def _validate_fit_data(
-        self, X: Any, y: Any, *, reset: bool, classes: Any
-    ) -> tuple[Windows, torch.Tensor]:
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y is None."
-            )
-        windows = self._validate_X(X, reset=reset)
-        targets = self._encode_targets(y, reset=reset, classes=classes)
-        check_consistent_length(windows.starts, targets)
-        return windows, targets
-
-    # ------------------------------------------------------------------ training
-    def _make_trainer(self, max_epochs: int, callbacks: list[pl.Callback]) -> pl.Trainer:
-        options: dict[str, Any] = {
-            "accelerator": self.accelerator,
-            "devices": self.devices,
-            "precision": self.precision,
-            "max_epochs": max_epochs,
-            # Quiet and diskless: users fit hundreds of models in a search.
-            "logger": False,
-            # True only to admit BestWeights, an in-memory Checkpoint: nothing goes to disk.
-            "enable_checkpointing": True,
-            "enable_progress_bar": bool(self.verbose),
-            "enable_model_summary": bool(self.verbose),
-            "num_sanity_val_steps": 0,
-        }
-        user = dict(self.trainer_kwargs or {})
-        # The user's callbacks run alongside ours; they are used as given (not copied) so that
-        # a callback can report back, e.g. to an Optuna trial.
-        options["callbacks"] = [*user.pop("callbacks", []), *callbacks]
-        options.update(copy.deepcopy(user))
-        return pl.Trainer(**options)
-
-    def _fit(
-        self, X: Any, y: Any, *, max_epochs: int, incremental: bool, classes: Any = None
-    ) -> _BaseLSTM:
-        fitted = self.__sklearn_is_fitted__()
-        reset = not (fitted and (incremental or self.warm_start))
-        units = self._layer_units()
-        windows, targets = self._validate_fit_data(X, y, reset=reset, classes=classes)
-        validate = not incremental and self.validation_fraction > 0
-        if validate:
-            train_index, val_index = split_tail(windows, self.validation_fraction)
-        else:
-            train_index, val_index = torch.arange(len(windows)), torch.arange(0)
-        if len(train_index) == 0:
-            raise ValueError(
-                f"{type(self).__name__} cannot hold out validation_fraction="
-                f"{self.validation_fraction} of {len(windows)} sample(s) and still train on "
-                "overlap-free windows: pass more samples or set validation_fraction=0."
-            )
-        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        with _seeded(seed), _quiet_lightning(self.verbose):
-            if reset:
-                self.module_ = StackedLSTM(
-                    windows.n_features,
-                    units,
-                    self._n_outputs,
-                    dropout=self.dropout,
-                    bidirectional=self.bidirectional,
-                )
-                self.history_: list[dict[str, float]] = []
-                self.n_iter_ = 0
-                # Per optimizer name: a changed optimizer starts afresh.
-                self._optimizer_state: dict[str, dict[str, Any]] = {}
-            self._train(windows, targets, train_index, val_index, max_epochs, seed)
-        return self
-
-    def _train(
-        self,
-        windows: Windows,
-        targets: torch.Tensor,
-        train_index: torch.Tensor,
-        val_index: torch.Tensor,
-        max_epochs: int,
-        seed: int,
-    ) -> None:
-        best = BestWeights(self.patience)
-        trainer = self._make_trainer(max_epochs, [best])
-        if trainer.num_devices == 1:
-            # Keep all data on the training device: batches are then gathered there.
-            device = trainer.strategy.root_device
-            windows, targets = windows.to(device), targets.to(device)
-            train_index, val_index = train_index.to(device), val_index.to(device)
-        generator = torch.Generator().manual_seed(seed)
-        # Distributed strategies synchronise gradients once per Lightning batch: one step each.
-        chunk_size = _CHUNK_SIZE if trainer.world_size == 1 else 1
-        train = Batches(
-            windows.subset(train_index),
-            targets[train_index],
-            self.batch_size,
-            generator,
-            _CHUNK_SIZE,
-        )
-        module_class = ValidatedSequenceModule if len(val_index) else SequenceModule
-        lit = module_class(
-            self.module_,
-            self._make_loss(),
-            self.optimizer,
-            self.learning_rate,
-            self.optimizer_kwargs,
-            self._optimizer_state.get(self.optimizer),
-            self.gradient_clip_val,
-        )
-        start_state = copy.deepcopy(self.module_.state_dict())
-        self.module_.train()  # predict leaves it in eval mode
-        if len(val_index):
-            val = Batches(
-                windows.subset(val_index), targets[val_index], self.batch_size, None, chunk_size
-            )
-            trainer.fit(lit, train_dataloaders=train, val_dataloaders=val)
-        else:
-            trainer.fit(lit, train_dataloaders=train)
-        self.module_.cpu().eval()
-        self.history_.extend({**r, "epoch": self.n_iter_ + r["epoch"]} for r in lit.history)
-        self.n_iter_ += len(lit.history)
-        if best.diverged:
-            self._recover_from_divergence(best, start_state)
-            return
-        if len(val_index) and best.best_state is not None:
-            self.module_.load_state_dict(best.best_state)
-        self._optimizer_state = {self.optimizer: trainer.optimizers[0].state_dict()}
-
-    def _recover_from_divergence(
-        self, best: BestWeights, start_state: dict[str, torch.Tensor]
-    ) -> None:
-        hint = "lower learning_rate, scale X and y (e.g. StandardScaler), or set gradient_clip_val"
-        if best.best_state is not None:
-            self.module_.load_state_dict(best.best_state)
-            warnings.warn(
-                f"{type(self).__name__}: the loss became NaN or infinite after epoch "
-                f"{self.n_iter_ - 1}; restored the weights of the best epoch "
-                f"({best.best_epoch}). To train further, {hint}.",
-                RuntimeWarning,
-                stacklevel=4,
-            )
-            return
-        self.module_.load_state_dict(start_state)
-        raise ValueError(
-            f"{type(self).__name__}: training diverged (the loss became NaN or infinite in "
-            f"the first epoch); {hint}."
-        )
-
-    # ------------------------------------------------------------------ public API
-    def _forward(self, X: Any) -> torch.Tensor:
-        if not self.__sklearn_is_fitted__():
-            check_is_fitted(self)  # raises sklearn's NotFittedError
-        windows = self._validate_X(X, reset=False)
-        return forward_in_batches(self.module_, windows, _PREDICT_BATCH_SIZE).cpu()
-
-    def __sklearn_is_fitted__(self) -> bool:
-        return hasattr(self, "module_")
-
-    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
-        tags = super().__sklearn_tags__()
-        tags.input_tags.three_d_array = True
-        return tags
-
 
 _SHARED_PARAMETERS_DOC = """
     units : int or tuple of int, default=64
@@ -451,6 +70,11 @@ _SHARED_PARAMETERS_DOC = """
         and model summary.
     warm_start : bool, default=False
         Continue from the previous solution when ``fit`` is called again.
+    checkpoint_path : str or path-like, default=None
+        Back up the whole training state to this file after every epoch of ``fit``. If the
+        file exists when ``fit`` starts (a fit was interrupted or crashed), training resumes
+        from it and ends where an uninterrupted fit would have (same data and parameters; on
+        CPU, bit for bit). The file is deleted when ``fit`` completes.
 """
 
 _SHARED_ATTRIBUTES_DOC = """
@@ -537,6 +161,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         random_state: int | np.random.RandomState | None = None,
         verbose: int = 0,
         warm_start: bool = False,
+        checkpoint_path: str | os.PathLike[str] | None = None,
         loss: str = "mse",
         standardize_target: bool = True,
     ) -> None:
@@ -560,6 +185,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
             random_state=random_state,
             verbose=verbose,
             warm_start=warm_start,
+            checkpoint_path=checkpoint_path,
         )
         self.loss = loss
         self.standardize_target = standardize_target
@@ -702,13 +328,40 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
                     f"but the data contains only one class: {encoder.classes_[0]!r}."
                 )
             self.classes_ = encoder.classes_
+        self._check_known_labels(y)
+        return torch.from_numpy(np.searchsorted(self.classes_, y).astype(np.int64))
+
+    def _check_known_labels(self, y: np.ndarray) -> None:
         unseen = np.setdiff1d(y, self.classes_)
         if len(unseen):
             raise ValueError(
                 f"y contains labels not seen in the classes of {type(self).__name__}: "
                 f"{unseen.tolist()!r}; known classes are {self.classes_.tolist()!r}."
             )
-        return torch.from_numpy(np.searchsorted(self.classes_, y).astype(np.int64))
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """Mean accuracy on ``X`` and ``y``.
+
+        Unlike a plain accuracy, labels never seen in ``fit`` raise an error instead of
+        silently counting as mistakes: they usually mean mislabelled or misaligned data.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or (n_samples, n_timesteps)
+            Input sequences.
+        y : array-like of shape (n_samples,)
+            True labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            Accuracy of ``self.predict(X)``.
+        """
+        check_is_fitted(self)
+        self._check_known_labels(column_or_1d(y))
+        return super().score(X, y, sample_weight=sample_weight)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any) -> LSTMClassifier:

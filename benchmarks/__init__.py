@@ -1,0 +1,1 @@
+"""Reproducible speed and memory benchmarks of tsforecast: ``python -m benchmarks``."""

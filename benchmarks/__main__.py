@@ -1,0 +1,43 @@
+"""Run the benchmark suite: ``python -m benchmarks [--quick] [--only NAME ...]``.
+
+Each suite writes ``benchmarks/results/<suite>.json``; ``benchmarks/results/README.md`` is
+rebuilt from all JSON files present, and the project README quotes it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+from . import fit_overhead, predict_latency
+from ._harness import RESULTS_DIR, THREADS, write
+from .report import render
+
+SUITES = {
+    "fit_overhead": (fit_overhead.run, {"a": 5, "b": 9}, {"a": 1, "b": 2}),
+    "predict_latency": (predict_latency.run, {"single": 3000, "whole": 60}, {"single": 100, "whole": 5}),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="few rounds: a smoke test")
+    parser.add_argument("--only", nargs="+", choices=sorted(SUITES), default=sorted(SUITES))
+    args = parser.parse_args()
+    torch.set_num_threads(THREADS)
+    for name in args.only:
+        run, rounds, quick_rounds = SUITES[name]
+        start = time.perf_counter()
+        print(f"[{name}] running ...", flush=True)
+        result = run(quick_rounds if args.quick else rounds)
+        path = write(name, {"suite": name, "quick": args.quick, "results": result})
+        print(f"[{name}] {time.perf_counter() - start:.0f} s -> {path}", flush=True)
+    report = render(RESULTS_DIR)
+    (RESULTS_DIR / "README.md").write_text(report)
+    print(report)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,266 @@
+"""Training faults, interruption, checkpoints, persistence and reproducibility."""
+
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import warnings
+import zipfile
+from types import SimpleNamespace
+
+import lightning.pytorch as pl
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from conftest import FAST
+
+from tsforecast import LSTMClassifier, LSTMRegressor, load_model, save_model
+from tsforecast._base import _warn_if_nondeterministic
+from tsforecast._network import StackedLSTM
+
+
+class _RaiseAt(pl.Callback):
+    """Raise ``error`` (or send SIGINT, as Ctrl+C would) at the start of one epoch."""
+
+    def __init__(self, epoch, error=None):
+        self.epoch, self.error = epoch, error
+
+    def on_train_epoch_start(self, trainer, pl_module):
+        if trainer.current_epoch == self.epoch:
+            if self.error is None:
+                os.kill(os.getpid(), signal.SIGINT)
+            else:
+                raise self.error
+
+
+def _callbacks(*callbacks):
+    return {"trainer_kwargs": {"callbacks": list(callbacks)}}
+
+
+# ----------------------------------------------------------------------------- interruption
+
+
+def test_ctrl_c_stops_gracefully_and_keeps_the_best_weights(windows_data):
+    X, y = windows_data
+    handler = signal.getsignal(signal.SIGINT)
+    model = LSTMRegressor(
+        **{**FAST, "max_epochs": 20, "validation_fraction": 0.2},
+        random_state=0,
+        **_callbacks(_RaiseAt(epoch=3)),
+    )
+    with pytest.warns(UserWarning, match=r"interrupted \(Ctrl\+C\) after 4 epoch"):
+        model.fit(X, y)
+    assert model.n_iter_ == 4  # the epoch in progress is finished as a partial epoch
+    assert np.isfinite(model.predict(X)).all()
+    assert signal.getsignal(signal.SIGINT) is handler  # Ctrl+C works again after fit
+
+
+def test_an_error_during_fit_leaves_the_estimator_unfitted(windows_data):
+    X, y = windows_data
+    model = LSTMRegressor(**FAST, **_callbacks(_RaiseAt(1, RuntimeError("out of memory"))))
+    with pytest.raises(RuntimeError, match="out of memory"):
+        model.fit(X, y)
+    assert not hasattr(model, "module_") and not hasattr(model, "n_features_in_")
+
+
+def test_an_error_during_partial_fit_keeps_the_previous_weights(windows_data):
+    X, y = windows_data
+    model = LSTMRegressor(**FAST, random_state=0).fit(X, y)
+    before = model.predict(X)
+    model.set_params(**_callbacks(_RaiseAt(0, RuntimeError("boom"))))
+    with pytest.raises(RuntimeError, match="boom"):
+        model.partial_fit(X, y, epochs=2)
+    np.testing.assert_array_equal(model.predict(X), before)
+    assert model.n_iter_ == 3
+
+
+# ----------------------------------------------------------------------------- checkpoints
+
+
+def test_resumed_fit_ends_where_an_uninterrupted_one_would(windows_data, tmp_path):
+    X, y = windows_data
+    params = {**FAST, "max_epochs": 8, "validation_fraction": 0.2, "dropout": 0.3}
+    reference = LSTMRegressor(**params, random_state=0).fit(X, y)
+    path = tmp_path / "run.ckpt"
+    interrupted = LSTMRegressor(
+        **params, random_state=0, checkpoint_path=path, **_callbacks(_RaiseAt(epoch=4))
+    )
+    with pytest.warns(UserWarning, match="resumes from"):
+        interrupted.fit(X, y)
+    assert path.exists()
+    resumed = LSTMRegressor(**params, random_state=123, checkpoint_path=path).fit(X, y)
+    assert not path.exists()  # deleted once the fit completed
+    np.testing.assert_array_equal(resumed.predict(X), reference.predict(X))
+    assert resumed.history_ == reference.history_
+
+
+def test_checkpoint_of_another_fit_is_refused(windows_data, tmp_path):
+    X, y = windows_data
+    path = tmp_path / "run.ckpt"
+    interrupted = LSTMRegressor(**FAST, checkpoint_path=path, **_callbacks(_RaiseAt(epoch=1)))
+    with pytest.warns(UserWarning):
+        interrupted.fit(X, y)
+    with pytest.raises(ValueError, match="other parameters or other data"):
+        LSTMRegressor(**{**FAST, "units": 9}, checkpoint_path=path).fit(X, y)
+    with pytest.raises(ValueError, match="other parameters or other data"):
+        LSTMRegressor(**FAST, checkpoint_path=path).fit(X[:50], y[:50])
+
+
+# ----------------------------------------------------------------------------- save / load
+
+
+@pytest.fixture
+def fitted_pair(rng):
+    X = pd.DataFrame(rng.normal(size=(120, 6)), columns=[f"lag{i}" for i in range(6)])
+    labels = np.where(X["lag5"] > 0, "up", "down")
+    regressor = LSTMRegressor(**FAST, random_state=0).fit(X, X["lag5"] * 10)
+    classifier = LSTMClassifier(**FAST, random_state=0).fit(X, labels)
+    return X, regressor, classifier
+
+
+def test_save_load_round_trip_is_exact(fitted_pair, tmp_path):
+    X, regressor, classifier = fitted_pair
+    for model in (regressor, classifier):
+        path = tmp_path / f"{type(model).__name__}.pt"
+        save_model(model, path)
+        loaded = load_model(path)
+        assert type(loaded) is type(model)
+        assert loaded.get_params() == model.get_params()
+        np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+        assert loaded.history_ == model.history_
+        assert loaded.feature_names_in_.tolist() == model.feature_names_in_.tolist()
+    np.testing.assert_array_equal(
+        load_model(tmp_path / "LSTMClassifier.pt").classes_, ["down", "up"]
+    )
+    # a loaded model keeps training from the saved optimizer state
+    loaded = load_model(tmp_path / "LSTMRegressor.pt")
+    loaded.partial_fit(X, X["lag5"] * 10)
+    assert loaded.n_iter_ == regressor.n_iter_ + 1
+
+
+def test_load_refuses_corrupted_foreign_and_newer_files(fitted_pair, tmp_path):
+    _, regressor, _ = fitted_pair
+    good = tmp_path / "model.pt"
+    save_model(regressor, good)
+    truncated = tmp_path / "truncated.pt"
+    truncated.write_bytes(good.read_bytes()[:500])
+    garbage = tmp_path / "garbage.pt"
+    garbage.write_bytes(os.urandom(2000))
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"weights": torch.zeros(3)}, foreign)
+    for path, match in [
+        (truncated, "not a readable tsforecast model file"),
+        (garbage, "not a readable tsforecast model file"),
+        (foreign, "not a tsforecast model file"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            load_model(path)
+    payload = torch.load(good, weights_only=True)
+    payload["format_version"] = 99
+    newer = tmp_path / "newer.pt"
+    torch.save(payload, newer)
+    with pytest.raises(ValueError, match="format version 99"):
+        load_model(newer)
+
+
+class _Exploit:
+    def __reduce__(self):
+        return (os.system, ("touch pwned",))
+
+
+def test_load_never_executes_code_from_the_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    malicious = tmp_path / "malicious.pt"
+    torch.save({"format": "tsforecast-model", "payload": _Exploit()}, malicious)
+    with pytest.raises(ValueError, match="not a readable tsforecast model file"):
+        load_model(malicious)
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_a_file_saved_on_a_gpu_loads_on_the_cpu(fitted_pair, tmp_path, monkeypatch):
+    """Simulate a CUDA-saved file: every storage is tagged 'cuda:0', as on a GPU machine."""
+    X, regressor, _ = fitted_pair
+    path = tmp_path / "cuda.pt"
+    monkeypatch.setattr(torch.serialization, "location_tag", lambda storage: "cuda:0")
+    save_model(regressor, path)
+    monkeypatch.undo()
+    with zipfile.ZipFile(path) as archive:
+        pickled = archive.read(next(n for n in archive.namelist() if n.endswith("data.pkl")))
+    assert b"cuda:0" in pickled
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError):
+            torch.load(path, weights_only=True)  # what a naive load does on a CPU machine
+    np.testing.assert_array_equal(load_model(path).predict(X), regressor.predict(X))
+
+
+def test_pickled_state_holds_cpu_tensors_and_no_trainer(fitted_pair):
+    _, regressor, _ = fitted_pair
+    state = regressor.__getstate__()
+    assert all(p.device.type == "cpu" for p in state["module_"].parameters())
+    assert isinstance(state["module_"], StackedLSTM)
+    assert not any(isinstance(v, pl.Trainer | pl.LightningModule) for v in state.values())
+    assert b"lightning" not in pickle.dumps(regressor)
+
+
+def test_save_model_drops_unportable_parameters_with_a_warning(fitted_pair, tmp_path):
+    _, regressor, _ = fitted_pair
+    regressor.set_params(random_state=np.random.RandomState(0))
+    with pytest.warns(UserWarning, match=r"\['random_state'\]"):
+        save_model(regressor, tmp_path / "m.pt")
+    assert load_model(tmp_path / "m.pt").random_state is None
+    with pytest.raises(ValueError, match="not fitted"):
+        save_model(LSTMRegressor(), tmp_path / "unfitted.pt")
+
+
+# ----------------------------------------------------------------------------- reproducibility
+
+_FIT_IN_A_FRESH_PROCESS = """
+import numpy as np, sys
+from tsforecast import LSTMRegressor
+rng = np.random.default_rng(0)
+X = rng.normal(size=(160, 6, 2)).astype(np.float32)
+y = X[:, -1, 0] - 0.5 * X[:, -2, 1]
+model = LSTMRegressor(
+    units=8, max_epochs=3, batch_size=32, validation_fraction=0.0, dropout=0.2, random_state=7
+)
+sys.stdout.write(model.fit(X, y).predict(X).tobytes().hex())
+"""
+
+
+def test_identical_predictions_across_processes(windows_data):
+    X, y = windows_data
+    here = LSTMRegressor(**FAST, dropout=0.2, random_state=7).fit(X, y).predict(X)
+    out = subprocess.run(
+        [sys.executable, "-c", _FIT_IN_A_FRESH_PROCESS],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    np.testing.assert_array_equal(np.frombuffer(bytes.fromhex(out.stdout)), here)
+
+
+def test_warns_when_determinism_is_impossible_on_gpu():
+    stacked = StackedLSTM(1, [8, 8], 1, dropout=0.2)
+    on_cuda = SimpleNamespace(strategy=SimpleNamespace(root_device=torch.device("cuda")))
+    on_cpu = SimpleNamespace(strategy=SimpleNamespace(root_device=torch.device("cpu")))
+    with pytest.warns(UserWarning, match="not deterministic on a GPU"):
+        _warn_if_nondeterministic(on_cuda, stacked, 0.2, {"deterministic": True})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _warn_if_nondeterministic(on_cpu, stacked, 0.2, {"deterministic": True})
+        _warn_if_nondeterministic(on_cuda, stacked, 0.2, None)
+        _warn_if_nondeterministic(
+            on_cuda, StackedLSTM(1, [8, 4], 1, 0.2), 0.2, {"deterministic": True}
+        )
+
+
+@pytest.mark.gpu
+def test_gpu_trained_model_pickles_to_cpu(windows_data):
+    X, y = windows_data
+    model = LSTMRegressor(**FAST, accelerator="cuda", random_state=0).fit(X, y)
+    model.module_.cuda()
+    restored = pickle.loads(pickle.dumps(model))
+    assert next(restored.module_.parameters()).device.type == "cpu"
+    np.testing.assert_allclose(restored.predict(X), model.predict(X), rtol=1e-5)
