@@ -426,14 +426,14 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
         resumed = backup.load() if backup else None
         best = BestWeights(self.patience, resumed["best"] if resumed else None)
         history: list[dict[str, float]] = resumed["history"] if resumed else []
-        callbacks: list[pl.Callback] = [StopWhen(lambda: interrupt.requested), best]
+        callbacks: list[pl.Callback] = [StopWhen(interrupt), best]
         if resumed:
             self.module_.load_state_dict(resumed["network"])
             self._optimizer_state = {self.optimizer: resumed["optimizer"]}
             torch.set_rng_state(resumed["torch_rng"])
             generator.set_state(resumed["shuffle_rng"])
         if backup:
-            callbacks.append(EpochBackup(backup.saver(generator), best))
+            callbacks.append(EpochBackup(backup, best, generator))
         epochs = max_epochs - len(history)
         if epochs > 0:
             history = self._run_trainer(data, epochs, generator, callbacks, history)
@@ -583,24 +583,27 @@ class _Backup:
             )
         return state
 
-    def saver(self, generator: torch.Generator) -> Any:
-        def save(module: SequenceModule, optimizer: Any, best: BestWeights) -> None:
-            atomic_save(
-                {
-                    "format": "tsforecast-backup",
-                    "format_version": _BACKUP_VERSION,
-                    "fingerprint": self.fingerprint,
-                    "network": module.network.state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "history": module.history,
-                    "best": best.snapshot(),
-                    "torch_rng": torch.get_rng_state(),
-                    "shuffle_rng": generator.get_state(),
-                },
-                self.path,
-            )
-
-        return save
+    def save(
+        self,
+        module: SequenceModule,
+        optimizer: Any,
+        best: BestWeights,
+        generator: torch.Generator,
+    ) -> None:
+        atomic_save(
+            {
+                "format": "tsforecast-backup",
+                "format_version": _BACKUP_VERSION,
+                "fingerprint": self.fingerprint,
+                "network": module.network.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "history": module.history,
+                "best": best.snapshot(),
+                "torch_rng": torch.get_rng_state(),
+                "shuffle_rng": generator.get_state(),
+            },
+            self.path,
+        )
 
     def remove(self) -> None:
         with contextlib.suppress(FileNotFoundError):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import lightning.pytorch as pl
@@ -201,31 +201,34 @@ class BestWeights(Checkpoint):
 
 
 class StopWhen(pl.Callback):
-    """Stop training after the current chunk once ``requested()`` is true (e.g. on Ctrl+C)."""
+    """Stop training after the current chunk once ``source.requested`` is true (Ctrl+C)."""
 
-    def __init__(self, requested: Callable[[], bool]) -> None:
-        self.requested = requested
+    def __init__(self, source: Any) -> None:
+        self.source = source
 
     def on_train_batch_end(self, trainer: pl.Trainer, *args: Any) -> None:
-        if self.requested():
+        if self.source.requested:
             trainer.should_stop = True
 
 
 class EpochBackup(Checkpoint):
-    """Hand the full training state to ``save`` after every epoch, after :class:`BestWeights`.
+    """Back up the full training state after every epoch, after :class:`BestWeights`.
 
     Parameters
     ----------
-    save : callable
-        Receives the module, the optimizer and the best-weights callback.
+    backup : object
+        Has ``save(module, optimizer, best, generator)`` writing the state.
     best : BestWeights
         The fit's best-weights tracker, whose state is part of the backup.
+    generator : torch.Generator
+        The shuffling generator, whose state is part of the backup.
     """
 
-    def __init__(self, save: Callable[..., None], best: BestWeights) -> None:
-        self.save = save
+    def __init__(self, backup: Any, best: BestWeights, generator: torch.Generator) -> None:
+        self.backup = backup
         self.best = best
+        self.generator = generator
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        if not self.best.diverged:
-            self.save(pl_module, trainer.optimizers[0], self.best)
+        if not self.best.diverged and trainer.is_global_zero:
+            self.backup.save(pl_module, trainer.optimizers[0], self.best, self.generator)
