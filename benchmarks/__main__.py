@@ -11,13 +11,18 @@ import time
 
 import torch
 
-from . import fit_overhead, predict_latency
+from . import fit_overhead, memory, predict_latency
 from ._harness import RESULTS_DIR, THREADS, write
 from .report import render
 
 SUITES = {
     "fit_overhead": (fit_overhead.run, {"a": 5, "b": 9}, {"a": 1, "b": 2}),
-    "predict_latency": (predict_latency.run, {"single": 3000, "whole": 60}, {"single": 100, "whole": 5}),
+    "predict_latency": (
+        predict_latency.run,
+        {"single": 3000, "whole": 60},
+        {"single": 100, "whole": 5},
+    ),
+    "memory": (memory.run, [1_000_000, 2_000_000], [100_000]),
 }
 
 

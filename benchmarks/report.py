@@ -37,7 +37,35 @@ def _predict_latency(results: dict) -> list[str]:
     return lines
 
 
-_RENDERERS = {"fit_overhead": _fit_overhead, "predict_latency": _predict_latency}
+def _memory(results: dict) -> list[str]:
+    lines = [
+        "### Memory of fit on a long series",
+        "",
+        f"{results['setup']}. Each contender runs in a fresh process; 'fit adds' is the peak",
+        "resident memory during fit minus the resident memory after imports and data creation.",
+        "",
+        "| steps | contender | data (MB) | fit adds (MB) | process peak (MB) | peak vs lazy bare |",
+        "| ---: | --- | ---: | ---: | ---: | ---: |",
+    ]
+    bare = {
+        m["n_steps"]: m["process_peak_mb"]
+        for m in results["measurements"]
+        if m["contender"] == "lazy bare loop"
+    }
+    for m in results["measurements"]:
+        lines.append(
+            f"| {m['n_steps']:,} | {m['contender']} | {m['data_mb']:.0f} | "
+            f"{m['fit_added_mb']:.0f} | {m['process_peak_mb']:.0f} | "
+            f"{m['process_peak_mb'] / bare[m['n_steps']]:.2f}x |"
+        )
+    return [*lines, ""]
+
+
+_RENDERERS = {
+    "fit_overhead": _fit_overhead,
+    "predict_latency": _predict_latency,
+    "memory": _memory,
+}
 
 
 def render(directory: Path) -> str:

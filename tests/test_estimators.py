@@ -102,7 +102,7 @@ def test_validation_tail_drops_overlapping_training_windows():
     model = LSTMRegressor(**{**FAST, "validation_fraction": 0.1, "max_epochs": 1}, random_state=0)
     fitted = {}
 
-    def spy(self, data, epochs, generator, callbacks, history):
+    def spy(self, data, epochs, generator, callbacks, history, best):
         fitted.update(train=data.train_index, val=data.val_index, windows=data.windows)
         return []
 
@@ -341,3 +341,17 @@ def test_fit_on_cuda_predicts_on_cpu(windows_data):
     np.testing.assert_allclose(restored.predict(X), model.predict(X))
     mixed = LSTMRegressor(**FAST, accelerator="cuda", precision="bf16-mixed", random_state=0)
     assert np.isfinite(mixed.fit(X, y).predict(X)).all()
+
+
+def test_two_cpu_processes_train_one_usable_model(windows_data):
+    """devices=2: Lightning DDP in spawned processes, each training on half the samples."""
+    X, y = windows_data
+    model = LSTMRegressor(
+        **{**FAST, "validation_fraction": 0.2}, accelerator="cpu", devices=2, random_state=0
+    ).fit(X, y)
+    assert model.n_iter_ == 3 and "val_loss" in model.history_[-1]
+    assert next(model.module_.parameters()).device.type == "cpu"
+    pred = model.predict(X)
+    assert pred.shape == (len(X),) and np.isfinite(pred).all()
+    model.partial_fit(X, y)  # the optimizer state came back from the workers
+    assert model.n_iter_ == 4

@@ -30,10 +30,14 @@ from torch import nn
 from ._data import Batches, Windows, forward_in_batches, split_tail
 from ._interrupt import GracefulInterrupt
 from ._lightning import (
+    LIGHTNING_FUTURE_WARNING,
+    LIGHTNING_LOGGERS,
     OPTIMIZERS,
     BestWeights,
     EpochBackup,
+    QuietWorkers,
     SequenceModule,
+    ShardByRank,
     StopWhen,
     ValidatedSequenceModule,
 )
@@ -50,7 +54,6 @@ _CHUNK_SIZE = 16
 _BACKUP_VERSION = 1
 # Inputs beyond this magnitude saturate the LSTM gates (tanh/sigmoid of ~1e3 is flat).
 _UNSCALED_WARN_ABOVE = 1e3
-_LIGHTNING_LOGGERS = ("lightning.pytorch", "lightning.fabric")
 
 
 @contextmanager
@@ -64,47 +67,73 @@ def _seeded(seed: int) -> Iterator[None]:
 
 @contextmanager
 def _quiet_lightning(verbose: int) -> Iterator[None]:
-    """Silence Lightning's informational logging (device summaries) unless ``verbose``.
-
-    Also hides a FutureWarning that Lightning 2.6 triggers inside torch >= 2.10 on every fit
-    (``LeafSpec`` deprecation): it concerns Lightning's internals, not the user's code.
-    """
-    loggers = [logging.getLogger(name) for name in _LIGHTNING_LOGGERS]
+    """Silence Lightning's informational logging (device summaries) unless ``verbose``, and
+    the FutureWarning Lightning 2.6 triggers inside torch on every fit."""
+    loggers = [logging.getLogger(name) for name in LIGHTNING_LOGGERS]
     levels = [logger.level for logger in loggers]
     if not verbose:
         for logger in loggers:
             logger.setLevel(logging.WARNING)
     try:
         with warnings.catch_warnings():
-            warnings.filterwarnings(
-                "ignore", message=r"`isinstance\(treespec, LeafSpec\)`", category=FutureWarning
-            )
+            warnings.filterwarnings("ignore", **LIGHTNING_FUTURE_WARNING)
             yield
     finally:
         for logger, level in zip(loggers, levels, strict=True):
             logger.setLevel(level)
 
 
-def _check_finite(base: torch.Tensor) -> None:
-    # In numpy: a torch kernel here would wake torch's thread pool for a few microseconds of
-    # work, which measurably slows single-window predict.
-    if not np.isfinite(base.numpy()).all():
+def _check_values(base: torch.Tensor, *, warn_unscaled: str | None) -> None:
+    """Refuse NaN/inf; with ``warn_unscaled`` (the estimator's name), warn on huge values.
+
+    Two reductions (NaN propagates through min and max) and no temporary array: the base can
+    be gigabytes. In numpy, because a torch kernel here would wake torch's thread pool, which
+    measurably slows a single-window predict.
+    """
+    values = base.numpy()
+    low, high = values.min(), values.max()
+    if not (np.isfinite(low) and np.isfinite(high)):
         raise ValueError(
             "Input X contains NaN or infinity, or values too large for float32. "
             "Fill or drop missing values and scale the features before fitting."
         )
-
-
-def _warn_if_unscaled(base: torch.Tensor, name: str) -> None:
-    largest = float(np.abs(base.numpy()).max(initial=0.0))
-    if largest > _UNSCALED_WARN_ABOVE:
+    largest = max(-float(low), float(high))
+    if warn_unscaled and largest > _UNSCALED_WARN_ABOVE:
         warnings.warn(
             f"X has values as large as {largest:.3g}: an LSTM's gates saturate on inputs this "
-            f"large and {name} will learn little. Scale X first, e.g. with StandardScaler in "
-            "a Pipeline.",
+            f"large and {warn_unscaled} will learn little. Scale X first, e.g. with "
+            "StandardScaler in a Pipeline.",
             UserWarning,
             stacklevel=5,
         )
+
+
+def _spans_several_devices(devices: int | list[int] | str) -> bool:
+    if isinstance(devices, str):
+        return (devices in ("auto", "-1") and torch.cuda.device_count() > 1) or (
+            devices.isdigit() and int(devices) > 1
+        )
+    if isinstance(devices, list):
+        return len(devices) > 1
+    return devices > 1 or (devices == -1 and torch.cuda.device_count() > 1)
+
+
+@contextmanager
+def _tensor_sharing(world_size: int) -> Iterator[None]:
+    """Send tensors to spawned workers through named shared-memory files.
+
+    torch's default (passing file descriptors) fails in some sandboxes with "unable to resize
+    file"; the file-system strategy works everywhere. Restored after the fit.
+    """
+    if world_size == 1:
+        yield
+        return
+    previous = torch.multiprocessing.get_sharing_strategy()
+    torch.multiprocessing.set_sharing_strategy("file_system")
+    try:
+        yield
+    finally:
+        torch.multiprocessing.set_sharing_strategy(previous)
 
 
 def _warn_if_nondeterministic(
@@ -265,9 +294,7 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
         if reset:
             self._input_ndim = ndim
         windows = Windows.from_array(X if ndim == 3 else X[:, :, np.newaxis])
-        _check_finite(windows.base)
-        if reset:
-            _warn_if_unscaled(windows.base, type(self).__name__)
+        _check_values(windows.base, warn_unscaled=type(self).__name__ if reset else None)
         return windows
 
     def _is_plain_float_array(self, X: Any) -> bool:
@@ -320,6 +347,10 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
         # The user's callbacks run alongside ours; they are used as given (not copied) so that
         # a callback can report back, e.g. to an Optuna trial.
         options["callbacks"] = [*user.pop("callbacks", []), *callbacks]
+        if _spans_several_devices(self.devices):
+            # Spawned processes work from inside fit (also in notebooks), unlike Lightning's
+            # default of re-running the calling script.
+            options["strategy"] = "ddp_spawn"
         options.update(copy.deepcopy(user))
         return pl.Trainer(**options)
 
@@ -436,7 +467,7 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
             callbacks.append(EpochBackup(backup, best, generator))
         epochs = max_epochs - len(history)
         if epochs > 0:
-            history = self._run_trainer(data, epochs, generator, callbacks, history)
+            history = self._run_trainer(data, epochs, generator, callbacks, history, best)
         self.module_.cpu().eval()
         offset = len(self.history_)
         self.history_ += [{**r, "epoch": offset + i} for i, r in enumerate(history)]
@@ -455,6 +486,7 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
         generator: torch.Generator,
         callbacks: list[pl.Callback],
         history: list[dict[str, float]],
+        best: BestWeights,
     ) -> list[dict[str, float]]:
         """Train ``module_`` for up to ``epochs`` epochs; return the records of this fit."""
         trainer = self._make_trainer(epochs, callbacks)
@@ -487,15 +519,19 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
             direct_steps=self._can_step_directly(trainer),
             history=history,
         )
-        self.module_.train()  # predict leaves it in eval mode
+        lit.tracker = best
+        trainer.callbacks.append(ShardByRank(train))
+        if not self.verbose:
+            trainer.callbacks.append(QuietWorkers(os.getpid()))
+        val = None
         if len(val_index):
             val = Batches(
                 windows.subset(val_index), targets[val_index], self.batch_size, None, chunk_size
             )
+        self.module_.train()  # predict leaves it in eval mode
+        with _tensor_sharing(trainer.world_size):
             trainer.fit(lit, train_dataloaders=train, val_dataloaders=val)
-        else:
-            trainer.fit(lit, train_dataloaders=train)
-        self._optimizer_state = {self.optimizer: trainer.optimizers[0].state_dict()}
+        self._optimizer_state = {self.optimizer: lit.final_optimizer_state}
         return lit.history
 
     def _recover_from_divergence(self, best: BestWeights) -> None:

@@ -205,10 +205,16 @@ class Batches:
         self.batch_size = batch_size
         self.generator = generator
         self.chunk_size = chunk_size
+        # Distributed training: this process takes the rank-th of world_size equal shares.
+        self.rank, self.world_size = 0, 1
+
+    @property
+    def n_samples(self) -> int:
+        return len(self.windows) // self.world_size
 
     @property
     def n_batches(self) -> int:
-        return math.ceil(len(self.windows) / self.batch_size)
+        return math.ceil(self.n_samples / self.batch_size)
 
     def __len__(self) -> int:
         return math.ceil(self.n_batches / self.chunk_size)
@@ -218,6 +224,10 @@ class Batches:
         if self.generator is not None:
             order = torch.randperm(len(starts), generator=self.generator).to(y.device)
             starts, y = starts[order], y[order]
+        if self.world_size > 1:
+            # Every process draws the same permutation: the shares are disjoint and equal.
+            share = slice(self.rank * self.n_samples, (self.rank + 1) * self.n_samples)
+            starts, y = starts[share], y[share]
         starts_batches, y_batches = starts.split(self.batch_size), y.split(self.batch_size)
         for first in range(0, len(starts_batches), self.chunk_size):
             last = first + self.chunk_size

@@ -6,7 +6,10 @@ The metric keys are constants so that callbacks (early stopping, Optuna pruning)
 from __future__ import annotations
 
 import copy
+import logging
 import math
+import os
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,7 +18,14 @@ import torch
 from lightning.pytorch.callbacks import Checkpoint
 from torch import nn
 
-from ._data import Chunk
+from ._data import Batches, Chunk
+
+LIGHTNING_LOGGERS = ("lightning.pytorch", "lightning.fabric")
+# Lightning 2.6 triggers this torch >= 2.10 deprecation on every fit; it concerns Lightning.
+LIGHTNING_FUTURE_WARNING = {
+    "message": r"`isinstance\(treespec, LeafSpec\)`",
+    "category": FutureWarning,
+}
 
 TRAIN_LOSS = "train_loss"
 VAL_LOSS = "val_loss"
@@ -85,6 +95,9 @@ class SequenceModule(pl.LightningModule):
         self.gradient_clip_val = gradient_clip_val
         self.direct_steps = direct_steps
         self.history: list[dict[str, float]] = list(history or [])
+        # Set by the estimator; travel back from spawned workers with the extra state below.
+        self.tracker: BestWeights | None = None
+        self.final_optimizer_state: dict[str, Any] | None = None
         self._losses: dict[str, list[torch.Tensor]] = {}
         self._counts: dict[str, list[int]] = {}
         self._val_loss = math.nan
@@ -102,7 +115,31 @@ class SequenceModule(pl.LightningModule):
     def _epoch_mean(self, key: str) -> float:
         losses = torch.stack(self._losses.pop(key)).double()
         counts = torch.tensor(self._counts.pop(key), dtype=losses.dtype, device=losses.device)
-        return float(losses @ counts / counts.sum())
+        mean = losses @ counts / counts.sum()
+        if self.trainer.world_size > 1:  # every process decides on the same, global loss
+            mean = self.trainer.strategy.reduce(mean, reduce_op="mean")
+        return float(mean)
+
+    def _log_epoch(self, key: str, value: float) -> None:
+        self.log(key, value, sync_dist=self.trainer.world_size > 1)
+
+    def on_train_end(self) -> None:
+        self.final_optimizer_state = self.trainer.optimizers[0].state_dict()
+
+    def get_extra_state(self) -> dict[str, Any]:
+        # Lightning returns a spawned worker's results through the module's state dict.
+        return {
+            "history": self.history,
+            "best": self.tracker.snapshot() if self.tracker else None,
+            "diverged": bool(self.tracker and self.tracker.diverged),
+            "optimizer": self.final_optimizer_state,
+        }
+
+    def set_extra_state(self, state: dict[str, Any]) -> None:
+        self.history = state["history"]
+        self.final_optimizer_state = state["optimizer"]
+        if self.tracker is not None and state["best"] is not None:
+            self.tracker.restore(state["best"], diverged=state["diverged"])
 
     def training_step(self, batch: Chunk, batch_idx: int) -> None:
         wrapped = self.optimizers()
@@ -123,7 +160,7 @@ class SequenceModule(pl.LightningModule):
 
     def on_train_epoch_end(self) -> None:
         train_loss = self._epoch_mean(TRAIN_LOSS)
-        self.log(TRAIN_LOSS, train_loss)
+        self._log_epoch(TRAIN_LOSS, train_loss)
         record = {"epoch": len(self.history), TRAIN_LOSS: train_loss}
         if not math.isnan(self._val_loss):
             record[VAL_LOSS] = self._val_loss
@@ -150,7 +187,7 @@ class ValidatedSequenceModule(SequenceModule):
 
     def on_validation_epoch_end(self) -> None:
         self._val_loss = self._epoch_mean(VAL_LOSS)
-        self.log(VAL_LOSS, self._val_loss)
+        self._log_epoch(VAL_LOSS, self._val_loss)
 
 
 class BestWeights(Checkpoint):
@@ -182,6 +219,14 @@ class BestWeights(Checkpoint):
     def snapshot(self) -> dict[str, Any]:
         return {"loss": self.best_loss, "epoch": self.best_epoch, "state": self.best_state}
 
+    def restore(self, best: dict[str, Any], *, diverged: bool) -> None:
+        self.best_loss, self.best_epoch, self.best_state = (
+            best["loss"],
+            best["epoch"],
+            best["state"],
+        )
+        self.diverged = diverged
+
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         record = pl_module.history[-1]
         monitored = record.get(VAL_LOSS, record[TRAIN_LOSS])
@@ -198,6 +243,34 @@ class BestWeights(Checkpoint):
             and record["epoch"] - self.best_epoch >= self.patience
         ):
             trainer.should_stop = True
+
+
+class ShardByRank(pl.Callback):
+    """Give each distributed process its own share of the training samples."""
+
+    def __init__(self, batches: Batches) -> None:
+        self.batches = batches
+
+    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        self.batches.rank, self.batches.world_size = trainer.global_rank, trainer.world_size
+
+
+class QuietWorkers(pl.Callback):
+    """Apply the estimator's quiet mode inside spawned worker processes too.
+
+    The workers are fresh interpreters: the logging levels and warning filters set around
+    ``fit`` in the main process do not reach them.
+    """
+
+    def __init__(self, parent_pid: int) -> None:
+        self.parent_pid = parent_pid
+
+    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        if os.getpid() == self.parent_pid:
+            return
+        for name in LIGHTNING_LOGGERS:
+            logging.getLogger(name).setLevel(logging.WARNING)
+        warnings.filterwarnings("ignore", **LIGHTNING_FUTURE_WARNING)
 
 
 class StopWhen(pl.Callback):
