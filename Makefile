@@ -27,6 +27,7 @@ lint: venv
 	$(BIN)/ruff format --check tsforecast tests examples benchmarks
 
 bench: venv
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python -m benchmarks
 
 clean:

@@ -11,7 +11,7 @@ import time
 
 import torch
 
-from . import fit_overhead, memory, predict_latency
+from . import distributed, fit_overhead, gpu, memory, peers, predict_latency, scaling
 from ._harness import RESULTS_DIR, THREADS, write
 from .report import render
 
@@ -23,6 +23,18 @@ SUITES = {
         {"single": 100, "whole": 5},
     ),
     "memory": (memory.run, [1_000_000, 2_000_000], [100_000]),
+    "peers": (peers.run, 3, 1),
+    "scaling": (
+        scaling.run,
+        {
+            "lengths": [10_000, 100_000, 1_000_000],
+            "windows": [10, 32, 64, 128, 256],
+            "window_steps": 20_000,
+        },
+        {"lengths": [10_000, 30_000], "windows": [10, 64], "window_steps": 5_000},
+    ),
+    "distributed": (distributed.run, 5, 1),
+    "gpu": (gpu.run, 3, 1),
 }
 
 

@@ -17,9 +17,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from torch import nn
 
-from ._workloads import BareLSTM
-
 from tsforecast import LSTMRegressor, SlidingWindowTransformer
+
+from ._workloads import BareLSTM
 
 N_FEATURES, WINDOW, UNITS, LAYERS, BATCH = 16, 128, 64, 2, 256
 CHUNKS = 2  # Lightning batches of tsforecast's fit; 16 minibatches each

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 import warnings
 
+from tsforecast import LSTMRegressor
+
 from ._harness import interleaved, summarize
 from ._workloads import WORKLOADS, bare_fit, lightning_fit, sp500_windows
-
-from tsforecast import LSTMRegressor
 
 
 def _tsforecast_fit(X, y, w):

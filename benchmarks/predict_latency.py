@@ -6,10 +6,10 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
+from tsforecast import LSTMRegressor
+
 from ._harness import interleaved, summarize
 from ._workloads import WORKLOADS, PlainLightningModule, quiet_trainer, sp500_windows
-
-from tsforecast import LSTMRegressor
 
 
 def run(rounds: dict[str, int]) -> dict:
@@ -46,12 +46,18 @@ def run(rounds: dict[str, int]) -> dict:
     results = {"workload": w.name, "test_windows": len(test)}
     for label, batch, n in (("single window", one, "single"), ("whole test set", test, "whole")):
         times = interleaved(
-            {"bare forward": lambda b=batch: bare(b), "tsforecast": lambda b=batch: model.predict(b)},
+            {
+                "bare forward": lambda b=batch: bare(b),
+                "tsforecast": lambda b=batch: model.predict(b),
+            },
             rounds=rounds[n],
             warmup=20,
         )
         slow = interleaved(
-            {"bare forward": lambda b=batch: bare(b), "Lightning predict": lambda b=batch: lightning_predict(b)},
+            {
+                "bare forward": lambda b=batch: bare(b),
+                "Lightning predict": lambda b=batch: lightning_predict(b),
+            },
             rounds=max(5, rounds[n] // 20),
             warmup=2,
         )

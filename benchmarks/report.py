@@ -61,10 +61,67 @@ def _memory(results: dict) -> list[str]:
     return [*lines, ""]
 
 
+def _peers(results: dict) -> list[str]:
+    lines = [f"### Peers on workload {results['workload']}", ""]
+    lines += _ratio_table("fit", results["fit"], "s")
+    lines += _ratio_table("single-window predict", results["single-window predict"], "ms")
+    lines += [
+        "| library | peak RSS of a fit process (MB) | vs tsforecast |",
+        "| --- | ---: | ---: |",
+    ]
+    ours = results["peak_rss_mb"]["tsforecast"]
+    for name, mb in results["peak_rss_mb"].items():
+        lines.append(f"| {name} | {mb:.0f} | {mb / ours:.2f}x |")
+    return [*lines, ""]
+
+
+def _scaling(results: dict) -> list[str]:
+    lines = ["### Scaling of fit time", "", results["setup"] + ".", ""]
+    for key, label in (("lengths", "n_steps"), ("windows", "window")):
+        lines += [
+            f"| {label} | one epoch (s) | time per {label} vs first row |",
+            "| ---: | ---: | ---: |",
+        ]
+        for row in results[key]:
+            lines.append(
+                f"| {row[label]:,} | {row['seconds']:.2f} | {row['per_unit_vs_first']:.2f} |"
+            )
+        lines.append("")
+    return lines
+
+
+def _distributed(results: dict) -> list[str]:
+    lines = [
+        f"### devices=2 (DDP, spawned CPU processes), workload {results['workload']}, "
+        f"{results['epochs']} epochs",
+        "",
+        "| devices | wall time (s) | samples/s |",
+        "| ---: | ---: | ---: |",
+    ]
+    for row in results["runs"]:
+        lines.append(
+            f"| {row['devices']} | {row['seconds']:.1f} | {row['samples_per_second']:.0f} |"
+        )
+    return [*lines, ""]
+
+
+def _gpu(results: dict) -> list[str]:
+    if "skipped" in results:
+        return ["### GPU", "", f"Skipped: {results['skipped']}.", ""]
+    lines = ["### GPU", "", results["setup"] + ".", ""]
+    for label in ("fp32", "bf16-mixed"):
+        lines += _ratio_table(label, results[label], "s")
+    return lines
+
+
 _RENDERERS = {
     "fit_overhead": _fit_overhead,
     "predict_latency": _predict_latency,
     "memory": _memory,
+    "peers": _peers,
+    "scaling": _scaling,
+    "distributed": _distributed,
+    "gpu": _gpu,
 }
 
 

@@ -355,3 +355,23 @@ def test_two_cpu_processes_train_one_usable_model(windows_data):
     assert pred.shape == (len(X),) and np.isfinite(pred).all()
     model.partial_fit(X, y)  # the optimizer state came back from the workers
     assert model.n_iter_ == 4
+
+
+class _CountBackward(pl.Callback):
+    """Observes every backward pass: forces the Lightning-hooked step path."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def on_after_backward(self, trainer, pl_module):
+        self.calls += 1
+
+
+def test_direct_and_lightning_step_paths_train_identically(windows_data):
+    X, y = windows_data
+    params = {**FAST, "gradient_clip_val": 0.5, "random_state": 0}
+    direct = LSTMRegressor(**params).fit(X, y)
+    counter = _CountBackward()
+    hooked = LSTMRegressor(**params, trainer_kwargs={"callbacks": [counter]}).fit(X, y)
+    assert counter.calls == 3 * int(np.ceil(len(X) / 32))  # the hooks saw every step
+    np.testing.assert_array_equal(direct.predict(X), hooked.predict(X))

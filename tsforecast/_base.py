@@ -108,6 +108,22 @@ def _check_values(base: torch.Tensor, *, warn_unscaled: str | None) -> None:
         )
 
 
+# Trainer options that read nothing per optimizer step (unlike max_steps or loggers).
+_STEP_NEUTRAL_TRAINER_OPTIONS = {
+    "callbacks",
+    "default_root_dir",
+    "enable_model_summary",
+    "enable_progress_bar",
+}
+_STEP_HOOKS = ("on_before_backward", "on_after_backward", "on_before_optimizer_step")
+
+
+def _observes_steps(callback: pl.Callback) -> bool:
+    return any(
+        getattr(type(callback), hook) is not getattr(pl.Callback, hook) for hook in _STEP_HOOKS
+    )
+
+
 def _spans_several_devices(devices: int | list[int] | str) -> bool:
     if isinstance(devices, str):
         return (devices in ("auto", "-1") and torch.cuda.device_count() > 1) or (
@@ -366,8 +382,11 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
     def _can_step_directly(self, trainer: pl.Trainer) -> bool:
         """Whether nothing but our own code observes the per-step Lightning hooks."""
         plugin = trainer.precision_plugin
+        user = dict(self.trainer_kwargs or {})
+        callbacks = user.pop("callbacks", [])
         return (
-            not self.trainer_kwargs
+            set(user) <= _STEP_NEUTRAL_TRAINER_OPTIONS
+            and not any(_observes_steps(callback) for callback in callbacks)
             and trainer.world_size == 1
             and type(plugin) in (Precision, MixedPrecision)
             and getattr(plugin, "scaler", None) is None
