@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import lightning.pytorch as pl
 import numpy as np
@@ -11,6 +12,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
+from tsforecast import LSTMRegressor
 from tsforecast.datasets import load_sp500
 
 
@@ -31,6 +33,22 @@ WORKLOADS = {
     "a": Workload("a: S&P 500 returns, window 30, 2 x 64 units, batch 64", 30, 64, 2, 64),
     "b": Workload("b: small model, window 10, 1 x 16 units, batch 32", 10, 16, 1, 32),
 }
+
+
+def tsforecast_regressor(w: Workload, **overrides: Any) -> LSTMRegressor:
+    """tsforecast's estimator configured like the bare loop of workload ``w``."""
+    params: dict[str, Any] = {
+        "units": w.units,
+        "num_layers": w.num_layers,
+        "batch_size": w.batch_size,
+        "max_epochs": w.epochs,
+        "learning_rate": w.learning_rate,
+        "validation_fraction": 0.0,
+        "standardize_target": False,
+        "accelerator": "cpu",
+        "random_state": 0,
+    }
+    return LSTMRegressor(**{**params, **overrides})
 
 
 def sp500_windows(window: int) -> tuple[np.ndarray, np.ndarray]:

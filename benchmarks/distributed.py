@@ -4,23 +4,11 @@ from __future__ import annotations
 
 import time
 
-from tsforecast import LSTMRegressor
-
-from ._workloads import WORKLOADS, sp500_windows
+from ._workloads import WORKLOADS, sp500_windows, tsforecast_regressor
 
 
 def _fit_seconds(X, y, devices: int, epochs: int) -> float:
-    w = WORKLOADS["a"]
-    model = LSTMRegressor(
-        units=w.units,
-        num_layers=w.num_layers,
-        batch_size=w.batch_size,
-        max_epochs=epochs,
-        validation_fraction=0.0,
-        accelerator="cpu",
-        devices=devices,
-        random_state=0,
-    )
+    model = tsforecast_regressor(WORKLOADS["a"], max_epochs=epochs, devices=devices)
     start = time.perf_counter()
     model.fit(X, y)
     return time.perf_counter() - start

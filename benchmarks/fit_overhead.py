@@ -5,24 +5,8 @@ from __future__ import annotations
 import logging
 import warnings
 
-from tsforecast import LSTMRegressor
-
 from ._harness import interleaved, summarize
-from ._workloads import WORKLOADS, bare_fit, lightning_fit, sp500_windows
-
-
-def _tsforecast_fit(X, y, w):
-    return LSTMRegressor(
-        units=w.units,
-        num_layers=w.num_layers,
-        batch_size=w.batch_size,
-        max_epochs=w.epochs,
-        learning_rate=w.learning_rate,
-        validation_fraction=0.0,
-        standardize_target=False,
-        accelerator="cpu",
-        random_state=0,
-    ).fit(X, y)
+from ._workloads import WORKLOADS, bare_fit, lightning_fit, sp500_windows, tsforecast_regressor
 
 
 def run(rounds: dict[str, int]) -> dict:
@@ -34,7 +18,7 @@ def run(rounds: dict[str, int]) -> dict:
         times = interleaved(
             {
                 "bare PyTorch": lambda X=X, y=y, w=w: bare_fit(X, y, w),
-                "tsforecast": lambda X=X, y=y, w=w: _tsforecast_fit(X, y, w),
+                "tsforecast": lambda X=X, y=y, w=w: tsforecast_regressor(w).fit(X, y),
                 "plain Lightning": lambda X=X, y=y, w=w: lightning_fit(X, y, w),
             },
             rounds=rounds[key],

@@ -16,23 +16,8 @@ import warnings
 import numpy as np
 import torch
 
-from tsforecast import LSTMRegressor
-
 from ._harness import interleaved, summarize
-from ._workloads import WORKLOADS, BareLSTM, sp500_windows
-
-
-def _tsforecast(w):
-    return LSTMRegressor(
-        units=w.units,
-        num_layers=w.num_layers,
-        batch_size=w.batch_size,
-        max_epochs=w.epochs,
-        validation_fraction=0.0,
-        standardize_target=False,
-        accelerator="cpu",
-        random_state=0,
-    )
+from ._workloads import WORKLOADS, BareLSTM, sp500_windows, tsforecast_regressor
 
 
 def _skorch(w):
@@ -48,6 +33,7 @@ def _skorch(w):
         batch_size=w.batch_size,
         max_epochs=w.epochs,
         train_split=None,
+        iterator_train__shuffle=True,  # as tsforecast and the bare loop
         verbose=0,
         device="cpu",
     )
@@ -80,11 +66,11 @@ def _darts_fit_predict(w, series: np.ndarray, n_predict: int) -> None:
 
 
 def _peak_rss_mb(code: str) -> float:
-    """Peak resident memory of a fresh process running ``code`` (after its imports)."""
+    """Peak resident memory (VmHWM, which exec resets) of a fresh process running ``code``."""
     script = (
-        "import resource, warnings, logging\nwarnings.filterwarnings('ignore')\n"
+        "import warnings, logging\nwarnings.filterwarnings('ignore')\n"
         "logging.disable(logging.INFO)\n" + code + "\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
+        "from benchmarks._memory_worker import _status\nprint(_status('VmHWM'))"
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     return float(out.stdout.strip().splitlines()[-1])
@@ -96,19 +82,20 @@ def run(rounds: int) -> dict:
     w = WORKLOADS["a"]
     X, y = sp500_windows(w.window)
     one = X[-1:]
-    fitted = {"tsforecast": _tsforecast(w).fit(X, y)}
-    fits = {"tsforecast": lambda: _tsforecast(w).fit(X, y)}
+    fitted = {"tsforecast": tsforecast_regressor(w).fit(X, y)}
+    fits = {"tsforecast": lambda: tsforecast_regressor(w).fit(X, y)}
     predicts = {"tsforecast": lambda: fitted["tsforecast"].predict(one)}
     setup = {
-        "tsforecast": "from benchmarks.peers import *; from benchmarks._workloads import *\n"
-        "w = WORKLOADS['a']; X, y = sp500_windows(w.window); _tsforecast(w).fit(X, y)"
+        "tsforecast": "from benchmarks.peers import _darts_fit_predict, _skorch\n"
+        "from benchmarks._workloads import WORKLOADS, sp500_windows, tsforecast_regressor\n"
+        "w = WORKLOADS['a']; X, y = sp500_windows(w.window); tsforecast_regressor(w).fit(X, y)"
     }
     if importlib.util.find_spec("skorch"):
         fitted["skorch"] = _skorch(w).fit(X, y[:, None])
         fits["skorch"] = lambda: _skorch(w).fit(X, y[:, None])
         predicts["skorch"] = lambda: fitted["skorch"].predict(one)
         setup["skorch"] = setup["tsforecast"].replace(
-            "_tsforecast(w).fit(X, y)", "_skorch(w).fit(X, y[:, None])"
+            "tsforecast_regressor(w).fit(X, y)", "_skorch(w).fit(X, y[:, None])"
         )
     if importlib.util.find_spec("darts"):
         series = np.concatenate([X[0, :, 0], y]).astype(np.float32)
@@ -116,7 +103,7 @@ def run(rounds: int) -> dict:
         fits["darts"] = lambda: _darts_fit_predict(w, series, 1)
         predicts["darts"] = lambda: fitted["darts"].predict(1, verbose=False)
         setup["darts"] = setup["tsforecast"].replace(
-            "_tsforecast(w).fit(X, y)",
+            "tsforecast_regressor(w).fit(X, y)",
             "import numpy as np; s = np.concatenate([X[0, :, 0], y]).astype(np.float32); "
             "_darts_fit_predict(w, s, 1)",
         )

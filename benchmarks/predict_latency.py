@@ -6,25 +6,21 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-from tsforecast import LSTMRegressor
-
 from ._harness import interleaved, summarize
-from ._workloads import WORKLOADS, PlainLightningModule, quiet_trainer, sp500_windows
+from ._workloads import (
+    WORKLOADS,
+    PlainLightningModule,
+    quiet_trainer,
+    sp500_windows,
+    tsforecast_regressor,
+)
 
 
 def run(rounds: dict[str, int]) -> dict:
     w = WORKLOADS["a"]
     X, y = sp500_windows(w.window)
     split = int(len(X) * 0.8)
-    model = LSTMRegressor(
-        units=w.units,
-        num_layers=w.num_layers,
-        max_epochs=1,
-        validation_fraction=0.0,
-        standardize_target=False,
-        accelerator="cpu",
-        random_state=0,
-    ).fit(X[:split], y[:split])
+    model = tsforecast_regressor(w, max_epochs=1).fit(X[:split], y[:split])
     net = model.module_.eval()
     lightning = PlainLightningModule(X.shape[2], w)
     lightning.net.load_state_dict(

@@ -518,13 +518,11 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
             train_index, val_index = train_index.to(device), val_index.to(device)
         # Distributed strategies synchronise gradients once per Lightning batch: one step each.
         chunk_size = _CHUNK_SIZE if trainer.world_size == 1 else 1
-        train = Batches(
-            windows.subset(train_index),
-            targets[train_index],
-            self.batch_size,
-            generator,
-            chunk_size,
-        )
+        if len(train_index) == len(windows):  # no validation split: no index copies
+            train_windows, train_targets = windows, targets
+        else:
+            train_windows, train_targets = windows.subset(train_index), targets[train_index]
+        train = Batches(train_windows, train_targets, self.batch_size, generator, chunk_size)
         _warn_if_nondeterministic(trainer, self.module_, self.dropout, self.trainer_kwargs)
         module_class = ValidatedSequenceModule if len(val_index) else SequenceModule
         lit = module_class(

@@ -16,6 +16,7 @@ from typing import Any
 import torch
 
 PathLike = str | os.PathLike[str]
+_KNOWN_READ_ERRORS = (pickle.UnpicklingError, zipfile.BadZipFile, RuntimeError, EOFError, OSError)
 
 
 def atomic_save(payload: dict[str, Any], path: PathLike) -> None:
@@ -44,7 +45,9 @@ def safe_load(path: PathLike, *, kind: str, version: int) -> dict[str, Any]:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise
-    except (pickle.UnpicklingError, zipfile.BadZipFile, RuntimeError, EOFError, OSError) as exc:
+    except Exception as exc:  # a damaged file can fail inside the unpickler in any way
+        if not isinstance(exc, _KNOWN_READ_ERRORS):
+            exc = ValueError(f"{type(exc).__name__}: {exc}")
         raise ValueError(
             f"{os.fspath(path)!r} is not a readable tsforecast {kind} file (corrupted, "
             f"truncated, or not written by tsforecast): {exc}"
