@@ -353,7 +353,9 @@ def test_two_cpu_processes_train_one_usable_model(windows_data):
     assert next(model.module_.parameters()).device.type == "cpu"
     pred = model.predict(X)
     assert pred.shape == (len(X),) and np.isfinite(pred).all()
-    model.partial_fit(X, y)  # the optimizer state came back from the workers
+    # the optimizer state came back from the workers, so training can continue here
+    assert model._optimizer_state["adam"]["state"]
+    model.set_params(devices=1).partial_fit(X, y)
     assert model.n_iter_ == 4
 
 

@@ -135,21 +135,29 @@ def _spans_several_devices(devices: int | list[int] | str) -> bool:
 
 
 @contextmanager
-def _tensor_sharing(world_size: int) -> Iterator[None]:
-    """Send tensors to spawned workers through named shared-memory files.
+def _spawned_workers(world_size: int) -> Iterator[None]:
+    """Settings for a fit in spawned worker processes, restored afterwards.
 
-    torch's default (passing file descriptors) fails in some sandboxes with "unable to resize
-    file"; the file-system strategy works everywhere. Restored after the fit.
+    Tensors travel through named shared-memory files: torch's default (passing file
+    descriptors) fails in some sandboxes with "unable to resize file". The rendezvous port
+    Lightning leaves in the environment is removed, so the next distributed fit draws a fresh
+    one instead of reusing a port the last process group may still hold.
     """
     if world_size == 1:
         yield
         return
-    previous = torch.multiprocessing.get_sharing_strategy()
+    sharing = torch.multiprocessing.get_sharing_strategy()
+    environment = {key: os.environ.get(key) for key in ("MASTER_ADDR", "MASTER_PORT")}
     torch.multiprocessing.set_sharing_strategy("file_system")
     try:
         yield
     finally:
-        torch.multiprocessing.set_sharing_strategy(previous)
+        torch.multiprocessing.set_sharing_strategy(sharing)
+        for key, value in environment.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def _warn_if_nondeterministic(
@@ -546,7 +554,7 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
                 windows.subset(val_index), targets[val_index], self.batch_size, None, chunk_size
             )
         self.module_.train()  # predict leaves it in eval mode
-        with _tensor_sharing(trainer.world_size):
+        with _spawned_workers(trainer.world_size):
             trainer.fit(lit, train_dataloaders=train, val_dataloaders=val)
         self._optimizer_state = {self.optimizer: lit.final_optimizer_state}
         return lit.history
