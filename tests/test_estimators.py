@@ -1,6 +1,8 @@
 import copy
 import os
 import pickle
+import subprocess
+import sys
 
 import joblib
 import lightning.pytorch as pl
@@ -343,20 +345,40 @@ def test_fit_on_cuda_predicts_on_cpu(windows_data):
     assert np.isfinite(mixed.fit(X, y).predict(X)).all()
 
 
-def test_two_cpu_processes_train_one_usable_model(windows_data):
-    """devices=2: Lightning DDP in spawned processes, each training on half the samples."""
-    X, y = windows_data
-    model = LSTMRegressor(
-        **{**FAST, "validation_fraction": 0.2}, accelerator="cpu", devices=2, random_state=0
-    ).fit(X, y)
-    assert model.n_iter_ == 3 and "val_loss" in model.history_[-1]
-    assert next(model.module_.parameters()).device.type == "cpu"
-    pred = model.predict(X)
-    assert pred.shape == (len(X),) and np.isfinite(pred).all()
-    # the optimizer state came back from the workers, so training can continue here
-    assert model._optimizer_state["adam"]["state"]
-    model.set_params(devices=1).partial_fit(X, y)
-    assert model.n_iter_ == 4
+_TWO_PROCESS_FIT = """
+import numpy as np
+from tsforecast import LSTMRegressor
+rng = np.random.default_rng(0)
+X = rng.normal(size=(160, 6, 2)).astype(np.float32)
+y = X[:, -1, 0] - 0.5 * X[:, -2, 1]
+model = LSTMRegressor(
+    units=8, max_epochs=3, batch_size=32, validation_fraction=0.2,
+    accelerator="cpu", devices=2, random_state=0,
+).fit(X, y)
+assert model.n_iter_ == 3 and "val_loss" in model.history_[-1]
+assert next(model.module_.parameters()).device.type == "cpu"
+pred = model.predict(X)
+assert pred.shape == (len(X),) and np.isfinite(pred).all()
+# the optimizer state came back from the workers, so training can continue here
+assert model._optimizer_state["adam"]["state"]
+model.set_params(devices=1).partial_fit(X, y)
+assert model.n_iter_ == 4
+print("ok")
+"""
+
+
+def test_two_cpu_processes_train_one_usable_model():
+    """devices=2: Lightning DDP in spawned processes, each training on half the samples.
+
+    Run in a fresh interpreter, as a user script would. Inside the pytest process, a gloo
+    worker occasionally aborted at exit in CI ("terminate called without an active
+    exception"), never in a plain script here.
+    """
+    out = subprocess.run(
+        [sys.executable, "-c", _TWO_PROCESS_FIT], capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.strip().endswith("ok")
 
 
 class _CountBackward(pl.Callback):
