@@ -1,4 +1,12 @@
-"""OptunaSearchCV: search, pruning, failures, resume, bad spaces."""
+"""OptunaSearchCV: search, pruning, failures, resume, bad spaces, shared studies."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import optuna
@@ -127,3 +135,100 @@ def test_grid_search_still_works_on_the_same_pipeline(series):
     X, y = series
     grid = GridSearchCV(_pipe(), {"lstmregressor__units": [4, 8]}, cv=TimeSeriesSplit(2))
     assert grid.fit(X, y).best_params_["lstmregressor__units"] in (4, 8)
+
+
+def _run_two_workers(search, X, y, tmp_path):
+    job = tmp_path / "job.joblib"
+    search.dump_job(job, X, y)
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tsforecast.tuning", str(job)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    for worker in workers:
+        _, err = worker.communicate(timeout=300)
+        assert worker.returncode == 0, err[-3000:]
+    study = optuna.load_study(study_name=search.study_name, storage=search.storage)
+    finished = [t for t in study.trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
+    return study, finished
+
+
+def test_two_worker_processes_share_one_sqlite_study(series, tmp_path):
+    X, y = series
+    search = OptunaSearchCV(
+        _pipe(),
+        {"lstmregressor__units": IntDistribution(4, 12)},
+        n_trials=6,
+        cv=TimeSeriesSplit(2),
+        storage=f"sqlite:///{tmp_path / 'study.db'}",
+        study_name="shared",
+    )
+    study, finished = _run_two_workers(search, X, y, tmp_path)
+    assert 6 <= len(finished) <= 7  # the last trials of both workers may overlap by one
+    assert len({t.user_attrs["worker"] for t in study.trials}) == 2
+
+
+@pytest.fixture
+def postgres_url():
+    """A throw-away PostgreSQL server on loopback (Debian's postgresql package)."""
+    bin_dirs = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
+    initdb = shutil.which("initdb") or next((str(d / "initdb") for d in bin_dirs), None)
+    if initdb is None:
+        pytest.skip("PostgreSQL is not installed (Debian package 'postgresql')")
+    pg_ctl = str(Path(initdb).with_name("pg_ctl"))
+    pytest.importorskip("psycopg2", reason="psycopg2 is not installed (dev extra)")
+    base = Path(tempfile.mkdtemp(prefix="tsforecast-pg-"))
+    base.chmod(0o755)
+    data = base / "data"
+    as_user: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses to run as root
+        as_user = ["runuser", "-u", "postgres", "--"]
+        shutil.chown(base, "postgres")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    commands = [
+        [initdb, "-D", str(data), "-A", "trust", "-U", "postgres"],
+        [
+            pg_ctl,
+            "-D",
+            str(data),
+            "-l",
+            str(base / "log"),
+            "-w",
+            "start",
+            "-o",
+            f"-p {port} -c listen_addresses=127.0.0.1 -k {base}",
+        ],
+    ]
+    try:
+        for command in commands:
+            subprocess.run([*as_user, *command], check=True, capture_output=True, timeout=120)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
+        shutil.rmtree(base, ignore_errors=True)
+        detail = getattr(exc, "stderr", b"") or b""
+        pytest.skip(f"could not start a PostgreSQL server: {exc} {detail.decode()[-300:]}")
+    yield f"postgresql+psycopg2://postgres@127.0.0.1:{port}/postgres"
+    subprocess.run(
+        [*as_user, pg_ctl, "-D", str(data), "-m", "fast", "stop"], capture_output=True, timeout=120
+    )
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def test_two_worker_processes_share_one_postgres_study(series, tmp_path, postgres_url):
+    X, y = series
+    search = OptunaSearchCV(
+        _pipe(),
+        {"lstmregressor__units": IntDistribution(4, 12)},
+        n_trials=6,
+        cv=TimeSeriesSplit(2),
+        storage=postgres_url,
+        study_name="shared-pg",
+    )
+    study, finished = _run_two_workers(search, X, y, tmp_path)
+    assert 6 <= len(finished) <= 7
+    assert len({t.user_attrs["worker"] for t in study.trials}) == 2

@@ -5,10 +5,14 @@ Optuna is imported here only; nothing in the package imports this module.
 
 from __future__ import annotations
 
+import argparse
 import gc
+import os
+import socket
 from numbers import Integral
 from typing import Any
 
+import joblib
 import lightning.pytorch as pl
 import numpy as np
 import optuna
@@ -246,6 +250,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         defaults = self.estimator.get_params(deep=True)
 
         def objective(trial: optuna.Trial) -> float:
+            trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
             params = _suggest(trial, space, defaults)
             try:
                 scores = []
@@ -330,6 +335,35 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         gc.collect()
         return self
 
+    def dump_job(self, path: str | os.PathLike[str], X: Any, y: Any) -> None:
+        """Write this search and its data for extra worker processes.
+
+        Start each worker with ``python -m tsforecast.tuning PATH`` (on this machine, or on
+        others that can reach the same ``storage``, e.g. a PostgreSQL URL): every worker adds
+        trials to the shared study until it holds ``n_trials`` finished ones. The file is a
+        joblib pickle: only load files you wrote yourself.
+
+        Parameters
+        ----------
+        path : str or path-like
+            File to write.
+        X, y : array-like
+            The data every worker searches on.
+        """
+        if self.storage is None:
+            raise ValueError(
+                "Workers can only share a study kept in a storage: pass storage= (a database "
+                "URL or an optuna storage object) and study_name=."
+            )
+        # Create the study (and a database's tables) once, before workers race to do it.
+        optuna.create_study(
+            storage=self.storage,
+            study_name=self.study_name,
+            direction="maximize",
+            load_if_exists=True,
+        )
+        joblib.dump({"search": clone(self), "X": X, "y": y}, path)
+
     def _refitted(self) -> bool:
         return bool(self.refit)
 
@@ -347,6 +381,26 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
     def score(self, X: Any, y: Any) -> float:
         """Score of ``best_estimator_`` (its own ``score``, or ``scoring``)."""
         return check_scoring(self.best_estimator_, scoring=self.scoring)(self.best_estimator_, X, y)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Worker entry point: ``python -m tsforecast.tuning JOB`` (see ``dump_job``)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m tsforecast.tuning",
+        description="Add trials to a shared Optuna study written by OptunaSearchCV.dump_job.",
+    )
+    parser.add_argument("job", help="file written by OptunaSearchCV.dump_job")
+    args = parser.parse_args(argv)
+    job = joblib.load(args.job)
+    search = job["search"].set_params(refit=False)
+    search.fit(job["X"], job["y"])
+    finished = len(search.study_.get_trials(states=(TrialState.COMPLETE, TrialState.PRUNED)))
+    name = search.study_.study_name
+    print(f"study {name!r}: {finished} finished trials, best score {search.best_score_:.6g}")
+
+
+if __name__ == "__main__":
+    main()
 
 
 __all__ = [
