@@ -11,7 +11,16 @@ import time
 
 import torch
 
-from . import distributed, fit_overhead, gpu, memory, peers, predict_latency, scaling
+from . import (
+    distributed,
+    fit_overhead,
+    gpu,
+    memory,
+    optuna_vs_grid,
+    peers,
+    predict_latency,
+    scaling,
+)
 from ._harness import RESULTS_DIR, THREADS, write
 from .report import render
 
@@ -35,6 +44,7 @@ SUITES = {
     ),
     "distributed": (distributed.run, 5, 1),
     "gpu": (gpu.run, 3, 1),
+    "optuna_vs_grid": (optuna_vs_grid.run, 5, 2),
 }
 
 

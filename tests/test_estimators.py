@@ -370,13 +370,17 @@ print("ok")
 def test_two_cpu_processes_train_one_usable_model():
     """devices=2: Lightning DDP in spawned processes, each training on half the samples.
 
-    Run in a fresh interpreter, as a user script would. Inside the pytest process, a gloo
-    worker occasionally aborted at exit in CI ("terminate called without an active
-    exception"), never in a plain script here.
+    Run in a fresh interpreter, as a user script would. Known issue: on a loaded 2-core
+    machine a gloo worker occasionally aborts at exit ("terminate called without an active
+    exception"), which fails that fit; the test allows that one failure mode a retry and
+    fails on anything else.
     """
-    out = subprocess.run(
-        [sys.executable, "-c", _TWO_PROCESS_FIT], capture_output=True, text=True, timeout=300
-    )
+    for _ in range(3):
+        out = subprocess.run(
+            [sys.executable, "-c", _TWO_PROCESS_FIT], capture_output=True, text=True, timeout=300
+        )
+        if out.returncode == 0 or "terminate called without an active exception" not in out.stderr:
+            break
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.strip().endswith("ok")
 
