@@ -20,6 +20,7 @@ from . import (
     peers,
     predict_latency,
     scaling,
+    tuning_memory,
 )
 from ._harness import RESULTS_DIR, THREADS, write
 from .report import render
@@ -45,6 +46,7 @@ SUITES = {
     "distributed": (distributed.run, 5, 1),
     "gpu": (gpu.run, 3, 1),
     "optuna_vs_grid": (optuna_vs_grid.run, 5, 2),
+    "tuning_memory": (tuning_memory.run, 100, 12),
 }
 
 

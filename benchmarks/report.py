@@ -132,6 +132,19 @@ def _optuna_vs_grid(results: dict) -> list[str]:
     ]
 
 
+def _tuning_memory(results: dict) -> list[str]:
+    marks = ", ".join(
+        f"{mb:.0f} MB after trial {k}" for k, mb in results["rss_mb_after_trial"].items()
+    )
+    return [
+        f"### Memory over a {results['trials']}-trial study",
+        "",
+        f"Resident memory: {marks}; growth after the first 10 trials: "
+        f"{results['growth_mb_after_first_10']:+.0f} MB.",
+        "",
+    ]
+
+
 _RENDERERS = {
     "fit_overhead": _fit_overhead,
     "predict_latency": _predict_latency,
@@ -141,6 +154,7 @@ _RENDERERS = {
     "distributed": _distributed,
     "gpu": _gpu,
     "optuna_vs_grid": _optuna_vs_grid,
+    "tuning_memory": _tuning_memory,
 }
 
 

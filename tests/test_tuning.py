@@ -232,3 +232,82 @@ def test_two_worker_processes_share_one_postgres_study(series, tmp_path, postgre
     study, finished = _run_two_workers(search, X, y, tmp_path)
     assert 6 <= len(finished) <= 7
     assert len({t.user_attrs["worker"] for t in study.trials}) == 2
+
+
+# catch_warnings (used inside fit to hide a Lightning FutureWarning) is not thread-safe: with
+# threads one fit may briefly see another's filters, so that warning is ignored here.
+@pytest.mark.filterwarnings("ignore::FutureWarning")
+def test_parallel_trials_in_threads(series):
+    X, y = series
+    search = OptunaSearchCV(
+        _pipe(),
+        {"lstmregressor__units": IntDistribution(4, 12)},
+        n_trials=4,
+        n_jobs=2,
+        cv=TimeSeriesSplit(2),
+        random_state=0,
+    ).fit(X, y)
+    assert len(search.study_.get_trials(states=(TrialState.COMPLETE,))) == 4
+
+
+def test_parallel_trials_on_one_gpu_warn(series, monkeypatch):
+    monkeypatch.setattr("tsforecast.tuning._gpu_count", lambda: 1)
+    X, y = series
+    search = OptunaSearchCV(
+        _pipe(),
+        {"lstmregressor__units": IntDistribution(4, 6)},
+        n_trials=1,
+        n_jobs=2,
+        cv=TimeSeriesSplit(2),
+    )
+    with pytest.warns(UserWarning, match="share the only GPU"):
+        search.fit(X, y)
+
+
+_INTERRUPTED_WORKER = """
+import os, signal, sys, joblib, optuna
+job = joblib.load(sys.argv[1])
+search = job["search"]
+
+def stop_after_two(study, trial):
+    if len(study.get_trials(states=(optuna.trial.TrialState.COMPLETE,))) >= 2:
+        os.kill(os.getpid(), signal.SIGKILL)  # as a crash or a killed job would
+
+search.set_params(refit=False)
+orig = optuna.study.Study.optimize
+def optimize(self, *args, **kwargs):
+    kwargs["callbacks"] = [*kwargs.get("callbacks", []), stop_after_two]
+    return orig(self, *args, **kwargs)
+optuna.study.Study.optimize = optimize
+search.fit(job["X"], job["y"])
+"""
+
+
+def test_an_interrupted_study_resumes_without_losing_completed_trials(series, tmp_path):
+    X, y = series
+    search = OptunaSearchCV(
+        _pipe(),
+        {"lstmregressor__units": IntDistribution(4, 12)},
+        n_trials=4,
+        cv=TimeSeriesSplit(2),
+        storage=f"sqlite:///{tmp_path / 'study.db'}",
+        study_name="interrupted",
+        refit=False,
+    )
+    job = tmp_path / "job.joblib"
+    search.dump_job(job, X, y)
+    killed = subprocess.run(
+        [sys.executable, "-c", _INTERRUPTED_WORKER, str(job)], capture_output=True, timeout=300
+    )
+    assert killed.returncode == -9  # the worker died mid-study
+    study = optuna.load_study(study_name="interrupted", storage=search.storage)
+    done = [(t.number, t.params, t.value) for t in study.trials if t.state == TrialState.COMPLETE]
+    assert len(done) == 2
+    resumed = search.fit(X, y)
+    after = {
+        (t.number, tuple(t.params.items()), t.value)
+        for t in resumed.study_.trials
+        if t.state == TrialState.COMPLETE
+    }
+    assert {(n, tuple(p.items()), v) for n, p, v in done} <= after
+    assert len(after) == 4

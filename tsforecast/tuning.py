@@ -9,6 +9,7 @@ import argparse
 import gc
 import os
 import socket
+import warnings
 from numbers import Integral
 from typing import Any
 
@@ -16,6 +17,7 @@ import joblib
 import lightning.pytorch as pl
 import numpy as np
 import optuna
+import torch
 from lightning.pytorch.callbacks import Checkpoint
 from optuna.distributions import (
     BaseDistribution,
@@ -54,6 +56,10 @@ class LayerUnits:
 
     def __repr__(self) -> str:
         return f"LayerUnits({self.low}, {self.high}, log={self.log})"
+
+
+def _gpu_count() -> int:
+    return torch.cuda.device_count()
 
 
 def _find_step(estimator: BaseEstimator, kind: type) -> str | None:
@@ -171,7 +177,9 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
     refit : bool, default=True
         Refit the best parameters on all the data as ``best_estimator_``.
     n_jobs : int, default=1
-        Trials run in parallel threads (results then depend on thread timing).
+        Trials run in parallel threads (results then depend on thread timing). With several
+        GPUs, trial ``k`` trains on GPU ``k % n_gpus``; with one GPU a warning says that the
+        trials share it. Threads, not processes: no fork after CUDA initialisation.
     storage : str or optuna storage, default=None
         Where the study lives: ``None`` in memory; a URL (``sqlite:///study.db``,
         ``postgresql://...``) or storage object (e.g. ``JournalStorage``) persists it, so a
@@ -249,9 +257,14 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         lstm = _find_step(self.estimator, _BaseLSTM)
         defaults = self.estimator.get_params(deep=True)
 
+        gpus = _gpu_count() if self.n_jobs != 1 else 0
+
         def objective(trial: optuna.Trial) -> float:
             trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
             params = _suggest(trial, space, defaults)
+            if gpus > 1 and lstm is not None:
+                # Parallel trials take turns over the GPUs instead of crowding the first.
+                params[f"{lstm}devices"] = [trial.number % gpus]
             try:
                 scores = []
                 for fold, (train, test) in enumerate(folds):
@@ -300,6 +313,13 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         folds = list(cv.split(X, y))
         scorer = check_scoring(self.estimator, scoring=self.scoring)
         optuna.logging.set_verbosity(optuna.logging.WARNING)
+        if self.n_jobs != 1 and _gpu_count() == 1:
+            warnings.warn(
+                f"n_jobs={self.n_jobs}: the parallel trials share the only GPU; they run, but "
+                "each is slower. Use n_jobs=1, or a storage and one worker process per GPU.",
+                UserWarning,
+                stacklevel=2,
+            )
         self.study_ = optuna.create_study(
             storage=self.storage,
             study_name=self.study_name,
