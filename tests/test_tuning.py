@@ -16,7 +16,7 @@ from optuna.distributions import CategoricalDistribution, IntDistribution
 from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState
-from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
+from sklearn.model_selection import GridSearchCV, RandomizedSearchCV, TimeSeriesSplit
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -97,6 +97,8 @@ def test_pruning_stops_hopeless_trials(series):
     }
     assert by_state[TrialState.PRUNED] == {1e-7}
     assert by_state[TrialState.COMPLETE] == {3e-2}
+    pruned = [t for t in search.study_.trials if t.state == TrialState.PRUNED]
+    assert all(t.user_attrs["prune_reason"].startswith("pruned at step 5") for t in pruned)
 
 
 def test_failed_trials_are_recorded_and_the_search_goes_on(series):
@@ -131,10 +133,18 @@ def test_bad_spaces_are_refused(series):
         OptunaSearchCV(_pipe(), {"lstmregressor__units": [8, 16]}).fit(X, y)
 
 
-def test_grid_search_still_works_on_the_same_pipeline(series):
+def test_grid_and_randomized_search_still_work_on_the_same_pipeline(series):
     X, y = series
     grid = GridSearchCV(_pipe(), {"lstmregressor__units": [4, 8]}, cv=TimeSeriesSplit(2))
     assert grid.fit(X, y).best_params_["lstmregressor__units"] in (4, 8)
+    randomized = RandomizedSearchCV(
+        _pipe(),
+        {"lstmregressor__units": [4, 8, 12], "slidingwindowtransformer__window": [4, 8]},
+        n_iter=2,
+        cv=TimeSeriesSplit(2),
+        random_state=0,
+    ).fit(X, y)
+    assert randomized.predict(X).shape == (len(X),)
 
 
 def _run_two_workers(search, X, y, tmp_path):

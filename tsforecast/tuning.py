@@ -144,9 +144,12 @@ class _ReportToTrial(Checkpoint):
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         record = pl_module.history[-1]
         step = self.first_step + record["epoch"]
-        self.trial.report(record.get(VAL_LOSS, record[TRAIN_LOSS]), step)
+        value = record.get(VAL_LOSS, record[TRAIN_LOSS])
+        self.trial.report(value, step)
         if self.trial.should_prune():
-            raise optuna.TrialPruned(f"pruned at step {step} (epoch {record['epoch']})")
+            reason = f"pruned at step {step} (epoch {record['epoch']}), loss {value:.6g}"
+            self.trial.set_user_attr("prune_reason", reason)
+            raise optuna.TrialPruned(reason)
 
 
 class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
@@ -155,7 +158,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
     Each trial samples parameters, fits one clone per cross-validation fold and scores it;
     during every fit the LSTM reports its validation loss each epoch (step
     ``fold * max_epochs + epoch``) and the study's pruner can stop the trial. Pruned and
-    failed trials are recorded (failures with their reason in the trial's
+    failed trials are recorded with their reason (``user_attrs["prune_reason"]`` /
     ``user_attrs["fail_reason"]``) and the search goes on.
 
     Parameters
