@@ -147,7 +147,20 @@ def test_grid_and_randomized_search_still_work_on_the_same_pipeline(series):
     assert randomized.predict(X).shape == (len(X),)
 
 
+def _stored_search(storage, study_name, n_trials=6, **kwargs):
+    return OptunaSearchCV(
+        _pipe(),
+        {"lstmregressor__units": IntDistribution(4, 12)},
+        n_trials=n_trials,
+        cv=TimeSeriesSplit(2),
+        storage=storage,
+        study_name=study_name,
+        **kwargs,
+    )
+
+
 def _run_two_workers(search, X, y, tmp_path):
+    """Two concurrent worker processes complete the study together."""
     job = tmp_path / "job.joblib"
     search.dump_job(job, X, y)
     workers = [
@@ -164,22 +177,14 @@ def _run_two_workers(search, X, y, tmp_path):
         assert worker.returncode == 0, err[-3000:]
     study = optuna.load_study(study_name=search.study_name, storage=search.storage)
     finished = [t for t in study.trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
-    return study, finished
+    assert 6 <= len(finished) <= 7  # the last trials of both workers may overlap by one
+    assert len({t.user_attrs["worker"] for t in study.trials}) == 2
 
 
 def test_two_worker_processes_share_one_sqlite_study(series, tmp_path):
     X, y = series
-    search = OptunaSearchCV(
-        _pipe(),
-        {"lstmregressor__units": IntDistribution(4, 12)},
-        n_trials=6,
-        cv=TimeSeriesSplit(2),
-        storage=f"sqlite:///{tmp_path / 'study.db'}",
-        study_name="shared",
-    )
-    study, finished = _run_two_workers(search, X, y, tmp_path)
-    assert 6 <= len(finished) <= 7  # the last trials of both workers may overlap by one
-    assert len({t.user_attrs["worker"] for t in study.trials}) == 2
+    search = _stored_search(f"sqlite:///{tmp_path / 'study.db'}", "shared")
+    _run_two_workers(search, X, y, tmp_path)
 
 
 @pytest.fixture
@@ -231,17 +236,8 @@ def postgres_url():
 
 def test_two_worker_processes_share_one_postgres_study(series, tmp_path, postgres_url):
     X, y = series
-    search = OptunaSearchCV(
-        _pipe(),
-        {"lstmregressor__units": IntDistribution(4, 12)},
-        n_trials=6,
-        cv=TimeSeriesSplit(2),
-        storage=postgres_url,
-        study_name="shared-pg",
-    )
-    study, finished = _run_two_workers(search, X, y, tmp_path)
-    assert 6 <= len(finished) <= 7
-    assert len({t.user_attrs["worker"] for t in study.trials}) == 2
+    search = _stored_search(postgres_url, "shared-pg")
+    _run_two_workers(search, X, y, tmp_path)
 
 
 # catch_warnings (used inside fit to hide a Lightning FutureWarning) is not thread-safe: with
@@ -295,14 +291,8 @@ search.fit(job["X"], job["y"])
 
 def test_an_interrupted_study_resumes_without_losing_completed_trials(series, tmp_path):
     X, y = series
-    search = OptunaSearchCV(
-        _pipe(),
-        {"lstmregressor__units": IntDistribution(4, 12)},
-        n_trials=4,
-        cv=TimeSeriesSplit(2),
-        storage=f"sqlite:///{tmp_path / 'study.db'}",
-        study_name="interrupted",
-        refit=False,
+    search = _stored_search(
+        f"sqlite:///{tmp_path / 'study.db'}", "interrupted", n_trials=4, refit=False
     )
     job = tmp_path / "job.joblib"
     search.dump_job(job, X, y)
