@@ -39,6 +39,17 @@ def _pipe():
     )
 
 
+def _units_search(n_trials=6, **kwargs):
+    """A small search over the LSTM's units, on two time-series folds."""
+    return OptunaSearchCV(
+        _pipe(),
+        {"lstmregressor__units": IntDistribution(4, 12)},
+        n_trials=n_trials,
+        cv=TimeSeriesSplit(2),
+        **kwargs,
+    )
+
+
 def test_default_space_covers_layers_units_dropout_lr_and_window():
     space = default_search_space(_pipe())
     assert set(space) == {
@@ -115,11 +126,10 @@ def test_failed_trials_are_recorded_and_the_search_goes_on(series):
 def test_a_stored_study_resumes_without_losing_trials(series, tmp_path):
     X, y = series
     storage = JournalStorage(JournalFileBackend(str(tmp_path / "study.log")))
-    space = {"lstmregressor__units": IntDistribution(4, 12)}
-    kwargs = {"cv": TimeSeriesSplit(2), "storage": storage, "study_name": "s", "refit": False}
-    first = OptunaSearchCV(_pipe(), space, n_trials=2, random_state=0, **kwargs).fit(X, y)
+    kwargs = {"storage": storage, "study_name": "s", "refit": False}
+    first = _units_search(n_trials=2, random_state=0, **kwargs).fit(X, y)
     before = [(t.number, t.params, t.value) for t in first.study_.trials]
-    second = OptunaSearchCV(_pipe(), space, n_trials=4, random_state=1, **kwargs).fit(X, y)
+    second = _units_search(n_trials=4, random_state=1, **kwargs).fit(X, y)
     after = [(t.number, t.params, t.value) for t in second.study_.trials]
     assert after[:2] == before and len(after) == 4
     assert not hasattr(second, "best_estimator_")
@@ -147,18 +157,6 @@ def test_grid_and_randomized_search_still_work_on_the_same_pipeline(series):
     assert randomized.predict(X).shape == (len(X),)
 
 
-def _stored_search(storage, study_name, n_trials=6, **kwargs):
-    return OptunaSearchCV(
-        _pipe(),
-        {"lstmregressor__units": IntDistribution(4, 12)},
-        n_trials=n_trials,
-        cv=TimeSeriesSplit(2),
-        storage=storage,
-        study_name=study_name,
-        **kwargs,
-    )
-
-
 def _run_two_workers(search, X, y, tmp_path):
     """Two concurrent worker processes complete the study together."""
     job = tmp_path / "job.joblib"
@@ -183,7 +181,7 @@ def _run_two_workers(search, X, y, tmp_path):
 
 def test_two_worker_processes_share_one_sqlite_study(series, tmp_path):
     X, y = series
-    search = _stored_search(f"sqlite:///{tmp_path / 'study.db'}", "shared")
+    search = _units_search(storage=f"sqlite:///{tmp_path / 'study.db'}", study_name="shared")
     _run_two_workers(search, X, y, tmp_path)
 
 
@@ -236,7 +234,7 @@ def postgres_url():
 
 def test_two_worker_processes_share_one_postgres_study(series, tmp_path, postgres_url):
     X, y = series
-    search = _stored_search(postgres_url, "shared-pg")
+    search = _units_search(storage=postgres_url, study_name="shared-pg")
     _run_two_workers(search, X, y, tmp_path)
 
 
@@ -245,27 +243,14 @@ def test_two_worker_processes_share_one_postgres_study(series, tmp_path, postgre
 @pytest.mark.filterwarnings("ignore::FutureWarning")
 def test_parallel_trials_in_threads(series):
     X, y = series
-    search = OptunaSearchCV(
-        _pipe(),
-        {"lstmregressor__units": IntDistribution(4, 12)},
-        n_trials=4,
-        n_jobs=2,
-        cv=TimeSeriesSplit(2),
-        random_state=0,
-    ).fit(X, y)
+    search = _units_search(n_trials=4, n_jobs=2, random_state=0).fit(X, y)
     assert len(search.study_.get_trials(states=(TrialState.COMPLETE,))) == 4
 
 
 def test_parallel_trials_on_one_gpu_warn(series, monkeypatch):
     monkeypatch.setattr("tsforecast.tuning._gpu_count", lambda: 1)
     X, y = series
-    search = OptunaSearchCV(
-        _pipe(),
-        {"lstmregressor__units": IntDistribution(4, 6)},
-        n_trials=1,
-        n_jobs=2,
-        cv=TimeSeriesSplit(2),
-    )
+    search = _units_search(n_trials=1, n_jobs=2)
     with pytest.warns(UserWarning, match="share the only GPU"):
         search.fit(X, y)
 
@@ -291,8 +276,11 @@ search.fit(job["X"], job["y"])
 
 def test_an_interrupted_study_resumes_without_losing_completed_trials(series, tmp_path):
     X, y = series
-    search = _stored_search(
-        f"sqlite:///{tmp_path / 'study.db'}", "interrupted", n_trials=4, refit=False
+    search = _units_search(
+        n_trials=4,
+        storage=f"sqlite:///{tmp_path / 'study.db'}",
+        study_name="interrupted",
+        refit=False,
     )
     job = tmp_path / "job.joblib"
     search.dump_job(job, X, y)
