@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from tsforecast._network import StackedLSTM, group_layers
+from tsforecast._network import StackedRNN, group_layers
 
 
 def test_group_layers_fuses_equal_widths():
@@ -11,7 +11,7 @@ def test_group_layers_fuses_equal_widths():
 @pytest.mark.parametrize("bidirectional", [False, True])
 @pytest.mark.parametrize("units", [[16], [16, 16], [16, 8, 8]])
 def test_stacked_lstm_shapes(units, bidirectional):
-    net = StackedLSTM(3, units, 2, dropout=0.1, bidirectional=bidirectional)
+    net = StackedRNN(3, units, 2, dropout=0.1, bidirectional=bidirectional)
     assert len(net.groups) == len(group_layers(units))
     out = net(torch.randn(5, 7, 3))
     assert out.shape == (5, 2)
@@ -20,7 +20,7 @@ def test_stacked_lstm_shapes(units, bidirectional):
 
 def test_output_depends_on_whole_window_but_not_on_batch_neighbours():
     torch.manual_seed(0)
-    net = StackedLSTM(1, [8, 8], 1).eval()
+    net = StackedRNN(1, [8, 8], 1).eval()
     x = torch.randn(4, 10, 1)
     with torch.no_grad():
         full = net(x)

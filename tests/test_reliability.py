@@ -20,7 +20,7 @@ from conftest import FAST
 
 from tsforecast import LSTMClassifier, LSTMRegressor, load_model, save_model
 from tsforecast._base import _warn_if_nondeterministic
-from tsforecast._network import StackedLSTM
+from tsforecast._network import StackedRNN
 
 
 class _RaiseAt(pl.Callback):
@@ -217,7 +217,7 @@ def test_pickled_state_holds_cpu_tensors_and_no_trainer(fitted_pair):
     _, regressor, _ = fitted_pair
     state = regressor.__getstate__()
     assert all(p.device.type == "cpu" for p in state["module_"].parameters())
-    assert isinstance(state["module_"], StackedLSTM)
+    assert isinstance(state["module_"], StackedRNN)
     assert not any(isinstance(v, pl.Trainer | pl.LightningModule) for v in state.values())
     assert b"lightning" not in pickle.dumps(regressor)
 
@@ -260,7 +260,7 @@ def test_identical_predictions_across_processes(windows_data):
 
 
 def test_warns_when_determinism_is_impossible_on_gpu():
-    stacked = StackedLSTM(1, [8, 8], 1, dropout=0.2)
+    stacked = StackedRNN(1, [8, 8], 1, dropout=0.2)
     on_cuda = SimpleNamespace(strategy=SimpleNamespace(root_device=torch.device("cuda")))
     on_cpu = SimpleNamespace(strategy=SimpleNamespace(root_device=torch.device("cpu")))
     with pytest.warns(UserWarning, match="not deterministic on a GPU"):
@@ -270,7 +270,7 @@ def test_warns_when_determinism_is_impossible_on_gpu():
         _warn_if_nondeterministic(on_cpu, stacked, 0.2, {"deterministic": True})
         _warn_if_nondeterministic(on_cuda, stacked, 0.2, None)
         _warn_if_nondeterministic(
-            on_cuda, StackedLSTM(1, [8, 4], 1, 0.2), 0.2, {"deterministic": True}
+            on_cuda, StackedRNN(1, [8, 4], 1, 0.2), 0.2, {"deterministic": True}
         )
 
 

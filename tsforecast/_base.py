@@ -41,9 +41,10 @@ from ._lightning import (
     StopWhen,
     ValidatedSequenceModule,
 )
-from ._network import StackedLSTM
+from ._network import CELLS, Embedding, StackedRNN
 from ._persistence import atomic_save, safe_load
 from ._sklearn_compat import Interval, StrOptions
+from ._tokens import check_tokens
 
 _FLOAT_DTYPES = (np.float64, np.float32)
 # Windows per forward pass in predict: large enough to amortise the call, small enough for memory.
@@ -189,6 +190,10 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
         "num_layers": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "bidirectional": ["boolean"],
+        "cell": [StrOptions(set(CELLS))],
+        "embedding_dim": [Interval(Integral, 1, None, closed="left"), None],
+        "vocab_size": [Interval(Integral, 1, None, closed="left"), None],
+        "padding_idx": [Interval(Integral, 0, None, closed="left")],
         "optimizer": [StrOptions(set(OPTIMIZERS))],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "optimizer_kwargs": [dict, None],
@@ -214,6 +219,10 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
         num_layers: int = 1,
         dropout: float = 0.0,
         bidirectional: bool = False,
+        cell: str = "lstm",
+        embedding_dim: int | None = None,
+        vocab_size: int | None = None,
+        padding_idx: int = 0,
         optimizer: str = "adam",
         learning_rate: float = 1e-3,
         optimizer_kwargs: dict[str, Any] | None = None,
@@ -235,6 +244,10 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
         self.num_layers = num_layers
         self.dropout = dropout
         self.bidirectional = bidirectional
+        self.cell = cell
+        self.embedding_dim = embedding_dim
+        self.vocab_size = vocab_size
+        self.padding_idx = padding_idx
         self.optimizer = optimizer
         self.learning_rate = learning_rate
         self.optimizer_kwargs = optimizer_kwargs
@@ -282,6 +295,8 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
 
     def _validate_X(self, X: Any, *, reset: bool) -> Windows:
         """Check ``X`` and wrap it as lazy windows ``(n_samples, n_timesteps, n_features)``."""
+        if self.embedding_dim is not None:
+            return self._validate_tokens(X, reset=reset)
         if not hasattr(X, "ndim"):  # lists and other array-likes
             X = np.asarray(X)
         ndim = X.ndim
@@ -320,6 +335,21 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
         windows = Windows.from_array(X if ndim == 3 else X[:, :, np.newaxis])
         _check_values(windows.base, warn_unscaled=type(self).__name__ if reset else None)
         return windows
+
+    def _validate_tokens(self, X: Any, *, reset: bool) -> Windows:
+        """Check token input and wrap it as windows of one feature, the token id."""
+        tokens = check_tokens(X, self.padding_idx, None if reset else self.vocab_size_)
+        if reset:
+            largest = max(int(tokens.max()), self.padding_idx)
+            if self.vocab_size is not None and largest >= self.vocab_size:
+                raise ValueError(
+                    f"X holds token id {largest}, but vocab_size={self.vocab_size}: ids must "
+                    "be below vocab_size (padding_idx included)."
+                )
+            self.vocab_size_ = self.vocab_size or largest + 1
+            self._input_ndim = 2
+            self._check_n_features(tokens.shape[1], reset=True)
+        return Windows.from_array(tokens.astype(np.float32)[:, :, np.newaxis])
 
     def _is_plain_float_array(self, X: Any) -> bool:
         return (
@@ -378,13 +408,18 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
         options.update(copy.deepcopy(user))
         return pl.Trainer(**options)
 
-    def _build_network(self, n_features: int, units: tuple[int, ...]) -> StackedLSTM:
-        return StackedLSTM(
+    def _build_network(self, n_features: int, units: tuple[int, ...]) -> StackedRNN:
+        embedding = None
+        if self.embedding_dim is not None:
+            embedding = Embedding(self.vocab_size_, self.embedding_dim, self.padding_idx)
+        return StackedRNN(
             n_features,
             units,
             self._n_outputs,
             dropout=self.dropout,
             bidirectional=self.bidirectional,
+            cell=self.cell,
+            embedding=embedding,
         )
 
     def _can_step_directly(self, trainer: pl.Trainer) -> bool:

@@ -7,26 +7,47 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import groupby
+from typing import NamedTuple
 
 import torch
 from torch import nn
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence
+
+from ._peephole import PeepholeLSTM
+
+CELLS: dict[str, type[nn.Module]] = {"lstm": nn.LSTM, "gru": nn.GRU, "peephole": PeepholeLSTM}
+
+
+class Embedding(NamedTuple):
+    """Token input: ids below ``vocab_size``, ``padding_idx`` marking the end of a sequence."""
+
+    vocab_size: int
+    dim: int
+    padding_idx: int
 
 
 def group_layers(units: Sequence[int]) -> list[tuple[int, int]]:
     """Group consecutive layers of equal width as ``(width, count)`` pairs.
 
-    Each group becomes one multi-layer ``nn.LSTM``, which cuDNN runs as a single fused kernel.
+    Each group becomes one multi-layer recurrent module, which cuDNN runs as a single fused
+    kernel.
     """
     return [(width, len(list(run))) for width, run in groupby(units)]
 
 
-class StackedLSTM(nn.Module):
-    """Stacked LSTM reading a sequence and returning one output vector per sequence.
+def sequence_lengths(tokens: torch.Tensor, padding_idx: int) -> torch.Tensor:
+    """Length of each token sequence ``(B, T)``: up to and including its last non-padding id."""
+    positions = torch.arange(1, tokens.shape[1] + 1, device=tokens.device)
+    return ((tokens != padding_idx) * positions).amax(dim=1)
+
+
+class StackedRNN(nn.Module):
+    """Stacked recurrent network reading a sequence and returning one output vector per sequence.
 
     Parameters
     ----------
     n_features : int
-        Number of features at each time step.
+        Number of features at each time step (1 for token input: the token id).
     units : sequence of int
         Hidden size of each layer, first layer first.
     n_outputs : int
@@ -36,6 +57,12 @@ class StackedLSTM(nn.Module):
     bidirectional : bool, default=False
         Read each sequence in both directions. The head then sees the last forward state and the
         last backward state (which summarises the window read from its end to its start).
+    cell : {"lstm", "gru", "peephole"}, default="lstm"
+        Recurrent cell: ``nn.LSTM``, ``nn.GRU`` or :class:`~tsforecast._peephole.PeepholeLSTM`.
+    embedding : Embedding or None, default=None
+        Read the single input feature as token ids through an ``nn.Embedding``. Sequences end at
+        their last non-padding token: they are packed, so that the padding after it changes
+        nothing.
     """
 
     def __init__(
@@ -45,20 +72,28 @@ class StackedLSTM(nn.Module):
         n_outputs: int,
         dropout: float = 0.0,
         bidirectional: bool = False,
+        cell: str = "lstm",
+        embedding: Embedding | None = None,
     ) -> None:
         super().__init__()
         directions = 2 if bidirectional else 1
-        groups: list[nn.LSTM] = []
+        self.embedding = None
         in_size = n_features
+        if embedding is not None:
+            self.embedding = nn.Embedding(
+                embedding.vocab_size, embedding.dim, padding_idx=embedding.padding_idx
+            )
+            in_size = embedding.dim
+        groups: list[nn.Module] = []
         for width, count in group_layers(units):
             groups.append(
-                nn.LSTM(
+                CELLS[cell](
                     in_size,
                     width,
                     num_layers=count,
-                    batch_first=True,
                     dropout=dropout if count > 1 else 0.0,
                     bidirectional=bidirectional,
+                    **({} if cell == "peephole" else {"batch_first": True}),
                 )
             )
             in_size = width * directions
@@ -69,10 +104,35 @@ class StackedLSTM(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # (B, T, F) -> (B, n_outputs)
-        for i, lstm in enumerate(self.groups):
-            if i:
-                x = self.dropout(x)
-            x, (h_n, _) = lstm(x)
+        lengths = None
+        if self.embedding is not None:
+            tokens = x[..., 0].long()
+            lengths = sequence_lengths(tokens, self.embedding.padding_idx)
+            if bool((lengths == tokens.shape[1]).all()):
+                lengths = None  # nothing to pack
+            x = self.embedding(tokens)
+        h_n = self._run_groups(x, lengths)
         # h_n: (num_layers * directions, B, H); the last layer's states come last.
         last = torch.cat([h_n[-2], h_n[-1]], dim=1) if self.bidirectional else h_n[-1]
         return self.head(self.dropout(last))
+
+    def _run_groups(self, x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
+        """Run the stacked groups; return the last group's final hidden states."""
+        packed = lengths is not None and not isinstance(self.groups[0], PeepholeLSTM)
+        seq: torch.Tensor | PackedSequence = x
+        if packed:
+            seq = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+        for i, rnn in enumerate(self.groups):
+            if i:
+                seq = self._drop(seq)
+            if isinstance(rnn, PeepholeLSTM):
+                seq, h_n = rnn(seq, lengths)
+            else:
+                seq, state = rnn(seq)
+                h_n = state[0] if isinstance(state, tuple) else state  # LSTM: (h_n, c_n)
+        return h_n
+
+    def _drop(self, seq: torch.Tensor | PackedSequence) -> torch.Tensor | PackedSequence:
+        if isinstance(seq, PackedSequence):
+            return seq._replace(data=self.dropout(seq.data))
+        return self.dropout(seq)

@@ -31,8 +31,27 @@ _SHARED_PARAMETERS_DOC = """
     dropout : float, default=0.0
         Dropout between stacked layers and on the last hidden state before the dense head.
     bidirectional : bool, default=False
-        Also read each window backwards. Suited to classifying whole sequences; for
-        forecasting it only re-reads the past inside the window, which rarely helps.
+        Also read each sequence backwards; the head sees the last state of both directions.
+        Suited to classifying whole sequences (image rows, sentences). For forecasting it is
+        not a leak, since it reads only the past inside each window, but it rarely helps:
+        the most recent step, the one that matters most, is the backward pass's first.
+    cell : {"lstm", "gru", "peephole"}, default="lstm"
+        Recurrent cell. ``"lstm"`` is ``torch.nn.LSTM`` (cuDNN on a GPU), ``"gru"`` is
+        ``torch.nn.GRU``. ``"peephole"`` is the LSTM of Gers & Schmidhuber (2000) whose gates
+        also read the cell state through diagonal weights: the input and forget gates read the
+        previous cell state ``c_{t-1}``, the output gate the new one ``c_t``; it runs as a
+        TorchScript loop, slower than the fused kernels (see the benchmarks).
+    embedding_dim : int, default=None
+        Read ``X`` as integer token ids through an embedding layer of this width. ``X`` is
+        then a 2-D array of ids, each row padded with ``padding_idx`` after its end (e.g. by
+        :class:`~tsforecast.text.TextTokenizer`), or a ragged list of id sequences. Sequences
+        are packed: the padding after a sequence never changes its prediction, and predict
+        accepts any sequence length.
+    vocab_size : int, default=None
+        Number of token ids (``padding_idx`` included). ``None`` infers it as the largest id
+        seen in ``fit`` plus one; ids beyond the vocabulary are refused at predict.
+    padding_idx : int, default=0
+        The padding token id (embedded as zeros, never trained).
     optimizer : {"adam", "adamw", "rmsprop", "sgd"}, default="adam"
         Optimizer.
     learning_rate : float, default=1e-3
@@ -85,6 +104,8 @@ _SHARED_ATTRIBUTES_DOC = """
         One record per epoch: ``epoch``, ``train_loss`` and, with validation, ``val_loss``.
     n_iter_ : int
         Epochs trained in total.
+    vocab_size_ : int
+        Size of the embedding's vocabulary (token input only).
     n_features_in_ : int
         Features per time step for 3-D input; columns (time steps) for 2-D input.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -146,6 +167,10 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         num_layers: int = 1,
         dropout: float = 0.0,
         bidirectional: bool = False,
+        cell: str = "lstm",
+        embedding_dim: int | None = None,
+        vocab_size: int | None = None,
+        padding_idx: int = 0,
         optimizer: str = "adam",
         learning_rate: float = 1e-3,
         optimizer_kwargs: dict[str, Any] | None = None,
@@ -170,6 +195,10 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
             num_layers=num_layers,
             dropout=dropout,
             bidirectional=bidirectional,
+            cell=cell,
+            embedding_dim=embedding_dim,
+            vocab_size=vocab_size,
+            padding_idx=padding_idx,
             optimizer=optimizer,
             learning_rate=learning_rate,
             optimizer_kwargs=optimizer_kwargs,
