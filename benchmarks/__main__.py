@@ -12,6 +12,7 @@ import time
 import torch
 
 from . import (
+    cells,
     distributed,
     fit_overhead,
     gpu,
@@ -47,6 +48,7 @@ SUITES = {
     "gpu": (gpu.run, 3, 1),
     "optuna_vs_grid": (optuna_vs_grid.run, 5, 2),
     "tuning_memory": (tuning_memory.run, 100, 12),
+    "cells": (cells.run, 5, 1),
 }
 
 

@@ -145,6 +145,14 @@ def _tuning_memory(results: dict) -> list[str]:
     ]
 
 
+def _cells(results: dict) -> list[str]:
+    lines = ["### Fit time by recurrent cell (`cell=`)", "", results["setup"] + ".", ""]
+    for device in ("cpu", "cuda"):
+        if device in results:
+            lines += _ratio_table(device.upper(), results[device], "s")
+    return lines
+
+
 _RENDERERS = {
     "fit_overhead": _fit_overhead,
     "predict_latency": _predict_latency,
@@ -155,6 +163,7 @@ _RENDERERS = {
     "gpu": _gpu,
     "optuna_vs_grid": _optuna_vs_grid,
     "tuning_memory": _tuning_memory,
+    "cells": _cells,
 }
 
 

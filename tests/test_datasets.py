@@ -1,7 +1,7 @@
 import numpy as np
 import pandas as pd
 
-from tsforecast.datasets import load_eurusd, load_fx, load_sp500
+from tsforecast.datasets import load_eurusd, load_fx, load_kjv, load_sp500
 
 
 def _check_frame(frame: pd.DataFrame) -> None:
@@ -37,3 +37,13 @@ def test_loaders_return_fresh_copies():
     first = load_sp500()
     first.iloc[0, 0] = -1.0
     assert load_sp500().iloc[0, 0] > 0
+
+
+def test_load_kjv():
+    verses = load_kjv()
+    assert verses.columns.tolist() == ["book", "chapter", "verse", "text"]
+    assert len(verses) == 3376
+    assert verses.groupby("book")["chapter"].max().to_dict() == {"Proverbs": 31, "Psalms": 150}
+    assert verses.loc[0, "text"].startswith("Blessed is the man that walketh not")
+    assert not verses.isna().any().any()
+    assert verses.duplicated(["book", "chapter", "verse"]).sum() == 0

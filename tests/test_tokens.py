@@ -5,6 +5,8 @@ import pickle
 import numpy as np
 import pytest
 from conftest import FAST
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.base import clone
 from sklearn.pipeline import make_pipeline
 
@@ -145,3 +147,26 @@ def test_text_tokenizer_refuses_non_text(X, match):
 def test_text_tokenizer_refuses_an_empty_vocabulary():
     with pytest.raises(ValueError, match="no tokens"):
         TextTokenizer().fit(["", "   "])
+
+
+@pytest.fixture(scope="module")
+def peephole_token_model():
+    rng = np.random.default_rng(1)
+    sequences = ragged_tokens(rng, n=40)
+    y = np.array([s[-1] for s in sequences], dtype=float)
+    return LSTMRegressor(**TOKENS, cell="peephole", bidirectional=True).fit(sequences, y)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    sequence=st.lists(st.integers(1, 9), min_size=1, max_size=12),
+    others=st.lists(st.lists(st.integers(1, 9), min_size=1, max_size=20), max_size=4),
+    padding=st.integers(0, 8),
+)
+def test_property_prediction_depends_on_the_sequence_only(
+    peephole_token_model, sequence, others, padding
+):
+    model = peephole_token_model
+    alone = model.predict([sequence])[0]
+    padded = pad_sequences([sequence + [0] * padding, *others])
+    np.testing.assert_allclose(model.predict(padded)[0], alone, rtol=1e-5, atol=1e-6)

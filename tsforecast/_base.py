@@ -171,7 +171,7 @@ def _warn_if_nondeterministic(
     even in PyTorch's deterministic mode: say so when a user asks for determinism."""
     if not (trainer_kwargs or {}).get("deterministic"):
         return
-    stacked = any(getattr(m, "num_layers", 1) > 1 for m in network.modules())
+    stacked = any(isinstance(m, nn.RNNBase) and m.num_layers > 1 for m in network.modules())
     if trainer.strategy.root_device.type == "cuda" and stacked and dropout > 0:
         warnings.warn(
             "deterministic=True was requested, but cuDNN's multi-layer LSTM with dropout "

@@ -1,5 +1,5 @@
-"""Real market data shipped with tsforecast (no network access)."""
+"""Data shipped with tsforecast (no network access): market prices and a labelled text."""
 
-from ._loaders import load_eurusd, load_fx, load_sp500
+from ._loaders import load_eurusd, load_fx, load_kjv, load_sp500
 
-__all__ = ["load_eurusd", "load_fx", "load_sp500"]
+__all__ = ["load_eurusd", "load_fx", "load_kjv", "load_sp500"]

@@ -75,3 +75,35 @@ def load_eurusd() -> pd.DataFrame:
     (7126, 1)
     """
     return load_fx()[["USD"]]
+
+
+def load_kjv() -> pd.DataFrame:
+    """The books of Psalms and Proverbs, King James Version: 3,376 verses of labelled text.
+
+    Public domain text (the 1611 translation; its copyright has long expired), extracted from
+    Debian's ``bible-kjv-text`` package (Bible Retrieval System data, "provided for unrestricted
+    use"). For text examples: classifying a verse's book, generating text character by
+    character.
+
+    Returns
+    -------
+    verses : DataFrame
+        Columns ``book`` (``"Psalms"`` or ``"Proverbs"``), ``chapter``, ``verse`` (int64) and
+        ``text`` (str), in the books' order, on a ``RangeIndex``.
+
+    Examples
+    --------
+    >>> from tsforecast.datasets import load_kjv
+    >>> verses = load_kjv()
+    >>> verses["book"].value_counts().to_dict()
+    {'Psalms': 2461, 'Proverbs': 915}
+    >>> verses["text"].iloc[-1]
+    'Give her of the fruit of her hands; and let her own works praise her in the gates.'
+    """
+    source = resources.files("tsforecast.datasets").joinpath("data", "kjv_verses.csv.gz")
+    with source.open("rb") as f:
+        return pd.read_csv(
+            f,
+            compression="gzip",
+            dtype={"book": "str", "chapter": "int64", "verse": "int64", "text": "str"},
+        )

@@ -1,0 +1,52 @@
+"""The sequence examples run end to end (few epochs) and text generation is seeded."""
+
+import runpy
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from numpy.lib.stride_tricks import sliding_window_view
+
+from tsforecast import LSTMClassifier
+from tsforecast.datasets import load_kjv
+from tsforecast.text import TextTokenizer
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        ("digits_classification.py", ["majority class", "LSTM, 2 x 128", "confusion matrix"]),
+        ("text_classification.py", ["majority class (Psalms)", "bag of words", "embedding"]),
+    ],
+)
+def test_classification_examples_run(script, expected, monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(sys, "argv", [script, "--max-epochs", "1"])
+    if script.startswith("digits"):
+        sys.argv += ["--output-dir", str(tmp_path)]
+    runpy.run_path(str(EXAMPLES / script), run_name="__main__")
+    out = capsys.readouterr().out
+    for text in expected:
+        assert text in out
+
+
+def test_text_generation_is_deterministic_with_a_seed():
+    example = runpy.run_path(str(EXAMPLES / "text_generation.py"))
+    generate, context = example["generate"], example["CONTEXT"]
+    text = "\n".join(load_kjv().query("book == 'Proverbs' and chapter == 1")["text"])
+    tokenizer = TextTokenizer(analyzer="char", lowercase=False).fit([text])
+    ids = tokenizer.transform([text])[0]
+    model = LSTMClassifier(embedding_dim=4, units=8, max_epochs=1, random_state=0)
+    model.fit(sliding_window_view(ids[:-1], context), ids[context:])
+    prompt = tokenizer.transform(["My son"])[0]
+
+    def sample(seed):
+        return generate(model, tokenizer, prompt, 40, 1.0, np.random.default_rng(seed))
+
+    first = sample(0)
+    assert len(first) == 40
+    assert set(first) <= set(text)
+    assert sample(0) == first
+    assert sample(1) != first
