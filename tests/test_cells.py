@@ -1,5 +1,7 @@
 """The recurrent cells: the peephole LSTM against its equations, GRU and peephole estimators."""
 
+import pickle
+
 import numpy as np
 import pytest
 import torch
@@ -9,6 +11,7 @@ from torch import nn
 from tsforecast import LSTMClassifier, LSTMRegressor
 from tsforecast._network import StackedRNN
 from tsforecast._peephole import PeepholeLSTM, reverse_within_lengths
+from tsforecast.persistence import load_model, save_model
 
 
 def reference_peephole(layer, x):
@@ -113,7 +116,7 @@ def test_network_cells_shapes(cell, bidirectional):
 
 
 @pytest.mark.parametrize("cell", ["gru", "peephole"])
-def test_estimators_learn_with_every_cell(cell, windows_data):
+def test_estimators_learn_with_every_cell(cell, windows_data, tmp_path):
     X, y = windows_data
     params = {**FAST, "max_epochs": 30, "learning_rate": 0.02, "random_state": 0}
     reg = LSTMRegressor(cell=cell, **params).fit(X, y)
@@ -123,6 +126,11 @@ def test_estimators_learn_with_every_cell(cell, windows_data):
     assert clf.score(X, labels) > 0.85
     again = LSTMRegressor(cell=cell, **params).fit(X, y)
     np.testing.assert_array_equal(again.predict(X), reg.predict(X))
+    save_model(clf, tmp_path / "model.pt")
+    np.testing.assert_array_equal(
+        load_model(tmp_path / "model.pt").predict_proba(X), clf.predict_proba(X)
+    )
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(reg)).predict(X), reg.predict(X))
 
 
 def test_unknown_cell_is_refused(windows_data):

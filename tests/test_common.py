@@ -12,6 +12,7 @@ _FAST = {"units": 8, "learning_rate": 0.02, "batch_size": 32, "validation_fracti
     [
         LSTMRegressor(**_FAST, max_epochs=40),
         LSTMClassifier(**_FAST, max_epochs=40),
+        LSTMClassifier(**_FAST, max_epochs=40, cell="peephole", bidirectional=True),
         SlidingWindowTransformer(window=3),
     ]
 )
