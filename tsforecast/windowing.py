@@ -28,6 +28,42 @@ def _check_time_index(index: pd.Index, name: str) -> None:
         )
 
 
+def split_time_index(X: Any) -> tuple[Any, pd.Index | None]:
+    """``X`` (a Series becomes a one-column DataFrame) and its checked index, or ``None``."""
+    if isinstance(X, pd.Series):
+        X = X.to_frame()
+    index = X.index if isinstance(X, pd.DataFrame) else None
+    if index is not None:
+        _check_time_index(index, "X")
+    return X, index
+
+
+def index_end(index: pd.Index | None) -> tuple[Any, Any]:
+    """The last label of ``index`` and the largest step between its labels.
+
+    ``(None, None)`` when there is no index or its labels have no arithmetic (strings); the
+    step is ``None`` for a single label.
+    """
+    if index is None or len(index) == 0:
+        return None, None
+    if len(index) == 1:
+        return index[-1], None
+    try:
+        return index[-1], (index[1:] - index[:-1]).max()
+    except TypeError:  # labels without arithmetic (e.g. strings)
+        return None, None
+
+
+def continues(index: pd.Index | None, end: Any, max_step: Any) -> bool:
+    """Whether ``index`` starts right after ``end``: later, by at most ``max_step``."""
+    if index is None or end is None or max_step is None or len(index) == 0:
+        return False
+    try:
+        return bool(end < index[0] <= end + max_step)
+    except TypeError:  # e.g. a tz-aware index after a naive one
+        return False
+
+
 def make_supervised(
     data: pd.DataFrame | pd.Series,
     target: Hashable | None = None,
@@ -169,11 +205,7 @@ class SlidingWindowTransformer(
         self.padding = padding
 
     def _validate(self, X: Any, *, reset: bool) -> tuple[np.ndarray, pd.Index | None]:
-        if isinstance(X, pd.Series):
-            X = X.to_frame()
-        index = X.index if isinstance(X, pd.DataFrame) else None
-        if index is not None:
-            _check_time_index(index, "X")
+        X, index = split_time_index(X)
         values = validate_data(self, X, reset=reset, dtype=_FLOAT_DTYPES)
         return values, index
 
@@ -200,22 +232,8 @@ class SlidingWindowTransformer(
                 "every window would be mostly padding. Use a smaller window or a longer series."
             )
         self.context_ = values[len(values) - self.window + 1 :].copy()
-        self.context_end_ = None if index is None else index[-1]
-        self.max_step_ = None
-        if index is not None and len(index) > 1:
-            try:
-                self.max_step_ = (index[1:] - index[:-1]).max()
-            except TypeError:  # labels without arithmetic (e.g. strings)
-                self.context_end_ = None
+        self.context_end_, self.max_step_ = index_end(index)
         return self
-
-    def _continues_fit(self, index: pd.Index | None) -> bool:
-        if index is None or self.context_end_ is None or self.max_step_ is None:
-            return False
-        try:
-            return bool(self.context_end_ < index[0] <= self.context_end_ + self.max_step_)
-        except TypeError:  # e.g. a tz-aware index after a naive one
-            return False
 
     def transform(self, X: Any) -> np.ndarray:
         """Windows ending at each row of ``X``.
@@ -232,7 +250,9 @@ class SlidingWindowTransformer(
         """
         check_is_fitted(self)
         values, index = self._validate(X, reset=False)
-        history = self.context_ if self._continues_fit(index) else values[:0]
+        history = (
+            self.context_ if continues(index, self.context_end_, self.max_step_) else values[:0]
+        )
         n_pad = self.window - 1 - len(history)
         if self.padding == "edge":
             pad = np.repeat((history if len(history) else values)[:1], n_pad, axis=0)

@@ -1,0 +1,280 @@
+"""Walk-forward evaluation: a forecasting splitter with an embargo, and backtesting."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from numbers import Integral
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, clone
+from sklearn.metrics import mean_absolute_error, root_mean_squared_error
+from sklearn.model_selection import BaseCrossValidator, TimeSeriesSplit
+
+Metric = Callable[[np.ndarray, np.ndarray], float]
+DEFAULT_METRICS: dict[str, Metric] = {"mae": mean_absolute_error, "rmse": root_mean_squared_error}
+
+
+class WalkForwardSplit(BaseCrossValidator):
+    """Chronological train/test splits that leave out the samples whose targets overlap a test.
+
+    scikit-learn's :class:`~sklearn.model_selection.TimeSeriesSplit` with the embargo a
+    forecast needs: a sample at time ``t`` with a target ``horizon`` steps ahead is only
+    known at ``t + horizon``, so the last ``horizon - 1`` samples before each test period are
+    dropped from training, plus ``gap`` more. Usable as ``cv=`` anywhere scikit-learn takes a
+    splitter (``GridSearchCV``, ``OptunaSearchCV``, :func:`backtest`).
+
+    Parameters
+    ----------
+    n_splits : int, default=5
+        Number of folds.
+    horizon : int, default=1
+        The largest forecast horizon of the targets (steps ahead).
+    gap : int, default=0
+        Further samples to leave out between each training set and its test set.
+    test_size : int, default=None
+        Samples per test set (refit every ``test_size`` steps in a backtest); default
+        ``n_samples // (n_splits + 1)``.
+    max_train_size : int, default=None
+        Keep only the most recent ``max_train_size`` training samples: a rolling window.
+        ``None`` trains on all the past: an expanding window.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tsforecast.model_selection import WalkForwardSplit
+    >>> for train, test in WalkForwardSplit(n_splits=2, horizon=3, test_size=2).split(
+    ...     np.zeros(10)
+    ... ):
+    ...     print(train, test)
+    [0 1 2 3] [6 7]
+    [0 1 2 3 4 5] [8 9]
+    """
+
+    def __init__(
+        self,
+        n_splits: int = 5,
+        *,
+        horizon: int = 1,
+        gap: int = 0,
+        test_size: int | None = None,
+        max_train_size: int | None = None,
+    ) -> None:
+        self.n_splits = n_splits
+        self.horizon = horizon
+        self.gap = gap
+        self.test_size = test_size
+        self.max_train_size = max_train_size
+
+    def split(
+        self, X: Any, y: Any = None, groups: Any = None
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Generate ``(train, test)`` index arrays, oldest fold first.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            Time-ordered samples (only their number is used).
+        y, groups : None
+            Ignored.
+
+        Yields
+        ------
+        train, test : ndarray
+            Positions of the training and test samples of each fold.
+        """
+        if not isinstance(self.horizon, Integral) or self.horizon < 1:
+            raise ValueError(f"horizon must be a positive int; got {self.horizon!r}.")
+        if not isinstance(self.gap, Integral) or self.gap < 0:
+            raise ValueError(f"gap must be a non-negative int; got {self.gap!r}.")
+        splitter = TimeSeriesSplit(
+            n_splits=self.n_splits,
+            max_train_size=self.max_train_size,
+            test_size=self.test_size,
+            gap=self.gap + self.horizon - 1,
+        )
+        return splitter.split(X, y, groups)
+
+    def get_n_splits(self, X: Any = None, y: Any = None, groups: Any = None) -> int:
+        """Number of folds.
+
+        Parameters
+        ----------
+        X, y, groups : None
+            Ignored.
+
+        Returns
+        -------
+        n_splits : int
+        """
+        return self.n_splits
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    """What :func:`backtest` returns.
+
+    Attributes
+    ----------
+    predictions : DataFrame
+        One row per test sample, on the index of ``y``: ``fold``, the observed target(s)
+        (``y_true``, or ``y_true[<column>]`` per output) and the forecast(s) (``y_pred``...).
+    metrics : DataFrame
+        One row per fold: ``train_start``, ``train_end``, ``test_start``, ``test_end`` (index
+        labels), ``refit`` and one column per metric.
+    estimators : list
+        The fitted estimator used for each fold (the same object for folds without refit).
+    """
+
+    predictions: pd.DataFrame
+    metrics: pd.DataFrame
+    estimators: list[BaseEstimator]
+
+
+def _frame(y: Any) -> pd.DataFrame:
+    if isinstance(y, pd.Series):
+        return y.to_frame()
+    if isinstance(y, pd.DataFrame):
+        return y
+    array = np.asarray(y)
+    return pd.DataFrame(array.reshape(len(array), -1))
+
+
+def _squeeze(values: np.ndarray) -> np.ndarray:
+    return values[:, 0] if values.shape[1] == 1 else values
+
+
+def _rows(X: Any, start: int, stop: int) -> Any:
+    return X.iloc[start:stop] if hasattr(X, "iloc") else X[start:stop]
+
+
+def _refit_folds(refit: bool | int, n_folds: int) -> list[bool]:
+    if isinstance(refit, bool):
+        return [True] + [refit] * (n_folds - 1)
+    if not isinstance(refit, Integral) or refit < 1:
+        raise ValueError(f"refit must be a bool or a positive int; got {refit!r}.")
+    return [k % refit == 0 for k in range(n_folds)]
+
+
+def backtest(
+    estimator: BaseEstimator,
+    X: Any,
+    y: Any,
+    *,
+    cv: BaseCrossValidator | TimeSeriesSplit | None = None,
+    refit: bool | int = True,
+    metrics: dict[str, Metric] | None = None,
+) -> BacktestResult:
+    """Walk-forward backtest: fit on the past, forecast the next test period, move on.
+
+    Each fold's model is a fresh clone fitted on that fold's training rows only, so a
+    scaler or window transformer inside a Pipeline is re-fitted on past data. Forecasts
+    for a test period are computed by one ``predict`` call over the rows from the training
+    start to the test end, keeping the test rows' results: windows at the start of a test
+    period read their real history (rows before the test period, never after). With
+    ``refit=False`` the first fold's model forecasts all later test periods in one batched
+    ``predict``.
+
+    Parameters
+    ----------
+    estimator : estimator
+        A regressor (or a Pipeline ending in one), cloned for each fit.
+    X : DataFrame or array-like of shape (n_samples, ...)
+        Time-ordered inputs, oldest first, e.g. from :func:`~tsforecast.make_supervised`.
+    y : Series, DataFrame or array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Targets aligned with ``X``.
+    cv : WalkForwardSplit or TimeSeriesSplit, default=None
+        The folds, in time order, each test period after its training rows; default
+        ``WalkForwardSplit(n_splits=5)``. Rolling training windows: ``max_train_size``;
+        refit every ``k`` steps: ``test_size=k``.
+    refit : bool or int, default=True
+        ``True`` refits on every fold, ``False`` only on the first, an int ``n`` on every
+        ``n``-th fold.
+    metrics : dict of str to callable, default=None
+        ``name -> metric(y_true, y_pred)`` computed per fold; default MAE and RMSE.
+
+    Returns
+    -------
+    result : BacktestResult
+        Aligned predictions, per-fold metrics and the fitted estimators.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from tsforecast.baselines import NaiveForecaster
+    >>> from tsforecast.model_selection import WalkForwardSplit, backtest
+    >>> series = np.arange(12.0)
+    >>> X, y = series[:-1].reshape(-1, 1), series[1:]
+    >>> result = backtest(NaiveForecaster(), X, y, cv=WalkForwardSplit(3, test_size=2))
+    >>> result.metrics["mae"].tolist()
+    [1.0, 1.0, 1.0]
+    >>> result.predictions["y_pred"].tolist()
+    [5.0, 6.0, 7.0, 8.0, 9.0, 10.0]
+    """
+    cv = WalkForwardSplit() if cv is None else cv
+    metrics = DEFAULT_METRICS if metrics is None else metrics
+    targets = _frame(y)
+    if len(targets) != len(X):
+        raise ValueError(f"X has {len(X)} samples but y has {len(targets)}.")
+    folds = list(cv.split(np.zeros(len(targets))))
+    refits = _refit_folds(refit, len(folds))
+    labels = targets.index
+    names = ["y_true"] if targets.shape[1] == 1 else [f"y_true[{c}]" for c in targets.columns]
+    forecasts = _forecasts(estimator, X, targets, folds, refits)
+    estimators, parts, records = [], [], []
+    for k, ((train, test), fitted, predicted) in enumerate(
+        zip(folds, refits, forecasts, strict=True)
+    ):
+        model, pred = predicted
+        estimators.append(model)
+        true = targets.to_numpy()[test]
+        part = pd.DataFrame(true, index=labels[test], columns=names)
+        for name, column in zip(names, pred.T, strict=True):
+            part[name.replace("y_true", "y_pred")] = column
+        part.insert(0, "fold", k)
+        parts.append(part)
+        records.append(
+            {
+                "train_start": labels[train[0]],
+                "train_end": labels[train[-1]],
+                "test_start": labels[test[0]],
+                "test_end": labels[test[-1]],
+                "refit": fitted,
+                **{
+                    name: metric(_squeeze(true), _squeeze(pred)) for name, metric in metrics.items()
+                },
+            }
+        )
+    return BacktestResult(
+        predictions=pd.concat(parts),
+        metrics=pd.DataFrame.from_records(records, index=pd.RangeIndex(len(folds), name="fold")),
+        estimators=estimators,
+    )
+
+
+def _forecasts(
+    estimator: BaseEstimator,
+    X: Any,
+    targets: pd.DataFrame,
+    folds: list[tuple[np.ndarray, np.ndarray]],
+    refits: list[bool],
+) -> Iterator[tuple[BaseEstimator, np.ndarray]]:
+    """Yield each fold's model and its ``(n_test, n_outputs)`` forecasts."""
+    y = targets.iloc[:, 0] if targets.shape[1] == 1 else targets
+    k = 0
+    while k < len(folds):
+        train, _ = folds[k]
+        first, end = train[0], train[-1] + 1
+        model = clone(estimator).fit(_rows(X, first, end), _rows(y, first, end))
+        # The folds this model forecasts: up to the next refit, in one predict call.
+        last = k + 1
+        while last < len(folds) and not refits[last]:
+            last += 1
+        stop = folds[last - 1][1][-1] + 1
+        pred = np.asarray(model.predict(_rows(X, first, stop)), dtype=np.float64)
+        pred = pred.reshape(len(pred), -1)
+        for _, test in folds[k:last]:
+            yield model, pred[test - first]
+        k = last
