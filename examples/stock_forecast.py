@@ -1,12 +1,16 @@
-"""Forecast the S&P 500 one trading day ahead and compare with the naive forecast.
+"""Forecast the S&P 500 with an LSTM, honestly: always next to the naive baselines.
 
-The model never sees a price level. It reads the last 30 daily log returns (and log volume
-changes) and predicts tomorrow's log return; the price forecast is today's close times
-``exp(predicted return)``. The naive baseline ("tomorrow = today") is the same formula with a
-zero return. Evaluation is on a chronological hold-out: the last 20% of the days.
+1. Next-day close with the recommended pipeline. The LSTM never sees a price level: a
+   ``ReturnsTransformer`` turns close and volume into log changes, and a
+   ``RelativeTargetRegressor`` trains on ``log(close(t+1) / close(t))`` and turns forecasts
+   back into prices. Chronological hold-out: the last 20% of the days, whose prices lie far
+   above the training range.
+2. Direct multi-step forecasts, 1 to 5 days ahead, by one multi-output model.
+3. A walk-forward backtest: refit every 250 days on all the past, forecast the next 250.
+4. An up/down direction classifier against the majority class.
 
-Daily index returns are close to unpredictable, so expect the model to tie the naive forecast
-on price RMSE. A result far better than naive would be a leak until proven otherwise.
+Daily index returns are close to unpredictable: expect ties with the naive forecast. A result
+far better than naive would be a leak until proven otherwise.
 
 Run:  python examples/stock_forecast.py [--output-dir DIR] [--max-epochs N]
 """
@@ -19,15 +23,60 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.pipeline import make_pipeline
+from sklearn.metrics import mean_absolute_error, root_mean_squared_error
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from tsforecast import LSTMRegressor, SlidingWindowTransformer, make_supervised
+from tsforecast import LSTMClassifier, LSTMRegressor, SlidingWindowTransformer, make_supervised
+from tsforecast.baselines import DriftForecaster, NaiveForecaster
 from tsforecast.datasets import load_sp500
+from tsforecast.metrics import directional_accuracy, mean_absolute_scaled_error
+from tsforecast.model_selection import WalkForwardSplit, backtest
+from tsforecast.preprocessing import RelativeTargetRegressor, ReturnsTransformer
+
+WINDOW = 30
 
 
-def rmse(error: np.ndarray) -> float:
-    return float(np.sqrt(np.mean(np.square(error))))
+def price_model(max_epochs: int) -> RelativeTargetRegressor:
+    """The recommended pipeline for price levels."""
+    return RelativeTargetRegressor(
+        make_pipeline(
+            ReturnsTransformer(),
+            StandardScaler(),
+            SlidingWindowTransformer(window=WINDOW),
+            LSTMRegressor(
+                units=32,
+                num_layers=2,
+                dropout=0.1,
+                max_epochs=max_epochs,
+                patience=5,
+                random_state=0,
+            ),
+        ),
+        reference="Close",
+    )
+
+
+def baseline(estimator: NaiveForecaster | DriftForecaster) -> Pipeline:
+    """A baseline reading the same windows of close prices (feature 0), unscaled."""
+    return make_pipeline(SlidingWindowTransformer(window=WINDOW), estimator)
+
+
+def report(
+    rows: dict[str, np.ndarray], truth: np.ndarray, last: np.ndarray, train: np.ndarray
+) -> None:
+    """Print each forecast's errors next to the naive forecast's."""
+    naive_rmse = root_mean_squared_error(truth, last)
+    print(f"{'forecast':<24}{'RMSE':>9}{'MAE':>9}{'MASE':>7}{'vs naive':>10}{'direction':>11}")
+    for name, pred in rows.items():
+        rmse = root_mean_squared_error(truth, pred)
+        mase = mean_absolute_scaled_error(truth, pred, y_train=train)
+        moved = directional_accuracy(truth, pred, reference=last)
+        direction = "-" if np.allclose(pred, last) else f"{moved:.3f}"
+        print(
+            f"{name:<24}{rmse:>9.3f}{mean_absolute_error(truth, pred):>9.3f}{mase:>7.3f}"
+            f"{rmse / naive_rmse:>10.4f}{direction:>11}"
+        )
 
 
 def main() -> None:
@@ -36,64 +85,82 @@ def main() -> None:
     parser.add_argument("--max-epochs", type=int, default=50)
     args = parser.parse_args()
 
-    prices = load_sp500()
-    features = pd.DataFrame(
-        {
-            "log_return": np.log(prices["Close"]).diff(),
-            "log_volume_change": np.log(prices["Volume"]).diff(),
-        }
-    ).dropna()
-    X, y = make_supervised(features, target="log_return", horizon=1)
+    prices = load_sp500()[["Close", "Volume"]]
+    X, y = make_supervised(prices, target="Close", horizon=1)
     split = int(len(X) * 0.8)
-    X_train, X_test = X.iloc[:split], X.iloc[split:]
-    y_train, y_test = y.iloc[:split], y.iloc[split:]
+    X_train, y_train = X.iloc[:split], y.iloc[:split]
+    truth, last = y.to_numpy()[split:], X["Close"].to_numpy()[split:]
 
-    model = make_pipeline(
-        StandardScaler(),
-        SlidingWindowTransformer(window=30),
-        LSTMRegressor(
-            units=32,
-            num_layers=2,
-            dropout=0.1,
-            max_epochs=args.max_epochs,
-            patience=5,
-            random_state=0,
-        ),
-    )
-    # pandas output keeps the index, so the test windows start from the real training history.
-    model.set_output(transform="pandas")
+    # 1. Next-day close. Predicting on all rows gives the first test windows their real
+    # history; each forecast reads rows up to its own day only.
+    model = price_model(args.max_epochs)
     start = time.perf_counter()
     model.fit(X_train, y_train)
     fit_seconds = time.perf_counter() - start
-    predicted_return = model.predict(X_test)
-
-    close_today = prices["Close"].loc[X_test.index].to_numpy()
-    close_tomorrow = close_today * np.exp(y_test.to_numpy())
-    forecasts = {
-        "LSTM": close_today * np.exp(predicted_return),
-        "naive (last value)": close_today,
-    }
-    actual_up = y_test.to_numpy() > 0
+    forecasts = {"LSTM (recommended)": model.predict(X)[split:]}
+    for name, estimator in [
+        ("naive (last value)", NaiveForecaster()),
+        ("drift", DriftForecaster()),
+    ]:
+        forecasts[name] = baseline(estimator).fit(X_train, y_train).predict(X)[split:]
     print(
-        f"S&P 500, train {X_train.index[0].date()} .. {X_train.index[-1].date()}, "
-        f"test {X_test.index[0].date()} .. {X_test.index[-1].date()} ({len(X_test)} days)"
+        f"S&P 500 close, one day ahead. Train {X.index[0].date()} .. {X.index[split - 1].date()}"
+        f" (max {y_train.max():.0f}), test {X.index[split].date()} .. {X.index[-1].date()} "
+        f"({len(truth)} days, {truth.min():.0f} .. {truth.max():.0f})"
     )
-    print(f"fit: {fit_seconds:.1f} s, {model[-1].n_iter_} epochs\n")
-    header = ("forecast", "price RMSE", "price MAE", "vs naive", "direction")
-    print("{:<20} {:>10} {:>10} {:>9} {:>10}".format(*header))
-    naive_rmse = rmse(close_tomorrow - close_today)
-    for name, forecast in forecasts.items():
-        error = close_tomorrow - forecast
-        up = forecast > close_today if name == "LSTM" else np.ones_like(actual_up)
-        print(
-            f"{name:<20} {rmse(error):>10.3f} {np.mean(np.abs(error)):>10.3f} "
-            f"{rmse(error) / naive_rmse:>9.4f} {np.mean(up == actual_up):>10.3f}"
-        )
-    print("\n'direction' is the share of days whose up/down move was called right; the naive row")
-    print("is the always-up baseline. 'vs naive' is price RMSE relative to the naive forecast.")
+    print(f"LSTM fit: {fit_seconds:.1f} s, {model.regressor_[-1].n_iter_} epochs\n")
+    report(forecasts, truth, last, y_train.to_numpy())
+    predicted_return = np.log(forecasts["LSTM (recommended)"] / last)
     print(
-        f"prediction spread: std of predicted returns {predicted_return.std():.2e} "
-        f"vs actual {y_test.std():.2e}"
+        f"\nThe LSTM's forecast returns: std {predicted_return.std():.1e} against "
+        f"{np.log(truth / last).std():.1e} for the real ones; correlation of forecast and "
+        f"actual prices {np.corrcoef(forecasts['LSTM (recommended)'], truth)[0, 1]:.4f}.\n"
+        "'direction': share of moves called right (from today's close); MASE: MAE over the "
+        "naive forecast's in-sample MAE."
+    )
+
+    # 2. Direct multi-step: one output per horizon.
+    horizons = list(range(1, 6))
+    X5, y5 = make_supervised(prices, target="Close", horizon=horizons)
+    split5 = int(len(X5) * 0.8)
+    multi = price_model(args.max_epochs).fit(X5.iloc[:split5], y5.iloc[:split5])
+    pred5 = multi.predict(X5)[split5:]
+    truth5, last5 = y5.to_numpy()[split5:], X5["Close"].to_numpy()[split5:, np.newaxis]
+    print("\nDirect multi-step forecast, RMSE by horizon (LSTM / naive):")
+    for k, h in enumerate(horizons):
+        lstm_rmse = root_mean_squared_error(truth5[:, k], pred5[:, k])
+        naive_rmse = root_mean_squared_error(truth5[:, k], last5[:, 0])
+        print(f"  t+{h}: {lstm_rmse:8.3f} / {naive_rmse:8.3f} = {lstm_rmse / naive_rmse:.4f}")
+
+    # 3. Walk-forward backtest: refit every 250 days on all the past.
+    cv = WalkForwardSplit(n_splits=4, test_size=250)
+    start = time.perf_counter()
+    lstm_bt = backtest(price_model(args.max_epochs), X, y, cv=cv)
+    naive_bt = backtest(baseline(NaiveForecaster()), X, y, cv=cv)
+    folds = pd.DataFrame(
+        {
+            "test_start": lstm_bt.metrics["test_start"].dt.date,
+            "LSTM RMSE": lstm_bt.metrics["rmse"],
+            "naive RMSE": naive_bt.metrics["rmse"],
+        }
+    )
+    folds["ratio"] = folds["LSTM RMSE"] / folds["naive RMSE"]
+    print(f"\nWalk-forward backtest, 4 refits ({time.perf_counter() - start:.0f} s):")
+    print(folds.to_string(float_format="{:.4f}".format))
+
+    # 4. Direction: will tomorrow close higher? Inputs: the same log changes, scaled.
+    up = np.where(y.to_numpy() > X["Close"].to_numpy(), "up", "down")
+    classifier = make_pipeline(
+        ReturnsTransformer(),
+        StandardScaler(),
+        SlidingWindowTransformer(window=WINDOW),
+        LSTMClassifier(units=32, max_epochs=args.max_epochs, patience=5, random_state=0),
+    ).fit(X_train, up[:split])
+    accuracy = np.mean(classifier.predict(X)[split:] == up[split:])
+    majority = pd.Series(up[:split]).value_counts().idxmax()
+    print(
+        f"\nDirection classifier: accuracy {accuracy:.3f}; majority class ('{majority}' "
+        f"every day) {np.mean(up[split:] == majority):.3f}."
     )
 
     try:
@@ -104,16 +171,22 @@ def main() -> None:
     except ImportError:
         print("matplotlib not installed: no plot saved")
         return
-    fig, (ax_price, ax_loss) = plt.subplots(2, 1, figsize=(10, 7))
-    last = slice(-120, None)
-    dates = X_test.index[last] + pd.offsets.BDay(1)
-    ax_price.plot(dates, close_tomorrow[last], label="actual close", color="black")
-    ax_price.plot(dates, forecasts["LSTM"][last], label="LSTM forecast")
-    ax_price.plot(dates, close_today[last], label="naive (last value)", linestyle=":")
+    fig, (ax_price, ax_loss, ax_bt) = plt.subplots(3, 1, figsize=(10, 10))
+    recent = slice(-120, None)
+    dates = X.index[split:][recent] + pd.offsets.BDay(1)
+    ax_price.plot(dates, truth[recent], label="actual close", color="black")
+    ax_price.plot(dates, forecasts["LSTM (recommended)"][recent], label="LSTM forecast")
+    ax_price.plot(dates, last[recent], label="naive (last value)", linestyle=":")
     ax_price.set_title("S&P 500, one day ahead: last 120 test days")
     ax_price.legend()
-    history = pd.DataFrame(model[-1].history_).set_index("epoch")
+    history = pd.DataFrame(model.regressor_[-1].history_).set_index("epoch")
     history.plot(ax=ax_loss, title="training and validation loss (standardized returns)")
+    errors = lstm_bt.predictions["y_pred"] - lstm_bt.predictions["y_true"]
+    naive_errors = naive_bt.predictions["y_pred"] - naive_bt.predictions["y_true"]
+    ax_bt.plot(errors.abs().rolling(20).mean(), label="LSTM")
+    ax_bt.plot(naive_errors.abs().rolling(20).mean(), label="naive", linestyle=":")
+    ax_bt.set_title("walk-forward backtest: 20-day mean absolute error")
+    ax_bt.legend()
     fig.tight_layout()
     args.output_dir.mkdir(parents=True, exist_ok=True)
     path = args.output_dir / "stock_forecast.png"

@@ -221,8 +221,9 @@ class SeasonalNaiveForecaster(_WindowBaseline):
     def _learn(self, series: np.ndarray, targets: np.ndarray) -> None:
         if series.shape[1] < self.season:
             raise ValueError(
-                f"Windows of {series.shape[1]} steps cannot reach back season={self.season} "
-                "steps: use a window of at least the season length."
+                f"Windows of {series.shape[1]} steps (n_features={series.shape[1]} for 2-D "
+                f"input) cannot reach back season={self.season} steps: use a window of at "
+                "least the season length."
             )
 
     def _forecast(self, series: np.ndarray) -> np.ndarray:

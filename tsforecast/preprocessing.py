@@ -192,13 +192,14 @@ class RelativeTargetRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator)
         self.reference = reference
         self.kind = kind
 
-    def _reference(self, X: Any) -> np.ndarray:
+    def _reference(self, X: Any) -> tuple[np.ndarray, int]:
+        """The reference column ``(n_samples, 1)`` and the number of columns of ``X``."""
         if isinstance(X, pd.DataFrame):
             if self.reference not in X.columns:
                 raise ValueError(
                     f"reference {self.reference!r} is not a column of X: {X.columns.tolist()!r}."
                 )
-            column = X[self.reference]
+            column, n_columns = X[self.reference], X.shape[1]
         else:
             array = check_array(X, dtype=np.float64, input_name="X", estimator=self)
             if not isinstance(self.reference, int) or not 0 <= self.reference < array.shape[1]:
@@ -206,12 +207,12 @@ class RelativeTargetRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator)
                     f"reference={self.reference!r} must be a column position below "
                     f"{array.shape[1]} for array input."
                 )
-            column = array[:, self.reference]
+            column, n_columns = array[:, self.reference], array.shape[1]
         values = check_array(
             np.asarray(column, dtype=np.float64).reshape(-1, 1), input_name="reference column"
         )
         _check_positive(values, self.kind, f"The reference column {self.reference!r}")
-        return values
+        return values, n_columns
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X: Any, y: Any) -> RelativeTargetRegressor:
@@ -229,7 +230,11 @@ class RelativeTargetRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator)
         self : RelativeTargetRegressor
             The fitted estimator.
         """
-        reference = self._reference(X)
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
+        reference, self.n_features_in_ = self._reference(X)
         target = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
         target2d = target.reshape(len(target), -1)
         if len(target2d) != len(reference):
@@ -239,7 +244,6 @@ class RelativeTargetRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator)
         self.regressor_ = clone(self.regressor).fit(
             X, relative[:, 0] if target.ndim == 1 else relative
         )
-        self.n_features_in_ = getattr(self.regressor_, "n_features_in_", np.shape(X)[1])
         self._target_ndim = target.ndim
         return self
 
@@ -257,5 +261,11 @@ class RelativeTargetRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator)
         """
         check_is_fitted(self)
         relative = np.asarray(self.regressor_.predict(X), dtype=np.float64)
-        levels = _absolute(relative.reshape(len(relative), -1), self._reference(X), self.kind)
+        reference, _ = self._reference(X)
+        levels = _absolute(relative.reshape(len(relative), -1), reference, self.kind)
         return levels[:, 0] if self._target_ndim == 1 else levels
+
+    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
