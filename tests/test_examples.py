@@ -1,4 +1,4 @@
-"""The sequence examples run end to end (few epochs) and text generation is seeded."""
+"""The examples run end to end (one epoch) and text generation is seeded."""
 
 import runpy
 import sys
@@ -20,11 +20,13 @@ EXAMPLES = Path(__file__).parent.parent / "examples"
     [
         ("digits_classification.py", ["majority class", "LSTM, 2 x 128", "confusion matrix"]),
         ("text_classification.py", ["majority class (Psalms)", "bag of words", "embedding"]),
+        ("stock_forecast.py", ["naive (last value)", "t+5:", "Walk-forward", "majority class"]),
+        ("price_levels.py", ["EUR/USD", "recommended pipeline", "standardized levels"]),
     ],
 )
-def test_classification_examples_run(script, expected, monkeypatch, tmp_path, capsys):
+def test_examples_run(script, expected, monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(sys, "argv", [script, "--max-epochs", "1"])
-    if script.startswith("digits"):
+    if script.startswith(("digits", "stock")):
         sys.argv += ["--output-dir", str(tmp_path)]
     runpy.run_path(str(EXAMPLES / script), run_name="__main__")
     out = capsys.readouterr().out
