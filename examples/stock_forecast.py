@@ -9,6 +9,9 @@
 3. A walk-forward backtest: refit every 250 days on all the past, forecast the next 250.
 4. An up/down direction classifier against the majority class.
 
+Also: 80% prediction intervals from a quantile-loss LSTM with their empirical coverage, and
+plots of the forecast, the training history and the backtest errors.
+
 Daily index returns are close to unpredictable: expect ties with the naive forecast. A result
 far better than naive would be a leak until proven otherwise.
 
@@ -20,6 +23,7 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,12 +36,13 @@ from tsforecast.baselines import DriftForecaster, NaiveForecaster
 from tsforecast.datasets import load_sp500
 from tsforecast.metrics import directional_accuracy, mean_absolute_scaled_error
 from tsforecast.model_selection import WalkForwardSplit, backtest
+from tsforecast.plotting import plot_backtest, plot_forecast, plot_history
 from tsforecast.preprocessing import RelativeTargetRegressor, ReturnsTransformer
 
 WINDOW = 30
 
 
-def price_model(max_epochs: int) -> RelativeTargetRegressor:
+def price_model(max_epochs: int, **lstm: Any) -> RelativeTargetRegressor:
     """The recommended pipeline for price levels."""
     return RelativeTargetRegressor(
         make_pipeline(
@@ -51,6 +56,7 @@ def price_model(max_epochs: int) -> RelativeTargetRegressor:
                 max_epochs=max_epochs,
                 patience=5,
                 random_state=0,
+                **lstm,
             ),
         ),
         reference="Close",
@@ -119,6 +125,19 @@ def main() -> None:
         "naive forecast's in-sample MAE."
     )
 
+    # Prediction intervals: the 10% and 90% quantiles of tomorrow's close, against the
+    # same quantiles of the training period's daily returns applied to today's close.
+    quantile = price_model(args.max_epochs, loss="quantile", quantiles=(0.1, 0.5, 0.9))
+    bands = quantile.fit(X_train, y_train).predict_quantiles(X)[split:]
+    low_q, high_q = np.quantile(np.log(y_train / X_train["Close"]), [0.1, 0.9])
+    print("\n80% prediction intervals (10%-90% quantiles), hold-out:")
+    for name, low, high in [
+        ("LSTM, quantile loss", bands[:, 0], bands[:, 2]),
+        ("training-return quantiles", last * np.exp(low_q), last * np.exp(high_q)),
+    ]:
+        coverage = np.mean((truth >= low) & (truth <= high))
+        print(f"  {name:<28} coverage {coverage:.3f}, mean width {np.mean(high - low):.1f}")
+
     # 2. Direct multi-step: one output per horizon.
     horizons = list(range(1, 6))
     X5, y5 = make_supervised(prices, target="Close", horizon=horizons)
@@ -173,20 +192,16 @@ def main() -> None:
         return
     fig, (ax_price, ax_loss, ax_bt) = plt.subplots(3, 1, figsize=(10, 10))
     recent = slice(-120, None)
-    dates = X.index[split:][recent] + pd.offsets.BDay(1)
-    ax_price.plot(dates, truth[recent], label="actual close", color="black")
-    ax_price.plot(dates, forecasts["LSTM (recommended)"][recent], label="LSTM forecast")
-    ax_price.plot(dates, last[recent], label="naive (last value)", linestyle=":")
-    ax_price.set_title("S&P 500, one day ahead: last 120 test days")
-    ax_price.legend()
-    history = pd.DataFrame(model.regressor_[-1].history_).set_index("epoch")
-    history.plot(ax=ax_loss, title="training and validation loss (standardized returns)")
-    errors = lstm_bt.predictions["y_pred"] - lstm_bt.predictions["y_true"]
-    naive_errors = naive_bt.predictions["y_pred"] - naive_bt.predictions["y_true"]
-    ax_bt.plot(errors.abs().rolling(20).mean(), label="LSTM")
-    ax_bt.plot(naive_errors.abs().rolling(20).mean(), label="naive", linestyle=":")
-    ax_bt.set_title("walk-forward backtest: 20-day mean absolute error")
-    ax_bt.legend()
+    plot_forecast(
+        y.iloc[split:].iloc[recent],
+        forecasts["LSTM (recommended)"][recent],
+        interval=(bands[recent, 0], bands[recent, 2]),
+        baseline=last[recent],
+        ax=ax_price,
+    )
+    ax_price.set_title("S&P 500 close(t+1): last 120 test days, 80% interval")
+    plot_history(model.regressor_, ax=ax_loss)
+    plot_backtest(lstm_bt, baseline=naive_bt, ax=ax_bt)
     fig.tight_layout()
     args.output_dir.mkdir(parents=True, exist_ok=True)
     path = args.output_dir / "stock_forecast.png"

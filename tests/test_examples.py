@@ -22,6 +22,7 @@ EXAMPLES = Path(__file__).parent.parent / "examples"
         ("text_classification.py", ["majority class (Psalms)", "bag of words", "embedding"]),
         ("stock_forecast.py", ["naive (last value)", "t+5:", "Walk-forward", "majority class"]),
         ("price_levels.py", ["EUR/USD", "recommended pipeline", "standardized levels"]),
+        ("fx_panel.py", ["global / naive", "per-currency / naive", "NOK"]),
     ],
 )
 def test_examples_run(script, expected, monkeypatch, tmp_path, capsys):

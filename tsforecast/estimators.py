@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from torch import nn
 
 from ._base import _BaseLSTM
+from ._losses import QuantileLoss
 from ._sklearn_compat import StrOptions, _fit_context
 
 _REGRESSION_LOSSES: dict[str, type[nn.Module]] = {
@@ -124,21 +125,31 @@ _INPUT_DOC = """
 """
 
 
+_LOSS_DOC = '    loss : {"mse", "mae", "huber", "quantile"}, default="mse"'
+
+
 class LSTMRegressor(RegressorMixin, _BaseLSTM):
     __doc__ = f"""Stacked LSTM regressor trained with PyTorch Lightning.
 {_INPUT_DOC}
     Parameters
-    ----------{_SHARED_PARAMETERS_DOC}    loss : {{"mse", "mae", "huber"}}, default="mse"
-        Training loss, computed on the standardized target.
+    ----------{_SHARED_PARAMETERS_DOC}{_LOSS_DOC}
+        Training loss, computed on the standardized target. ``"quantile"`` is the pinball
+        loss of each of ``quantiles``: the network forecasts those quantiles.
     standardize_target : bool, default=True
         Train on ``(y - mean) / std`` and invert on predict, so that price levels and returns
         train equally well.
+    quantiles : sequence of float, default=None
+        With ``loss="quantile"``: the quantiles to forecast, increasing in (0, 1); ``None``
+        means ``(0.1, 0.5, 0.9)``. ``predict`` returns the one nearest 0.5,
+        :meth:`predict_quantiles` all of them (an 80% interval with the default).
 
     Attributes
     ----------{_SHARED_ATTRIBUTES_DOC}    n_outputs_ : int
         Number of targets.
     target_mean_, target_scale_ : ndarray of shape (n_outputs_,)
         Standardization of the target (zeros and ones when ``standardize_target=False``).
+    quantiles_ : ndarray of shape (n_quantiles,)
+        The forecast quantiles (``loss="quantile"`` only).
 
     Examples
     --------
@@ -156,8 +167,9 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         **_BaseLSTM._parameter_constraints,
-        "loss": [StrOptions(set(_REGRESSION_LOSSES))],
+        "loss": [StrOptions({*_REGRESSION_LOSSES, "quantile"})],
         "standardize_target": ["boolean"],
+        "quantiles": [tuple, list, None],
     }
 
     def __init__(
@@ -189,6 +201,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         checkpoint_path: str | os.PathLike[str] | None = None,
         loss: str = "mse",
         standardize_target: bool = True,
+        quantiles: tuple[float, ...] | None = None,
     ) -> None:
         super().__init__(
             units=units,
@@ -218,18 +231,43 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         )
         self.loss = loss
         self.standardize_target = standardize_target
+        self.quantiles = quantiles
 
     @property
     def _n_outputs(self) -> int:
-        return self.n_outputs_
+        return self.n_outputs_ * (len(self.quantiles_) if self.loss == "quantile" else 1)
 
     def _make_loss(self) -> nn.Module:
+        if self.loss == "quantile":
+            return QuantileLoss(self.quantiles_)
         return _REGRESSION_LOSSES[self.loss]()
+
+    def _check_quantiles(self) -> None:
+        if self.loss != "quantile":
+            if self.quantiles is not None:
+                raise ValueError(
+                    f"quantiles={self.quantiles!r} needs loss='quantile' (got loss={self.loss!r})."
+                )
+            return
+        quantiles = np.asarray((0.1, 0.5, 0.9) if self.quantiles is None else self.quantiles)
+        if (
+            quantiles.ndim != 1
+            or len(quantiles) == 0
+            or quantiles.dtype.kind not in "fi"
+            or not ((quantiles > 0) & (quantiles < 1)).all()
+            or not (np.diff(quantiles) > 0).all()
+        ):
+            raise ValueError(
+                "quantiles must be increasing numbers strictly between 0 and 1, e.g. "
+                f"(0.1, 0.5, 0.9); got {self.quantiles!r}."
+            )
+        self.quantiles_ = quantiles.astype(np.float64)
 
     def _encode_targets(self, y: Any, *, reset: bool, classes: Any = None) -> torch.Tensor:
         y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y", estimator=self)
         y2d = y.reshape(len(y), -1)
         if reset:
+            self._check_quantiles()
             self.n_outputs_ = y2d.shape[1]
             if self.standardize_target:
                 scale = y2d.std(axis=0)
@@ -301,8 +339,42 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Predictions, one row per row of ``X``.
         """
-        out = self._forward(X).numpy().astype(np.float64) * self.target_scale_ + self.target_mean_
+        if self.loss == "quantile":
+            quantiles = self._quantile_forecasts(X)
+            out = quantiles[:, :, np.argmin(np.abs(self.quantiles_ - 0.5))]
+        else:
+            out = self._forward(X).numpy().astype(np.float64)
+            out = out * self.target_scale_ + self.target_mean_
         return out.ravel() if self.n_outputs_ == 1 else out
+
+    def _quantile_forecasts(self, X: Any) -> np.ndarray:
+        """``(n_samples, n_outputs_, n_quantiles)``, sorted along the quantiles so that
+        they never cross (monotone rearrangement), in the target's units."""
+        raw = self._forward(X).numpy().astype(np.float64)
+        raw = np.sort(raw.reshape(len(raw), self.n_outputs_, len(self.quantiles_)), axis=2)
+        return raw * self.target_scale_[:, np.newaxis] + self.target_mean_[:, np.newaxis]
+
+    def predict_quantiles(self, X: Any) -> np.ndarray:
+        """Forecast the ``quantiles_`` of each target (``loss="quantile"`` only).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or (n_samples, n_timesteps)
+            Input sequences.
+
+        Returns
+        -------
+        y_quantiles : ndarray of shape (n_samples, n_quantiles) or \
+(n_samples, n_outputs, n_quantiles)
+            Increasing along the last axis.
+        """
+        check_is_fitted(self)
+        if self.loss != "quantile":
+            raise ValueError(
+                f"predict_quantiles needs a model fitted with loss='quantile' (loss={self.loss!r})."
+            )
+        quantiles = self._quantile_forecasts(X)
+        return quantiles[:, 0] if self.n_outputs_ == 1 else quantiles
 
     def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
         tags = super().__sklearn_tags__()

@@ -22,6 +22,7 @@ from sklearn.base import (
     TransformerMixin,
     clone,
 )
+from sklearn.pipeline import Pipeline
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -265,7 +266,87 @@ class RelativeTargetRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator)
         levels = _absolute(relative.reshape(len(relative), -1), reference, self.kind)
         return levels[:, 0] if self._target_ndim == 1 else levels
 
+    def predict_quantiles(self, X: Any) -> np.ndarray:
+        """Forecast quantiles of the levels, from a regressor with ``predict_quantiles``.
+
+        The regressor (or the last step of a Pipeline) must forecast quantiles, e.g. an
+        :class:`~tsforecast.LSTMRegressor` with ``loss="quantile"``. Quantiles of the relative
+        target map to quantiles of the level, since the inversion is increasing.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Inputs, containing the reference column.
+
+        Returns
+        -------
+        y_quantiles : ndarray of shape (n_samples, n_quantiles) or \
+(n_samples, n_outputs, n_quantiles)
+        """
+        check_is_fitted(self)
+        regressor = self.regressor_
+        if isinstance(regressor, Pipeline):
+            X_last, regressor = regressor[:-1].transform(X), regressor[-1]
+        else:
+            X_last = X
+        if not hasattr(regressor, "predict_quantiles"):
+            raise TypeError(f"{type(regressor).__name__} has no predict_quantiles method.")
+        relative = np.asarray(regressor.predict_quantiles(X_last), dtype=np.float64)
+        reference, _ = self._reference(X)
+        shape = (len(relative), 1) + (1,) * (relative.ndim - 2)
+        return _absolute(relative, reference.reshape(shape), self.kind)
+
     def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
+
+
+_CALENDAR_PERIODS = {"day_of_week": 7, "month": 12, "day_of_year": 366, "quarter": 4}
+
+
+def calendar_features(
+    index: pd.DatetimeIndex, features: tuple[str, ...] = ("day_of_week", "month")
+) -> pd.DataFrame:
+    """Cyclical calendar covariates: a sine and a cosine per calendar field.
+
+    Calendar fields are known in advance, so they are covariates without look-ahead; the
+    sine/cosine pair puts December next to January and Friday next to Monday. Join them
+    with the series before :func:`~tsforecast.make_supervised`.
+
+    Parameters
+    ----------
+    index : DatetimeIndex
+        The time steps.
+    features : tuple of str, default=("day_of_week", "month")
+        Fields among ``"day_of_week"``, ``"month"``, ``"day_of_year"``, ``"quarter"``.
+
+    Returns
+    -------
+    covariates : DataFrame of shape (len(index), 2 * len(features))
+        Columns ``<field>_sin`` and ``<field>_cos`` on ``index``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from tsforecast.preprocessing import calendar_features
+    >>> calendar_features(pd.bdate_range("2024-01-01", periods=2), ("day_of_week",)).round(3)
+                day_of_week_sin  day_of_week_cos
+    2024-01-01            0.000            1.000
+    2024-01-02            0.782            0.623
+    """
+    if not isinstance(index, pd.DatetimeIndex):
+        raise TypeError(f"index must be a DatetimeIndex; got {type(index).__name__}.")
+    unknown = sorted(set(features) - set(_CALENDAR_PERIODS))
+    if unknown:
+        raise ValueError(
+            f"Unknown calendar features {unknown}; choose from {sorted(_CALENDAR_PERIODS)}."
+        )
+    columns = {}
+    for name in features:
+        position = np.asarray(getattr(index, name), dtype=np.float64)
+        if name in ("month", "day_of_year", "quarter"):
+            position -= 1  # these count from 1
+        angle = 2 * np.pi * position / _CALENDAR_PERIODS[name]
+        columns[f"{name}_sin"], columns[f"{name}_cos"] = np.sin(angle), np.cos(angle)
+    return pd.DataFrame(columns, index=index)

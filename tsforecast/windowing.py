@@ -64,10 +64,27 @@ def continues(index: pd.Index | None, end: Any, max_step: Any) -> bool:
         return False
 
 
+def padded_windows(rows: np.ndarray, history: np.ndarray, window: int, padding: str) -> np.ndarray:
+    """Read-only windows ``(len(rows), window, n_features)`` ending at each of ``rows``.
+
+    ``history`` (rows before the first, possibly empty) comes first; what is still missing
+    is padded: ``"edge"`` repeats the earliest available row, ``"zero"`` uses zeros.
+    """
+    n_pad = window - 1 - len(history)
+    if padding == "edge":
+        pad = np.repeat((history if len(history) else rows)[:1], n_pad, axis=0)
+    else:
+        pad = np.zeros((n_pad, rows.shape[1]))
+    base = np.concatenate([pad, history, rows]).astype(rows.dtype, copy=False)
+    return sliding_window_view(base, window, axis=0).transpose(0, 2, 1)
+
+
 def make_supervised(
     data: pd.DataFrame | pd.Series,
     target: Hashable | None = None,
     horizon: int | Sequence[int] = 1,
+    *,
+    group: Hashable | None = None,
 ) -> tuple[pd.DataFrame, pd.Series | pd.DataFrame]:
     """Pair the features at time ``t`` with the target at time ``t + horizon``.
 
@@ -80,6 +97,10 @@ def make_supervised(
     horizon : int or sequence of int, default=1
         Steps ahead. A sequence (e.g. ``range(1, 6)``) gives one target column per horizon, for
         a multi-output (direct multi-step) model.
+    group : hashable, default=None
+        Column identifying the series of a panel in long format (several series stacked,
+        e.g. one per currency). Targets are then taken within each series, never across
+        two, and each series must be sorted by the index; the column stays in ``X``.
 
     Returns
     -------
@@ -115,17 +136,35 @@ def make_supervised(
         target = data.columns[0]
     if target not in data.columns:
         raise ValueError(f"target {target!r} is not a column of data: {data.columns.tolist()!r}.")
+    if group is not None and (group not in data.columns or group == target):
+        raise ValueError(
+            f"group {group!r} must be a column of data other than the target: "
+            f"{data.columns.tolist()!r}."
+        )
     horizons = [horizon] if isinstance(horizon, Integral) else list(horizon)
     if not horizons or not all(isinstance(h, Integral) and h >= 1 for h in horizons):
         raise ValueError(
             f"horizon must be a positive int or a non-empty sequence of them; got {horizon!r}."
         )
-    _check_time_index(data.index, "data")
     max_h = max(horizons)
+    if group is not None:
+        return _make_panel_supervised(
+            data, target, horizons, group, single=isinstance(horizon, Integral)
+        )
+    _check_time_index(data.index, "data")
     if len(data) <= max_h:
         raise ValueError(
             f"data has {len(data)} rows; a horizon of {max_h} needs at least {max_h + 1}."
         )
+    _check_no_missing(data)
+    y = pd.concat({f"{target}(t+{h})": data[target].shift(-h) for h in horizons}, axis=1).iloc[
+        : len(data) - max_h
+    ]
+    X = data.iloc[: len(data) - max_h]
+    return X, (y.iloc[:, 0] if isinstance(horizon, Integral) else y)
+
+
+def _check_no_missing(data: pd.DataFrame) -> None:
     missing = data.isna().any()
     if missing.any():
         column = missing.index[missing.to_numpy()][0]
@@ -134,11 +173,26 @@ def make_supervised(
             f"data contains missing values (column {column!r}, first at {first!r}); fill or "
             "drop them before making supervised pairs."
         )
-    y = pd.concat({f"{target}(t+{h})": data[target].shift(-h) for h in horizons}, axis=1).iloc[
-        : len(data) - max_h
-    ]
-    X = data.iloc[: len(data) - max_h]
-    return X, (y.iloc[:, 0] if isinstance(horizon, Integral) else y)
+
+
+def _make_panel_supervised(
+    data: pd.DataFrame, target: Hashable, horizons: list[int], group: Hashable, *, single: bool
+) -> tuple[pd.DataFrame, pd.Series | pd.DataFrame]:
+    """make_supervised for a long-format panel: targets shifted within each series."""
+    max_h = max(horizons)
+    for key, rows in data.groupby(group, sort=False):
+        _check_time_index(rows.index, f"series {key!r} of data")
+        if len(rows) <= max_h:
+            raise ValueError(
+                f"series {key!r} has {len(rows)} rows; a horizon of {max_h} needs at least "
+                f"{max_h + 1}."
+            )
+    _check_no_missing(data)
+    by_series = data.groupby(group, sort=False)[target]
+    y = pd.concat({f"{target}(t+{h})": by_series.shift(-h) for h in horizons}, axis=1)
+    keep = by_series.cumcount(ascending=False).to_numpy() >= max_h
+    X, y = data[keep], y[keep]
+    return X, (y.iloc[:, 0] if single else y)
 
 
 class SlidingWindowTransformer(
@@ -253,13 +307,7 @@ class SlidingWindowTransformer(
         history = (
             self.context_ if continues(index, self.context_end_, self.max_step_) else values[:0]
         )
-        n_pad = self.window - 1 - len(history)
-        if self.padding == "edge":
-            pad = np.repeat((history if len(history) else values)[:1], n_pad, axis=0)
-        else:
-            pad = np.zeros((n_pad, values.shape[1]))
-        base = np.concatenate([pad, history, values]).astype(values.dtype, copy=False)
-        return sliding_window_view(base, self.window, axis=0).transpose(0, 2, 1)
+        return padded_windows(values, history, self.window, self.padding)
 
     def set_output(self, *, transform: str | None = None) -> SlidingWindowTransformer:
         """Accept a pipeline's output configuration; the 3-D output stays an ndarray.

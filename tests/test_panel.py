@@ -1,0 +1,145 @@
+"""Panels in long format, recursive forecasts, calendar covariates, plots."""
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import FAST
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.linear_model import LinearRegression
+from sklearn.pipeline import make_pipeline
+
+from tsforecast import LSTMRegressor, SlidingWindowTransformer, make_supervised
+from tsforecast.forecast import recursive_forecast
+from tsforecast.model_selection import WalkForwardSplit, backtest
+from tsforecast.panel import PanelWindowTransformer
+from tsforecast.plotting import plot_backtest, plot_forecast, plot_history
+from tsforecast.preprocessing import calendar_features
+
+matplotlib.use("Agg")
+
+
+def long_panel(lengths, start="2024-01-01"):
+    """Series "s0", "s1", ... of the given lengths, interleaved by date; value = 100*k + t."""
+    frames = [
+        pd.DataFrame(
+            {"id": f"s{k}", "x": 100.0 * k + np.arange(n)},
+            index=pd.bdate_range(start, periods=n, name="Date"),
+        )
+        for k, n in enumerate(lengths)
+    ]
+    return pd.concat(frames).sort_index(kind="stable")
+
+
+def test_make_supervised_shifts_within_each_series():
+    panel = long_panel([5, 3])
+    X, y = make_supervised(panel, target="x", group="id", horizon=[1, 2])
+    assert len(X) == (5 - 2) + (3 - 2)
+    np.testing.assert_array_equal(y["x(t+1)"], X["x"] + 1)  # never the other series' value
+    np.testing.assert_array_equal(y["x(t+2)"], X["x"] + 2)
+    with pytest.raises(ValueError, match="series 's1' has 3 rows"):
+        make_supervised(panel, target="x", group="id", horizon=3)
+    with pytest.raises(ValueError, match="group 'x' must be a column"):
+        make_supervised(panel, target="x", group="x")
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    lengths=st.lists(st.integers(1, 12), min_size=1, max_size=4),
+    window=st.integers(1, 6),
+)
+def test_property_panel_windows_never_cross_series(lengths, window):
+    panel = long_panel(lengths)
+    windows = PanelWindowTransformer(group="id", window=window).fit_transform(panel)
+    assert windows.shape == (len(panel), window, 1)
+    series = (panel["x"] // 100).to_numpy()
+    # Every value in a row's window belongs to that row's series and is not later than it.
+    assert ((windows[:, :, 0] // 100) == series[:, None]).all()
+    assert (windows[:, :, 0] <= panel["x"].to_numpy()[:, None]).all()
+    # The window ends at the row itself.
+    np.testing.assert_array_equal(windows[:, -1, 0], panel["x"])
+
+
+def test_panel_windows_carry_history_per_series():
+    panel = long_panel([12, 12])
+    train, test = panel.iloc[:16], panel.iloc[16:]  # dates interleaved: 8 business days each
+    transformer = PanelWindowTransformer(group="id", window=3).fit(train)
+    windows = transformer.transform(test)
+    # The first test window of each series reads that series' last fitted days.
+    np.testing.assert_array_equal(windows[0, :, 0], [6.0, 7.0, 8.0])
+    np.testing.assert_array_equal(windows[1, :, 0], [106.0, 107.0, 108.0])
+    # Rows that do not continue the fit (a gap) are padded instead.
+    np.testing.assert_array_equal(transformer.transform(test.iloc[4:])[0, :, 0], [10.0] * 3)
+    with pytest.raises(TypeError, match="needs a DataFrame"):
+        transformer.transform(test.to_numpy())
+    with pytest.raises(ValueError, match="group 'id' is not a column"):
+        transformer.transform(test.drop(columns="id"))
+
+
+def test_global_lstm_on_a_panel_predicts_each_series(series_frame):
+    panel = pd.concat(
+        [series_frame[["price"]].assign(id="a"), (2 * series_frame[["price"]]).assign(id="b")]
+    ).sort_index(kind="stable")
+    X, y = make_supervised(panel, target="price", group="id")
+    model = make_pipeline(
+        PanelWindowTransformer(group="id", window=10), LSTMRegressor(**FAST, random_state=0)
+    )
+    result = backtest(model, X, y, cv=WalkForwardSplit(2, test_size=60))
+    assert len(result.predictions) == 120
+    assert set(X.loc[result.predictions.index[:2], "id"]) <= {"a", "b"}
+
+
+def test_recursive_forecast_iterates_a_one_step_model():
+    series = pd.Series(0.9 ** np.arange(40), name="x")
+    model = LinearRegression(fit_intercept=False).fit(series.to_frame()[:-1], series[1:])
+    forecast = recursive_forecast(model, series[:10], steps=5)
+    np.testing.assert_allclose(forecast, 0.9 ** np.arange(10, 15))
+    with pytest.raises(ValueError, match="single series"):
+        recursive_forecast(model, np.ones((5, 2)), steps=2)
+    with pytest.raises(ValueError, match="steps must be a positive int"):
+        recursive_forecast(model, series, steps=0)
+
+
+def test_recursive_forecast_with_an_lstm_pipeline_and_lookback(series_frame):
+    X, y = make_supervised(series_frame[["price"]], target="price")
+    model = make_pipeline(
+        SlidingWindowTransformer(window=10), LSTMRegressor(**FAST, random_state=0)
+    ).fit(X, y)
+    full = recursive_forecast(model, X["price"], steps=4)
+    short = recursive_forecast(model, X["price"], steps=4, lookback=10)
+    assert full.shape == (4,)
+    np.testing.assert_allclose(short, full, rtol=1e-5)
+    # The first recursive step is the model's own one-step forecast.
+    assert full[0] == pytest.approx(model.predict(X)[-1])
+
+
+def test_calendar_features_are_cyclical():
+    index = pd.date_range("2024-01-01", periods=400, freq="D")
+    features = calendar_features(index, ("day_of_week", "month"))
+    assert features.columns.tolist() == [
+        "day_of_week_sin",
+        "day_of_week_cos",
+        "month_sin",
+        "month_cos",
+    ]
+    week = ["day_of_week_sin", "day_of_week_cos"]
+    np.testing.assert_allclose(features[week].iloc[0], features[week].iloc[7])
+    assert not np.allclose(features[week].iloc[0], features[week].iloc[3])
+    radius = features["month_sin"] ** 2 + features["month_cos"] ** 2
+    np.testing.assert_allclose(radius, 1.0)
+    with pytest.raises(ValueError, match="Unknown calendar features"):
+        calendar_features(index, ("hour_of_week",))
+
+
+def test_plots_draw_what_they_say(series_frame):
+    X, y = make_supervised(series_frame[["price"]], target="price")
+    model = make_pipeline(SlidingWindowTransformer(window=5), LSTMRegressor(**FAST)).fit(X, y)
+    pred = model.predict(X)
+    ax = plot_forecast(y, pred, interval=(pred - 0.1, pred + 0.1), baseline=X["price"])
+    assert [line.get_label() for line in ax.get_lines()] == ["actual", "forecast", "baseline"]
+    ax = plot_history(model)
+    assert len(ax.get_lines()) == 1  # train loss only: no validation
+    result = backtest(model, X, y, cv=WalkForwardSplit(3, test_size=30))
+    ax = plot_backtest(result, baseline=result)
+    assert len(ax.get_lines()) == 2 + 2  # two curves, two refit markers

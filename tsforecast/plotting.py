@@ -1,0 +1,128 @@
+"""Pictures of forecasts, training curves and backtests (needs matplotlib: extra ``plot``).
+
+Each function draws on ``ax`` (a new figure's axes when ``None``) and returns the axes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from .model_selection import BacktestResult
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+
+def _axes(ax: Axes | None) -> Axes:
+    if ax is not None:
+        return ax
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "tsforecast.plotting needs matplotlib: pip install 'tsforecast[plot]'."
+        ) from exc
+    return plt.subplots(figsize=(10, 4))[1]
+
+
+def plot_forecast(
+    y_true: pd.Series,
+    y_pred: Any,
+    *,
+    interval: tuple[Any, Any] | None = None,
+    baseline: Any = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """Forecast against the actual series, with an optional prediction interval.
+
+    Parameters
+    ----------
+    y_true : Series
+        Observed values; its index is the time axis.
+    y_pred : array-like of shape (n,)
+        Forecasts aligned with ``y_true``.
+    interval : (lower, upper), default=None
+        Bounds of a prediction interval, e.g. two columns of ``predict_quantiles``.
+    baseline : array-like of shape (n,), default=None
+        A baseline forecast to draw next to the model (e.g. the naive one).
+    ax : matplotlib Axes, default=None
+        Where to draw.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    ax = _axes(ax)
+    x = y_true.index
+    ax.plot(x, y_true.to_numpy(), color="black", label="actual")
+    ax.plot(x, np.asarray(y_pred), label="forecast")
+    if baseline is not None:
+        ax.plot(x, np.asarray(baseline), linestyle=":", label="baseline")
+    if interval is not None:
+        lower, upper = (np.asarray(bound) for bound in interval)
+        ax.fill_between(x, lower, upper, alpha=0.25, label="prediction interval")
+    ax.legend()
+    return ax
+
+
+def plot_history(estimator: Any, *, ax: Axes | None = None) -> Axes:
+    """Training (and validation) loss per epoch from a fitted estimator's ``history_``.
+
+    Parameters
+    ----------
+    estimator : LSTMRegressor, LSTMClassifier or Pipeline ending in one
+        A fitted estimator.
+    ax : matplotlib Axes, default=None
+        Where to draw.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    model = estimator[-1] if hasattr(estimator, "steps") else estimator
+    history = pd.DataFrame(model.history_).set_index("epoch")
+    ax = _axes(ax)
+    history.plot(ax=ax, marker=".")
+    ax.set_ylabel("loss")
+    ax.set_title("training history")
+    return ax
+
+
+def plot_backtest(
+    result: BacktestResult,
+    *,
+    baseline: BacktestResult | None = None,
+    rolling: int = 20,
+    ax: Axes | None = None,
+) -> Axes:
+    """Absolute forecast errors over time from :func:`~tsforecast.model_selection.backtest`.
+
+    Parameters
+    ----------
+    result : BacktestResult
+        The model's backtest (single output).
+    baseline : BacktestResult, default=None
+        A baseline's backtest on the same folds, drawn dotted.
+    rolling : int, default=20
+        Average the absolute errors over this many steps.
+    ax : matplotlib Axes, default=None
+        Where to draw.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    ax = _axes(ax)
+    for label, run, style in (("model", result, "-"), ("baseline", baseline, ":")):
+        if run is None:
+            continue
+        errors = (run.predictions["y_pred"] - run.predictions["y_true"]).abs()
+        ax.plot(errors.rolling(rolling, min_periods=1).mean(), linestyle=style, label=label)
+    for start in result.metrics["test_start"].iloc[1:]:
+        ax.axvline(start, color="grey", linewidth=0.5)
+    ax.set_title(f"backtest: {rolling}-step mean absolute error (lines: refits)")
+    ax.legend()
+    return ax
