@@ -6,7 +6,7 @@ bidirectional 2 x 128 ``LSTMClassifier`` sits in a Pipeline behind the scaling a
 the hold-out is a stratified 20% of the images. The majority class and a logistic regression on
 the raw pixels are printed next to it.
 
-Run:  python examples/digits_classification.py [--output-dir DIR] [--max-epochs N]
+Run:  python examples/digits_classification.py [--output-dir DIR] [--max-epochs N] [--seed S]
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output-dir", type=Path, default=Path("."), help="where the PNG goes")
     parser.add_argument("--max-epochs", type=int, default=150)
+    parser.add_argument("--seed", type=int, default=0, help="the LSTM's random_state")
     args = parser.parse_args()
 
     X, y = load_digits(return_X_y=True)
@@ -54,7 +55,7 @@ def main() -> None:
             learning_rate=2e-3,
             max_epochs=args.max_epochs,
             patience=20,
-            random_state=0,
+            random_state=args.seed,
         ),
     )
     start = time.perf_counter()

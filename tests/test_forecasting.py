@@ -70,15 +70,18 @@ def test_directional_accuracy_counts_moves_only():
     assert np.isnan(directional_accuracy([0.0], [1.0]))
 
 
-def test_scorers_work_in_a_grid_search(rng):
-    returns = pd.Series(rng.normal(0, 0.01, 300))
-    X, y = returns.to_numpy()[:-1].reshape(-1, 1), returns.to_numpy()[1:]
-    for scorer in (mase_scorer, directional_accuracy_scorer):
-        search = GridSearchCV(
-            Ridge(), {"alpha": [0.1, 10.0]}, cv=WalkForwardSplit(3), scoring=scorer
-        ).fit(X, y)
-        assert np.isfinite(search.best_score_)
-    assert search.best_score_ <= 1.0
+def test_scorers_compute_the_metrics_and_work_in_a_grid_search(rng):
+    returns = rng.normal(0, 0.01, 300)
+    X, y = returns[:-1].reshape(-1, 1), returns[1:]
+    model = Ridge().fit(X, y)
+    assert mase_scorer(model, X, y) == pytest.approx(
+        -mean_absolute_scaled_error(y, model.predict(X), y_train=y)
+    )
+    assert directional_accuracy_scorer(model, X, y) == directional_accuracy(y, model.predict(X))
+    search = GridSearchCV(
+        Ridge(), {"alpha": [0.1, 10.0]}, cv=WalkForwardSplit(3), scoring=mase_scorer
+    ).fit(X, y)
+    assert search.best_score_ == max(search.cv_results_["mean_test_score"]) < 0
 
 
 # ---------------------------------------------------------------- baselines
@@ -128,6 +131,8 @@ def test_walk_forward_split_as_cv_in_both_searches(rng):
     cv = WalkForwardSplit(2, horizon=2)
     grid = GridSearchCV(LSTMRegressor(**FAST), {"units": [4, 8]}, cv=cv).fit(X, y)
     assert set(grid.cv_results_["param_units"]) == {4, 8}
+    assert "split1_test_score" in grid.cv_results_
+    assert "split2_test_score" not in grid.cv_results_
     optuna = OptunaSearchCV(
         LSTMRegressor(**FAST), n_trials=2, cv=cv, random_state=0, param_distributions=None
     ).fit(X, y)

@@ -86,8 +86,10 @@ def test_global_lstm_on_a_panel_predicts_each_series(series_frame):
         PanelWindowTransformer(group="id", window=10), LSTMRegressor(**FAST, random_state=0)
     )
     result = backtest(model, X, y, cv=WalkForwardSplit(2, test_size=60))
-    assert len(result.predictions) == 120
-    assert set(X.loc[result.predictions.index[:2], "id"]) <= {"a", "b"}
+    np.testing.assert_array_equal(result.predictions["y_true"], y.iloc[-120:])
+    # Row-wise forecasts: a series' forecasts are the same with or without the other series.
+    fitted, only_a = result.estimators[-1], (X["id"] == "a").to_numpy()
+    np.testing.assert_allclose(fitted.predict(X[only_a]), fitted.predict(X)[only_a], rtol=1e-6)
 
 
 def test_recursive_forecast_iterates_a_one_step_model():

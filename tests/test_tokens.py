@@ -131,6 +131,8 @@ def test_text_tokenizer_vocabulary_unknowns_and_inverse():
     ids = tok.transform(["A b z c a", "c"])
     assert ids.tolist() == [[3, 2, 1, 4], [4, 0, 0, 0]]
     assert tok.inverse_transform(ids) == [["a", "b", "", "c"], ["c"]]
+    with pytest.raises(ValueError, match=r"Token ids must lie in \[0, 5\)"):
+        tok.inverse_transform([[2, 5]])
     chars = TextTokenizer(analyzer="char", lowercase=False).fit(["abA"])
     assert chars.transform(["Aab"]).tolist() == [[4, 2, 3]]
     assert clone(tok).get_params() == tok.get_params()

@@ -223,13 +223,14 @@ def backtest(
     labels = targets.index
     names = ["y_true"] if targets.shape[1] == 1 else [f"y_true[{c}]" for c in targets.columns]
     forecasts = _forecasts(estimator, X, targets, folds, refits)
+    observed = targets.to_numpy()
     estimators, parts, records = [], [], []
     for k, ((train, test), fitted, predicted) in enumerate(
         zip(folds, refits, forecasts, strict=True)
     ):
         model, pred = predicted
         estimators.append(model)
-        true = targets.to_numpy()[test]
+        true = observed[test]
         part = pd.DataFrame(true, index=labels[test], columns=names)
         for name, column in zip(names, pred.T, strict=True):
             part[name.replace("y_true", "y_pred")] = column

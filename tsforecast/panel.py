@@ -129,7 +129,11 @@ class PanelWindowTransformer(TransformerMixin, BaseEstimator):
 
     @staticmethod
     def _positions(keys: pd.Series) -> dict[Any, np.ndarray]:
-        return {key: np.flatnonzero((keys == key).to_numpy()) for key in keys.unique()}
+        """Row positions of each series, in order of first appearance (one pass)."""
+        codes, uniques = pd.factorize(keys)
+        order = np.argsort(codes, kind="stable")
+        bounds = np.cumsum(np.bincount(codes, minlength=len(uniques)))[:-1]
+        return dict(zip(uniques, np.split(order, bounds), strict=True))
 
     def transform(self, X: pd.DataFrame) -> np.ndarray:
         """The window of each row, within the row's own series.

@@ -245,8 +245,13 @@ class RelativeTargetRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator)
         self.regressor_ = clone(self.regressor).fit(
             X, relative[:, 0] if target.ndim == 1 else relative
         )
-        self._target_ndim = target.ndim
         return self
+
+    def _levels(self, relative: Any, X: Any) -> np.ndarray:
+        """Turn relative forecasts ``(n, ...)`` back into levels of the reference column."""
+        relative = np.asarray(relative, dtype=np.float64)
+        reference, _ = self._reference(X)
+        return _absolute(relative, reference.reshape(-1, *[1] * (relative.ndim - 1)), self.kind)
 
     def predict(self, X: Any) -> np.ndarray:
         """Forecast levels: the inner forecast turned back into the reference's units.
@@ -261,10 +266,7 @@ class RelativeTargetRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator)
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
         """
         check_is_fitted(self)
-        relative = np.asarray(self.regressor_.predict(X), dtype=np.float64)
-        reference, _ = self._reference(X)
-        levels = _absolute(relative.reshape(len(relative), -1), reference, self.kind)
-        return levels[:, 0] if self._target_ndim == 1 else levels
+        return self._levels(self.regressor_.predict(X), X)
 
     def predict_quantiles(self, X: Any) -> np.ndarray:
         """Forecast quantiles of the levels, from a regressor with ``predict_quantiles``.
@@ -291,10 +293,7 @@ class RelativeTargetRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator)
             X_last = X
         if not hasattr(regressor, "predict_quantiles"):
             raise TypeError(f"{type(regressor).__name__} has no predict_quantiles method.")
-        relative = np.asarray(regressor.predict_quantiles(X_last), dtype=np.float64)
-        reference, _ = self._reference(X)
-        shape = (len(relative), 1) + (1,) * (relative.ndim - 2)
-        return _absolute(relative, reference.reshape(shape), self.kind)
+        return self._levels(regressor.predict_quantiles(X_last), X)
 
     def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
         tags = super().__sklearn_tags__()

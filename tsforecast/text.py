@@ -170,7 +170,6 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
         kept = counts.most_common(self.max_tokens)
         self.vocabulary_ = {token: i + 2 for i, (token, _) in enumerate(kept)}
         self.vocab_size_ = len(self.vocabulary_) + 2
-        self._tokens = np.array(["", ""] + [token for token, _ in kept], dtype=object)
         return self
 
     def transform(self, X: Any) -> np.ndarray:
@@ -205,7 +204,18 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
             The tokens of each document.
         """
         check_is_fitted(self)
-        return [[str(self._tokens[i]) for i in np.asarray(row) if i != PADDING_ID] for row in X]
+        # vocabulary_ lists tokens in id order (ids 2, 3, ...): a dict keeps insertion order.
+        tokens = ["", "", *self.vocabulary_]
+        decoded = []
+        for row in X:
+            ids = np.asarray(row)
+            if ids.size and (ids.min() < 0 or ids.max() >= self.vocab_size_):
+                raise ValueError(
+                    f"Token ids must lie in [0, {self.vocab_size_}); got {ids.min()} .. "
+                    f"{ids.max()}."
+                )
+            decoded.append([tokens[i] for i in ids if i != PADDING_ID])
+        return decoded
 
     def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
         tags = super().__sklearn_tags__()
