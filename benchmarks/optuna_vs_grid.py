@@ -22,7 +22,7 @@ from sklearn.preprocessing import StandardScaler
 
 from tsforecast import LSTMRegressor, SlidingWindowTransformer, make_supervised
 from tsforecast.datasets import load_eurusd
-from tsforecast.tuning import OptunaSearchCV
+from tsforecast.model_selection import OptunaSearchCV
 
 GRID: dict[str, list[Any]] = {
     "lstmregressor__num_layers": [1, 2],

@@ -13,7 +13,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from tsforecast import LSTMRegressor, SlidingWindowTransformer
-from tsforecast.tuning import OptunaSearchCV
+from tsforecast.model_selection import OptunaSearchCV
 
 from ._memory_worker import _status
 

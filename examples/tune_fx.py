@@ -17,6 +17,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from optuna.distributions import FloatDistribution, IntDistribution
 from optuna.exceptions import ExperimentalWarning
 from sklearn.model_selection import TimeSeriesSplit
 from sklearn.pipeline import make_pipeline
@@ -24,7 +25,7 @@ from sklearn.preprocessing import StandardScaler
 
 from tsforecast import LSTMRegressor, SlidingWindowTransformer, make_supervised
 from tsforecast.datasets import load_eurusd
-from tsforecast.tuning import FloatDistribution, IntDistribution, LayerUnits, OptunaSearchCV
+from tsforecast.model_selection import LayerUnits, OptunaSearchCV
 
 
 def rmse(error: np.ndarray) -> float:

@@ -98,25 +98,46 @@ def test_history_and_early_stopping_restore_the_best_epoch(windows_data):
     assert val_mse == pytest.approx(history["val_loss"][best], rel=1e-4)
 
 
-def test_validation_tail_drops_overlapping_training_windows():
+def _training_data_of(model, X, y, monkeypatch):
+    """The TrainingData that ``model.fit(X, y)`` hands to the training seam."""
+    import tsforecast._training as training
+
+    seen = {}
+    original = training.train
+
+    def spy(network, loss, data, config, **kwargs):
+        seen["data"] = data
+        return original(network, loss, data, config, **kwargs)
+
+    monkeypatch.setattr(training, "train", spy)
+    model.fit(X, y)
+    return seen["data"]
+
+
+def test_validation_tail_drops_overlapping_training_windows(monkeypatch):
     base = np.arange(130.0)[:, None]
     X = sliding_window_view(base, 11, axis=0).transpose(0, 2, 1)  # 120 windows sharing rows
     model = LSTMRegressor(**{**FAST, "validation_fraction": 0.1, "max_epochs": 1}, random_state=0)
-    fitted = {}
+    data = _training_data_of(model, X, base[10:, 0], monkeypatch)
+    assert data.val_index.tolist() == list(range(108, 120))
+    assert data.train_index.tolist() == list(range(98))  # 10 windows embargoed
+    assert data.windows.base.shape == (130, 1)  # lazy: the base, not 120 copies
 
-    def spy(self, data, epochs, generator, callbacks, history, best):
-        fitted.update(train=data.train_index, val=data.val_index, windows=data.windows)
-        return []
 
-    original = LSTMRegressor._run_trainer
-    LSTMRegressor._run_trainer = spy
-    try:
-        model.fit(X, base[10:, 0])
-    finally:
-        LSTMRegressor._run_trainer = original
-    assert fitted["val"].tolist() == list(range(108, 120))
-    assert fitted["train"].tolist() == list(range(98))  # 10 windows embargoed
-    assert fitted["windows"].base.shape == (130, 1)  # lazy: the base, not 120 copies
+def test_the_embargo_does_not_depend_on_memory_layout(monkeypatch):
+    # Issue 12: a contiguous copy of the very same windows used to get no embargo at all, so
+    # windows overlapping the validation tail leaked into early stopping.
+    base = np.arange(130.0)[:, None]
+    view = sliding_window_view(base, 11, axis=0).transpose(0, 2, 1)
+    model = LSTMRegressor(**{**FAST, "validation_fraction": 0.1, "max_epochs": 1}, random_state=0)
+    strided = _training_data_of(model, view, base[10:, 0], monkeypatch)
+    copied = _training_data_of(model, np.ascontiguousarray(view), base[10:, 0], monkeypatch)
+    assert copied.train_index.tolist() == strided.train_index.tolist() == list(range(98))
+    assert copied.windows.base.shape == (130, 1)  # recognised from content: one copy of rows
+    # Independent sequences (no window continues another) keep every training sample.
+    rng = np.random.default_rng(0)
+    independent = _training_data_of(model, rng.normal(size=(120, 11, 1)), base[10:, 0], monkeypatch)
+    assert len(independent.train_index) == 108
 
 
 def test_partial_fit_continues_training(windows_data):
@@ -128,7 +149,7 @@ def test_partial_fit_continues_training(windows_data):
     module = model.module_
     model.partial_fit(X, y, epochs=3)
     assert model.n_iter_ == 4 and len(model.history_) == 4
-    assert model.module_ is module  # not re-initialised
+    assert model.module_ is not module  # trained on a copy, committed on success
     assert [r["epoch"] for r in model.history_] == [0, 1, 2, 3]
     assert any(not torch.equal(weights[k], v) for k, v in model.module_.state_dict().items())
     assert model.history_[-1]["train_loss"] < model.history_[0]["train_loss"]

@@ -27,9 +27,8 @@ from tsforecast.metrics import (
     mase_scorer,
     mean_absolute_scaled_error,
 )
-from tsforecast.model_selection import WalkForwardSplit, backtest
+from tsforecast.model_selection import OptunaSearchCV, WalkForwardSplit, backtest
 from tsforecast.preprocessing import RelativeTargetRegressor, ReturnsTransformer
-from tsforecast.tuning import OptunaSearchCV
 
 # ---------------------------------------------------------------- metrics
 

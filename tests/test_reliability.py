@@ -19,8 +19,8 @@ import torch
 from conftest import FAST
 
 from tsforecast import LSTMClassifier, LSTMRegressor, load_model, save_model
-from tsforecast._base import _warn_if_nondeterministic
 from tsforecast._network import StackedRNN
+from tsforecast._training import _warn_if_nondeterministic
 
 
 class _RaiseAt(pl.Callback):
@@ -44,7 +44,7 @@ def _callbacks(*callbacks):
 # ----------------------------------------------------------------------------- interruption
 
 
-def test_ctrl_c_stops_gracefully_and_keeps_the_best_weights(windows_data):
+def test_ctrl_c_keeps_the_best_whole_epoch_and_stops_the_caller(windows_data):
     X, y = windows_data
     handler = signal.getsignal(signal.SIGINT)
     model = LSTMRegressor(
@@ -52,11 +52,23 @@ def test_ctrl_c_stops_gracefully_and_keeps_the_best_weights(windows_data):
         random_state=0,
         **_callbacks(_RaiseAt(epoch=3)),
     )
-    with pytest.warns(UserWarning, match=r"interrupted \(Ctrl\+C\) after 4 epoch"):
+    with (
+        pytest.raises(KeyboardInterrupt),
+        pytest.warns(UserWarning, match=r"interrupted \(Ctrl\+C\).*3 whole epoch"),
+    ):
         model.fit(X, y)
-    assert model.n_iter_ == 4  # the epoch in progress is finished as a partial epoch
+    assert model.n_iter_ == 3  # the cut epoch is neither recorded nor kept
+    assert model.best_epoch_ == int(np.argmin([r["val_loss"] for r in model.history_]))
     assert np.isfinite(model.predict(X)).all()
     assert signal.getsignal(signal.SIGINT) is handler  # Ctrl+C works again after fit
+
+
+def test_ctrl_c_in_the_first_epoch_leaves_the_estimator_as_it_was(windows_data):
+    X, y = windows_data
+    model = LSTMRegressor(**FAST, random_state=0, **_callbacks(_RaiseAt(epoch=0)))
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(X, y)
+    assert not hasattr(model, "module_")
 
 
 def test_an_error_during_fit_leaves_the_estimator_unfitted(windows_data):
@@ -89,7 +101,7 @@ def test_resumed_fit_ends_where_an_uninterrupted_one_would(windows_data, tmp_pat
     interrupted = LSTMRegressor(
         **params, random_state=0, checkpoint_path=path, **_callbacks(_RaiseAt(epoch=4))
     )
-    with pytest.warns(UserWarning, match="resumes from"):
+    with pytest.raises(KeyboardInterrupt), pytest.warns(UserWarning, match="resumes from"):
         interrupted.fit(X, y)
     assert path.exists()
     resumed = LSTMRegressor(**params, random_state=123, checkpoint_path=path).fit(X, y)
@@ -102,7 +114,7 @@ def test_checkpoint_of_another_fit_is_refused(windows_data, tmp_path):
     X, y = windows_data
     path = tmp_path / "run.ckpt"
     interrupted = LSTMRegressor(**FAST, checkpoint_path=path, **_callbacks(_RaiseAt(epoch=1)))
-    with pytest.warns(UserWarning):
+    with pytest.raises(KeyboardInterrupt), pytest.warns(UserWarning):
         interrupted.fit(X, y)
     with pytest.raises(ValueError, match="other parameters or other data"):
         LSTMRegressor(**{**FAST, "units": 9}, checkpoint_path=path).fit(X, y)
@@ -263,14 +275,18 @@ def test_warns_when_determinism_is_impossible_on_gpu():
     stacked = StackedRNN(1, [8, 8], 1, dropout=0.2)
     on_cuda = SimpleNamespace(strategy=SimpleNamespace(root_device=torch.device("cuda")))
     on_cpu = SimpleNamespace(strategy=SimpleNamespace(root_device=torch.device("cpu")))
+
+    def config(**trainer_kwargs):
+        return SimpleNamespace(trainer_kwargs=trainer_kwargs)
+
     with pytest.warns(UserWarning, match="not deterministic on a GPU"):
-        _warn_if_nondeterministic(on_cuda, stacked, 0.2, {"deterministic": True})
+        _warn_if_nondeterministic(on_cuda, stacked, config(deterministic=True))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        _warn_if_nondeterministic(on_cpu, stacked, 0.2, {"deterministic": True})
-        _warn_if_nondeterministic(on_cuda, stacked, 0.2, None)
+        _warn_if_nondeterministic(on_cpu, stacked, config(deterministic=True))
+        _warn_if_nondeterministic(on_cuda, stacked, config())
         _warn_if_nondeterministic(
-            on_cuda, StackedRNN(1, [8, 4], 1, 0.2), 0.2, {"deterministic": True}
+            on_cuda, StackedRNN(1, [8, 4], 1, 0.2), config(deterministic=True)
         )
 
 

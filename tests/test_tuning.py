@@ -21,7 +21,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from tsforecast import LSTMRegressor, SlidingWindowTransformer
-from tsforecast.tuning import LayerUnits, OptunaSearchCV, default_search_space
+from tsforecast.model_selection import LayerUnits, OptunaSearchCV, default_search_space
 
 
 @pytest.fixture

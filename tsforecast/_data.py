@@ -44,6 +44,27 @@ def _strided_base(X: np.ndarray) -> tuple[np.ndarray, int] | None:
     return as_strided(X, shape=(n_rows, X.shape[2]), strides=(s_step, s_feature)), step
 
 
+def _sliding_base(X: np.ndarray) -> tuple[np.ndarray, int] | None:
+    """Find the series that the windows of ``X`` slide over, from their content.
+
+    Returns ``(base, step)`` when every window equals the previous one moved ``step`` rows
+    later (the smallest such ``step`` below the window length), else ``None``. Costs one
+    comparison pass over ``X``; independent sequences (images, sentences) fail at the first
+    pair of windows.
+    """
+    n_samples, length, _ = X.shape
+    if n_samples < 2 or length < 2:
+        return None
+    first, second = X[0], X[1]
+    for step in range(1, length):
+        if np.array_equal(second[: length - step], first[step:]) and np.array_equal(
+            X[1:, : length - step], X[:-1, step:]
+        ):
+            base = np.concatenate([first, X[1:, length - step :].reshape(-1, X.shape[2])])
+            return base, step
+    return None
+
+
 def _as_float_tensor(a: np.ndarray) -> torch.Tensor:
     if a.dtype == np.float32 and a.flags.c_contiguous:
         # Share the caller's memory instead of copying it.
@@ -81,15 +102,19 @@ class Windows:
 
     @classmethod
     def from_array(cls, X: np.ndarray) -> Windows:
-        """Wrap a 3-D array ``(n_samples, n_timesteps, n_features)``, copying only its 2-D base."""
+        """Wrap a 3-D array ``(n_samples, n_timesteps, n_features)``, copying only its 2-D base.
+
+        Windows that slide over one series are recognised from their memory layout (a strided
+        view) or, for an array holding its own copy of every window, from their content; both
+        give the same base and start rows, hence the same validation embargo.
+        """
         n_samples, length, n_features = X.shape
-        if X.flags.c_contiguous:
-            base, step = X.reshape(-1, n_features), length
-        else:
-            found = _strided_base(X)
-            if found is None:
-                found = np.ascontiguousarray(X).reshape(-1, n_features), length
-            base, step = found
+        found = None if X.flags.c_contiguous else _strided_base(X)
+        if found is None:
+            found = _sliding_base(X)
+        if found is None:
+            found = np.ascontiguousarray(X).reshape(-1, n_features), length
+        base, step = found
         # numpy, not torch.arange: a torch kernel here costs more than the rest of a
         # single-window predict (it wakes torch's intra-op thread pool).
         starts = torch.from_numpy(np.arange(0, n_samples * step, step, dtype=np.int64))

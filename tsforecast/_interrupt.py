@@ -3,7 +3,7 @@
 Lightning answers a ``KeyboardInterrupt`` inside ``Trainer.fit`` with ``sys.exit(1)`` after
 setting SIGINT to be ignored, which would end an interactive session and lose the model.
 While a fit runs, :class:`GracefulInterrupt` catches SIGINT itself and only records it; the
-fit's :class:`~tsforecast._lightning.StopWhen` callback then stops after the current chunk.
+training module (:mod:`tsforecast._training`) then stops after the current chunk of minibatches.
 """
 
 from __future__ import annotations
@@ -27,6 +27,10 @@ class GracefulInterrupt:
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         self.requested = True
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Spawned training workers receive a copy; the previous handler stays here.
+        return {"requested": self.requested, "_previous": None}
 
     def __enter__(self) -> GracefulInterrupt:
         if threading.current_thread() is threading.main_thread():

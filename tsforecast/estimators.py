@@ -6,6 +6,7 @@ import os
 from typing import Any, ClassVar
 
 import numpy as np
+import pandas as pd
 import torch
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.preprocessing import LabelEncoder
@@ -72,16 +73,18 @@ _SHARED_PARAMETERS_DOC = """
         trains ``max_epochs`` and still restores the best epoch.
     gradient_clip_val : float, default=None
         Clip the gradient norm at this value.
-    accelerator : str, default="auto"
+    accelerator : {"auto", "cpu", "gpu", "cuda", "mps"}, default="auto"
         Lightning accelerator: ``"auto"`` uses a GPU when one is present, else the CPU.
     devices : int, list of int or str, default=1
-        Lightning devices.
-    precision : str or int, default="32-true"
+        Lightning devices. More than one trains with DDP in spawned processes; a script doing
+        so needs an ``if __name__ == "__main__":`` guard.
+    precision : {"32-true", "32", 32, "16-mixed", "bf16-mixed"}, default="32-true"
         Lightning precision, e.g. ``"bf16-mixed"`` on a recent GPU.
     trainer_kwargs : dict, default=None
         Further :class:`lightning.pytorch.Trainer` arguments; they override the defaults above
-        (e.g. ``{"enable_progress_bar": True}``). ``callbacks`` are added to the estimator's
-        own (early stopping and best weights).
+        (e.g. ``{"logger": CSVLogger("logs")}``). ``callbacks`` (a list of Lightning callbacks)
+        and ``logger`` are used as given, not copied. When a logger, a progress bar or a
+        callback watching batches is present, every Lightning step is one optimizer step.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling and dropout. On CPU an int gives identical
         models on every fit; the global torch random state is left untouched.
@@ -91,10 +94,11 @@ _SHARED_PARAMETERS_DOC = """
     warm_start : bool, default=False
         Continue from the previous solution when ``fit`` is called again.
     checkpoint_path : str or path-like, default=None
-        Back up the whole training state to this file after every epoch of ``fit``. If the
-        file exists when ``fit`` starts (a fit was interrupted or crashed), training resumes
-        from it and ends where an uninterrupted fit would have (same data and parameters; on
-        CPU, bit for bit). The file is deleted when ``fit`` completes.
+        Back up the whole training state to this file after every whole epoch of ``fit``
+        (with the early-stopping decision). If the file exists when ``fit`` starts (a fit was
+        interrupted or crashed), training resumes from it and ends where an uninterrupted fit
+        would have (on CPU, bit for bit); a file written for other parameters or other data
+        is refused. The file is deleted when ``fit`` completes.
 """
 
 _SHARED_ATTRIBUTES_DOC = """
@@ -102,13 +106,21 @@ _SHARED_ATTRIBUTES_DOC = """
         The trained network (on the CPU); ``module_(x)`` maps a float32 tensor
         ``(batch, n_timesteps, n_features)`` to raw outputs.
     history_ : list of dict
-        One record per epoch: ``epoch``, ``train_loss`` and, with validation, ``val_loss``.
+        One record per whole epoch: ``epoch`` (counted over every ``fit``/``partial_fit``
+        that built on the same network), ``train_loss`` and, with validation, ``val_loss``.
     n_iter_ : int
-        Epochs trained in total.
+        Epochs trained in total: ``len(history_)``.
+    best_epoch_ : int or None
+        The epoch whose weights ``module_`` holds when the last fit validated (or diverged):
+        the lowest validation loss (else training loss) of that fit.
+    best_loss_ : float
+        The monitored loss of ``best_epoch_``.
     vocab_size_ : int
         Size of the embedding's vocabulary (token input only).
     n_features_in_ : int
-        Features per time step for 3-D input; columns (time steps) for 2-D input.
+        Number of columns of ``X`` as scikit-learn counts them: for 2-D input the columns
+        (each one a time step of a univariate sequence, so predict needs the same number),
+        for 3-D input the features per time step (the number of time steps may vary).
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Column names of a DataFrame ``X`` (2-D input only).
 """
@@ -121,7 +133,11 @@ _INPUT_DOC = """
     the model keeps their 2-D base and gathers each batch by index.
 
     Training runs through a :class:`lightning.pytorch.Trainer` built inside ``fit``; ``predict``
-    calls the network directly in batches, without a Trainer.
+    calls the network directly in batches, without a Trainer (and without importing Lightning).
+
+    A ``fit`` or ``partial_fit`` that raises leaves the estimator exactly as it was. Ctrl+C
+    during ``fit`` keeps the weights of the best whole epoch so far (with a warning) and then
+    raises ``KeyboardInterrupt``, so that a search or script around it stops too.
 """
 
 
@@ -235,7 +251,11 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
 
     @property
     def _n_outputs(self) -> int:
-        return self.n_outputs_ * (len(self.quantiles_) if self.loss == "quantile" else 1)
+        return self.n_outputs_ * (len(self.quantiles_) if self._is_quantile_model() else 1)
+
+    def _is_quantile_model(self) -> bool:
+        # The fitted state decides, never the current value of the ``loss`` parameter.
+        return hasattr(self, "quantiles_")
 
     def _make_loss(self) -> nn.Module:
         if self.loss == "quantile":
@@ -256,16 +276,24 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
             or quantiles.dtype.kind not in "fi"
             or not ((quantiles > 0) & (quantiles < 1)).all()
             or not (np.diff(quantiles) > 0).all()
+            or 0.5 not in quantiles
         ):
             raise ValueError(
-                "quantiles must be increasing numbers strictly between 0 and 1, e.g. "
-                f"(0.1, 0.5, 0.9); got {self.quantiles!r}."
+                "quantiles must be increasing numbers strictly between 0 and 1 that include "
+                f"0.5 (the median, which predict returns), e.g. (0.1, 0.5, 0.9); got "
+                f"{self.quantiles!r}."
             )
         self.quantiles_ = quantiles.astype(np.float64)
 
     def _encode_targets(self, y: Any, *, reset: bool, classes: Any = None) -> torch.Tensor:
         y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y", estimator=self)
         y2d = y.reshape(len(y), -1)
+        largest = np.abs(y2d).max(initial=0.0)
+        if not np.isfinite(largest) or largest > np.finfo(np.float32).max / 2:
+            raise ValueError(
+                f"Input y has values as large as {largest:.3g}, beyond what float32 training "
+                "can represent: rescale y (e.g. to thousands or millions) before fitting."
+            )
         if reset:
             self._check_quantiles()
             self.n_outputs_ = y2d.shape[1]
@@ -302,7 +330,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         self : LSTMRegressor
             The fitted estimator.
         """
-        return self._fit(X, y, max_epochs=self.max_epochs, incremental=False)
+        return self._fit(X, y, epochs=self.max_epochs, incremental=False)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X: Any, y: Any, *, epochs: int = 1) -> LSTMRegressor:
@@ -324,7 +352,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         self : LSTMRegressor
             The updated estimator.
         """
-        return self._fit(X, y, max_epochs=epochs, incremental=True)
+        return self._fit(X, y, epochs=epochs, incremental=True)
 
     def predict(self, X: Any) -> np.ndarray:
         """Predict the target of each sequence in ``X``.
@@ -339,9 +367,8 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Predictions, one row per row of ``X``.
         """
-        if self.loss == "quantile":
-            quantiles = self._quantile_forecasts(X)
-            out = quantiles[:, :, np.argmin(np.abs(self.quantiles_ - 0.5))]
+        if self._is_quantile_model():
+            out = self._quantile_forecasts(X)[:, :, np.searchsorted(self.quantiles_, 0.5)]
         else:
             out = self._forward(X).numpy().astype(np.float64)
             out = out * self.target_scale_ + self.target_mean_
@@ -369,10 +396,8 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
             Increasing along the last axis.
         """
         check_is_fitted(self)
-        if self.loss != "quantile":
-            raise ValueError(
-                f"predict_quantiles needs a model fitted with loss='quantile' (loss={self.loss!r})."
-            )
+        if not self._is_quantile_model():
+            raise ValueError("predict_quantiles needs a model fitted with loss='quantile'.")
         quantiles = self._quantile_forecasts(X)
         return quantiles[:, 0] if self.n_outputs_ == 1 else quantiles
 
@@ -420,6 +445,11 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
         y = column_or_1d(y, warn=True)
         if y.dtype.kind in "fc":
             assert_all_finite(y, input_name="y")
+        elif y.dtype.kind == "O" and pd.isna(y).any():
+            raise ValueError(
+                "Input y contains missing labels (None, NaN or pd.NA): drop those samples or "
+                "give them a label before fitting."
+            )
         check_classification_targets(y)
         if reset:
             encoder = LabelEncoder().fit(y if classes is None else classes)
@@ -480,7 +510,7 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
         self : LSTMClassifier
             The fitted estimator.
         """
-        return self._fit(X, y, max_epochs=self.max_epochs, incremental=False)
+        return self._fit(X, y, epochs=self.max_epochs, incremental=False)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(
@@ -505,7 +535,7 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
         self : LSTMClassifier
             The updated estimator.
         """
-        return self._fit(X, y, max_epochs=epochs, incremental=True, classes=classes)
+        return self._fit(X, y, epochs=epochs, incremental=True, classes=classes)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities of each sequence in ``X``.

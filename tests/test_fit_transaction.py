@@ -1,0 +1,296 @@
+"""Issue 12: fits that fail change nothing; resume, divergence and signals give the right result.
+
+Each test reproduces a case that gave a silently wrong result before the training core was
+rebuilt as a transaction around one training seam.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import lightning.pytorch as pl
+import numpy as np
+import pytest
+import torch
+from conftest import FAST
+
+from tsforecast import LSTMClassifier, LSTMRegressor
+from tsforecast._checkpoint import Checkpoint
+
+
+def _fitted_state(model):
+    return {
+        "weights": {k: v.clone() for k, v in model.module_.state_dict().items()},
+        "n_iter_": model.n_iter_,
+        "history_": [dict(r) for r in model.history_],
+        "optimizer": {k: repr(v) for k, v in model._optimizer_state.items()},
+        "extra": {k: repr(v) for k, v in vars(model).items() if k.endswith("_") and k != "module_"},
+    }
+
+
+def _assert_unchanged(model, before):
+    after = _fitted_state(model)
+    assert after["n_iter_"] == before["n_iter_"]
+    assert after["history_"] == before["history_"]
+    assert after["optimizer"] == before["optimizer"]
+    assert after["extra"] == before["extra"]
+    for key, value in before["weights"].items():
+        assert torch.equal(after["weights"][key], value)
+
+
+def test_a_failed_refit_leaves_the_fitted_regressor_as_it_was(windows_data):
+    X, y = windows_data
+    model = LSTMRegressor(**FAST, random_state=0).fit(X, y * 100)
+    before, predictions = _fitted_state(model), model.predict(X)
+    with pytest.raises(ValueError, match="validation_fraction"):
+        model.set_params(validation_fraction=0.1).fit(X[:1], [1e6])
+    _assert_unchanged(model, before)  # target_mean_ used to become 1e6 over the old network
+    np.testing.assert_array_equal(model.predict(X), predictions)
+
+
+def test_a_failed_refit_leaves_the_classes_as_they_were(windows_data):
+    X, y = windows_data
+    model = LSTMClassifier(**FAST, random_state=0).fit(X, np.where(y > 0, "up", "down"))
+    rows = np.arange(14.0).reshape(7, 2)
+    two_windows = np.lib.stride_tricks.sliding_window_view(rows, 6, axis=0).transpose(0, 2, 1)
+    with pytest.raises(ValueError, match="overlap-free"):  # raised after the labels were read
+        model.set_params(validation_fraction=0.5).fit(two_windows, ["buy", "sell"])
+    assert model.classes_.tolist() == ["down", "up"]
+
+
+def test_a_diverged_partial_fit_does_not_poison_later_training(windows_data):
+    X, y = windows_data
+    model = LSTMRegressor(**FAST, random_state=0).fit(X, y)
+    before = _fitted_state(model)
+    with pytest.raises(ValueError, match="diverged"):
+        model.partial_fit(X, np.full(len(X), 1e30))
+    _assert_unchanged(model, before)
+    assert all(np.isfinite(r["train_loss"]) for r in model.history_)
+    model.partial_fit(X, y)  # a good partial_fit still trains
+    assert model.n_iter_ == before["n_iter_"] + 1
+    changed = model.module_.state_dict()
+    assert any(not torch.equal(changed[k], v) for k, v in before["weights"].items())
+
+
+class _SetLearningRate(pl.Callback):
+    def __init__(self, epoch, lr):
+        self.epoch, self.lr = epoch, lr
+
+    def on_train_epoch_start(self, trainer, pl_module):
+        if trainer.current_epoch == self.epoch:
+            for group in trainer.optimizers[0].param_groups:
+                group["lr"] = self.lr
+
+
+def test_a_finite_loss_explosion_is_divergence_too(windows_data):
+    X, y = windows_data
+    callbacks = {"callbacks": [_SetLearningRate(3, 1e12)]}
+    params = {**FAST, "max_epochs": 6, "learning_rate": 0.01, "random_state": 0}
+    model = LSTMRegressor(**params, trainer_kwargs=callbacks)
+    with pytest.warns(RuntimeWarning, match=r"exploded in epoch 3; restored .* epoch \(2\)"):
+        model.fit(X, y)
+    assert model.best_epoch_ == 2
+    assert model.score(X, y) > 0  # the last weights gave R^2 of about -1e21
+
+
+def test_divergence_after_a_warm_start_names_global_epochs(windows_data):
+    X, y = windows_data
+    model = LSTMRegressor(**{**FAST, "max_epochs": 5}, random_state=0).fit(X, y)
+    model.set_params(warm_start=True, trainer_kwargs={"callbacks": [_SetLearningRate(2, 1e12)]})
+    with pytest.warns(
+        RuntimeWarning, match=r"epoch 7; restored the weights of the best epoch \(6\)"
+    ):
+        model.fit(X, y)
+    assert [r["epoch"] for r in model.history_] == list(range(8))
+
+
+def test_targets_beyond_float32_are_refused(windows_data):
+    X, _ = windows_data
+    with pytest.raises(ValueError, match="beyond what float32"):
+        LSTMRegressor(**FAST).fit(X, np.full(len(X), 1e300))
+
+
+def test_predict_depends_on_the_fitted_state_only(windows_data):
+    X, y = windows_data
+    model = LSTMRegressor(**FAST, loss="quantile", random_state=0).fit(X, y)
+    expected = model.predict(X[:2])
+    model.set_params(loss="mse")
+    np.testing.assert_array_equal(model.predict(X[:2]), expected)  # was shape (6,)
+    assert model.predict_quantiles(X[:2]).shape == (2, 3)
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"precision": "64-true"}, "'precision' parameter"),
+        ({"precision": "bf16-true"}, "'precision' parameter"),
+        ({"accelerator": "tpu"}, "'accelerator' parameter"),
+        ({"checkpoint_path": ""}, "'checkpoint_path' parameter .* must name a file"),
+        ({"trainer_kwargs": {"callbacks": "x"}}, "must be a list of lightning"),
+        ({"loss": "quantile", "quantiles": (0.1, 0.9)}, "include 0.5"),
+    ],
+)
+def test_unclear_errors_now_name_the_problem(windows_data, params, message):
+    X, y = windows_data
+    with pytest.raises((ValueError, TypeError), match=message):
+        LSTMRegressor(**{**FAST, **params}).fit(X, y)
+
+
+@pytest.mark.parametrize("bad", [None, float("nan"), "pd.NA"])
+def test_missing_labels_are_named(windows_data, bad):
+    import pandas as pd
+
+    X, _ = windows_data
+    labels = np.array(["a", "b"] * 80, dtype=object)
+    labels[5] = pd.NA if bad == "pd.NA" else bad
+    with pytest.raises(ValueError, match="missing labels"):
+        LSTMClassifier(**FAST).fit(X, labels)
+
+
+# ----------------------------------------------------------------------------- checkpoints
+
+
+class _InterruptAtStep(pl.Callback):
+    """Send SIGINT (as Ctrl+C would) in the middle of one epoch."""
+
+    def __init__(self, epoch, batch):
+        self.epoch, self.batch = epoch, batch
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+        if trainer.current_epoch == self.epoch and batch_idx == self.batch:
+            os.kill(os.getpid(), signal.SIGINT)
+
+
+def test_a_leftover_checkpoint_of_other_data_with_the_same_shape_is_refused(windows_data, tmp_path):
+    X, y = windows_data
+    path = tmp_path / "run.ckpt"
+    stop = {"callbacks": [_InterruptAtStep(epoch=1, batch=0)]}
+    with pytest.raises(KeyboardInterrupt), pytest.warns(UserWarning, match="resumes"):
+        LSTMRegressor(**FAST, checkpoint_path=path, trainer_kwargs=stop).fit(X, y)
+    assert path.exists()
+    with pytest.raises(ValueError, match="other parameters or other data"):
+        LSTMRegressor(**FAST, checkpoint_path=path).fit(X + 1.0, y)  # same shapes
+
+
+def test_ctrl_c_mid_epoch_then_resume_is_exact(windows_data, tmp_path):
+    X, y = windows_data
+    params = {**FAST, "max_epochs": 5, "batch_size": 8, "dropout": 0.2, "random_state": 0}
+    reference = LSTMRegressor(**params).fit(X, y)
+    path = tmp_path / "run.ckpt"
+    stop = {"callbacks": [_InterruptAtStep(epoch=2, batch=7)]}
+    with pytest.raises(KeyboardInterrupt), pytest.warns(UserWarning, match="resumes"):
+        LSTMRegressor(**params, checkpoint_path=path, trainer_kwargs=stop).fit(X, y)
+    resumed = LSTMRegressor(**params, checkpoint_path=path).fit(X, y)
+    np.testing.assert_array_equal(resumed.predict(X), reference.predict(X))
+    assert resumed.history_ == reference.history_
+
+
+def test_a_kill_after_the_last_checkpoint_keeps_the_early_stopping_decision(
+    windows_data, tmp_path, monkeypatch
+):
+    X, y = windows_data
+    params = {
+        **FAST,
+        "max_epochs": 40,
+        "patience": 1,
+        "validation_fraction": 0.3,
+        "learning_rate": 0.05,
+        "random_state": 0,
+    }
+    reference = LSTMRegressor(**params).fit(X, y)
+    assert reference.n_iter_ < 40  # early stopping happened
+    path = tmp_path / "run.ckpt"
+
+    def killed(self):
+        raise SystemExit(137)  # the process dies between the last save and the removal
+
+    monkeypatch.setattr(Checkpoint, "remove", killed)
+    with pytest.raises(SystemExit):
+        LSTMRegressor(**params, checkpoint_path=path).fit(X, y)
+    monkeypatch.undo()
+    resumed = LSTMRegressor(**params, checkpoint_path=path).fit(X, y)
+    assert resumed.n_iter_ == reference.n_iter_  # used to train 8 more epochs
+    np.testing.assert_array_equal(resumed.predict(X), reference.predict(X))
+
+
+# ----------------------------------------------------------------------------- processes
+
+_SIGTERM_SCRIPT = textwrap.dedent(
+    """
+    import os, signal
+    import lightning.pytorch as pl
+    import numpy as np
+    from tsforecast import LSTMRegressor
+
+    class Terminate(pl.Callback):
+        def on_train_epoch_start(self, trainer, pl_module):
+            if trainer.current_epoch == 1:
+                os.kill(os.getpid(), signal.SIGTERM)
+
+    X = np.random.default_rng(0).normal(size=(64, 5, 1)).astype("float32")
+    LSTMRegressor(units=4, max_epochs=5, trainer_kwargs={"callbacks": [Terminate()]}).fit(
+        X, X[:, -1, 0]
+    )
+    print("deployed")
+    """
+)
+
+
+def test_sigterm_mid_fit_ends_the_process_with_status_143():
+    out = subprocess.run(
+        [sys.executable, "-c", _SIGTERM_SCRIPT], capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 143, out.stderr[-2000:]  # was 0: `&& deploy` deployed it
+    assert "deployed" not in out.stdout
+
+
+_NO_GUARD_SCRIPT = textwrap.dedent(
+    """
+    import numpy as np
+    from tsforecast import LSTMRegressor
+    X = np.zeros((8, 3, 1), dtype="float32")
+    LSTMRegressor(units=2, max_epochs=1, accelerator="cpu", devices=2).fit(X, X[:, -1, 0])
+    """
+)
+
+
+def test_several_devices_without_a_main_guard_are_refused_before_spawning(tmp_path):
+    script = tmp_path / "train.py"
+    script.write_text(_NO_GUARD_SCRIPT)
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert out.returncode != 0
+    assert "__main__" in out.stderr and "guard" in out.stderr
+    assert "ProcessExitedException" not in out.stderr
+
+
+_IMPORTS_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    import numpy as np
+    import tsforecast
+    from tsforecast import load_model
+    assert "lightning" not in sys.modules, "import tsforecast loaded lightning"
+    model = load_model(sys.argv[1])
+    model.predict(np.zeros((3, 6, 2), dtype="float32"))
+    assert "lightning" not in sys.modules, "predict loaded lightning"
+    print("ok")
+    """
+)
+
+
+def test_import_load_and_predict_never_load_lightning(windows_data, tmp_path):
+    from tsforecast import save_model
+
+    X, y = windows_data
+    path = tmp_path / "model.pt"
+    save_model(LSTMRegressor(**FAST, random_state=0).fit(X, y), path)
+    out = subprocess.run(
+        [sys.executable, "-c", _IMPORTS_SCRIPT, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "ok"
