@@ -16,6 +16,7 @@ from . import (
     distributed,
     fit_overhead,
     gpu,
+    import_time,
     memory,
     optuna_vs_grid,
     peers,
@@ -49,6 +50,7 @@ SUITES = {
     "optuna_vs_grid": (optuna_vs_grid.run, 5, 2),
     "tuning_memory": (tuning_memory.run, 100, 12),
     "cells": (cells.run, 5, 1),
+    "import_time": (import_time.run, 15, 3),
 }
 
 

@@ -153,6 +153,20 @@ def _cells(results: dict) -> list[str]:
     return lines
 
 
+def _import_time(results: dict) -> list[str]:
+    target = results["target_ratio"]
+    loaded = results["modules_loaded"]["tsforecast"]
+    return [
+        "### Import time",
+        "",
+        f"Fresh interpreters, interleaved; target: at most {target}x the unavoidable imports.",
+        "",
+        *_ratio_table("cold-start import", results["contenders"], "s"),
+        f"`import tsforecast` loads Lightning: {loaded['lightning']}; Optuna: {loaded['optuna']}.",
+        "",
+    ]
+
+
 _RENDERERS = {
     "fit_overhead": _fit_overhead,
     "predict_latency": _predict_latency,
@@ -164,6 +178,7 @@ _RENDERERS = {
     "optuna_vs_grid": _optuna_vs_grid,
     "tuning_memory": _tuning_memory,
     "cells": _cells,
+    "import_time": _import_time,
 }
 
 

@@ -294,3 +294,16 @@ def test_import_load_and_predict_never_load_lightning(windows_data, tmp_path):
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "ok"
+
+
+def test_a_logger_is_used_as_given_and_counts_optimizer_steps(windows_data, tmp_path):
+    import pandas as pd
+    from lightning.pytorch.loggers import CSVLogger
+
+    X, y = windows_data
+    logger = CSVLogger(str(tmp_path))
+    LSTMRegressor(**FAST, random_state=0, trainer_kwargs={"logger": logger}).fit(X, y)
+    metrics = pd.read_csv(os.path.join(logger.log_dir, "metrics.csv"))  # was another version
+    steps_per_epoch = int(np.ceil(len(X) / FAST["batch_size"]))
+    epoch_end = metrics.dropna(subset=["train_loss"])
+    assert np.diff(epoch_end["step"]).tolist() == [steps_per_epoch] * (FAST["max_epochs"] - 1)

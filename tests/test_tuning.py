@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -87,7 +88,7 @@ def test_search_finds_parameters_and_refits(series):
 def test_pruning_stops_hopeless_trials(series):
     X, y = series
     # A learning rate of 1e-7 cannot bring the validation loss under 0.8 within the warm-up;
-    # 3e-2 does. The threshold pruner must stop exactly the first kind.
+    # 3e-2 does. The threshold pruner (which sees minus the loss) must stop exactly the first.
     space = {"lstmregressor__learning_rate": CategoricalDistribution([3e-2, 1e-7])}
     pipe = _pipe().set_params(lstmregressor__validation_fraction=0.2, lstmregressor__max_epochs=8)
     search = OptunaSearchCV(
@@ -95,7 +96,7 @@ def test_pruning_stops_hopeless_trials(series):
         space,
         n_trials=6,
         cv=TimeSeriesSplit(2),
-        pruner=optuna.pruners.ThresholdPruner(upper=0.8, n_warmup_steps=5),
+        pruner=optuna.pruners.ThresholdPruner(lower=-0.8, n_warmup_steps=5),
         random_state=1,
     ).fit(X, y)
     by_state = {
@@ -238,17 +239,23 @@ def test_two_worker_processes_share_one_postgres_study(series, tmp_path, postgre
     _run_two_workers(search, X, y, tmp_path)
 
 
-# catch_warnings (used inside fit to hide a Lightning FutureWarning) is not thread-safe: with
-# threads one fit may briefly see another's filters, so that warning is ignored here.
-@pytest.mark.filterwarnings("ignore::FutureWarning")
-def test_parallel_trials_in_threads(series):
+def test_parallel_trials_run_in_processes_and_score_as_serial_fits(series):
     X, y = series
     search = _units_search(n_trials=4, n_jobs=2, random_state=0).fit(X, y)
-    assert len(search.study_.get_trials(states=(TrialState.COMPLETE,))) == 4
+    complete = search.study_.get_trials(states=(TrialState.COMPLETE,))
+    assert len(complete) == 4
+    assert len({t.user_attrs["worker"] for t in search.study_.trials}) == 2
+    # Each trial's score is what the same fits give in this process, serially.
+    serial = GridSearchCV(
+        _pipe(),
+        {"lstmregressor__units": [search.best_params_["lstmregressor__units"]]},
+        cv=TimeSeriesSplit(2),
+    ).fit(X, y)
+    assert serial.best_score_ == pytest.approx(search.best_score_, abs=1e-12)
 
 
 def test_parallel_trials_on_one_gpu_warn(series, monkeypatch):
-    monkeypatch.setattr("tsforecast.tuning._gpu_count", lambda: 1)
+    monkeypatch.setattr("tsforecast.model_selection._search._gpu_count", lambda: 1)
     X, y = series
     search = _units_search(n_trials=1, n_jobs=2)
     with pytest.warns(UserWarning, match="share the only GPU"):
@@ -299,3 +306,165 @@ def test_an_interrupted_study_resumes_without_losing_completed_trials(series, tm
     }
     assert {(n, tuple(p.items()), v) for n, p, v in done} <= after
     assert len(after) == 4
+
+
+def _ar2(n=400, seed=0):
+    rng = np.random.default_rng(seed)
+    x = np.zeros(n)
+    for t in range(2, n):
+        x[t] = 0.6 * x[t - 1] - 0.3 * x[t - 2] + rng.normal()
+    X = np.lib.stride_tricks.sliding_window_view(x[:-1], 10)[:, :, None]
+    return X, x[10:]
+
+
+def test_the_pruner_stops_hopeless_trials_not_the_best_ones():
+    # Issue 12: the loss was reported to a maximising study, so MedianPruner pruned the
+    # trials with the lowest loss (every good learning rate) and completed the hopeless ones.
+    X, y = _ar2()
+    search = OptunaSearchCV(
+        LSTMRegressor(units=8, max_epochs=4, random_state=0),
+        {"learning_rate": CategoricalDistribution([3e-2, 1e-6])},
+        n_trials=10,
+        cv=TimeSeriesSplit(2),
+        sampler=optuna.samplers.RandomSampler(seed=0),
+        random_state=0,
+    ).fit(X, y)
+    pruned = {t.params["learning_rate"] for t in search.study_.trials if t.state.name == "PRUNED"}
+    assert pruned == {1e-6}
+    assert search.best_params_["learning_rate"] == 3e-2
+    # Intermediate values are on the objective's side: larger is better.
+    good = [t for t in search.study_.trials if t.params["learning_rate"] == 3e-2]
+    bad = [t for t in search.study_.trials if t.params["learning_rate"] == 1e-6]
+    assert min(t.intermediate_values[0] for t in good) > max(t.intermediate_values[0] for t in bad)
+
+
+class _InterruptInTrial:
+    """Send SIGINT (Ctrl+C) during the n-th fit of a search."""
+
+    def __init__(self, monkeypatch, at_fit):
+        import tsforecast._training as training
+
+        self.calls, self.at_fit, self.original = 0, at_fit, training.train
+        monkeypatch.setattr(training, "train", self)
+
+    def __call__(self, *args, **kwargs):
+        self.calls += 1
+        if self.calls == self.at_fit:
+            signal.raise_signal(signal.SIGINT)
+        return self.original(*args, **kwargs)
+
+
+def test_ctrl_c_stops_an_optuna_search_without_scoring_the_truncated_fit(
+    series, tmp_path, monkeypatch
+):
+    X, y = series
+    storage = JournalStorage(JournalFileBackend(str(tmp_path / "study.log")))
+    _InterruptInTrial(monkeypatch, at_fit=3)  # the first fold of the second trial
+    search = _units_search(n_trials=4, storage=storage, study_name="s", random_state=0)
+    with pytest.raises(KeyboardInterrupt):
+        search.fit(X, y)
+    trials = optuna.load_study(study_name="s", storage=storage).trials
+    assert [t.state for t in trials] == [TrialState.COMPLETE, TrialState.FAIL]
+    assert trials[1].user_attrs["fail_reason"] == "interrupted (Ctrl+C)"
+
+
+def test_ctrl_c_stops_a_grid_search_too(series, monkeypatch):
+    X, y = series
+    _InterruptInTrial(monkeypatch, at_fit=2)
+    grid = GridSearchCV(_pipe(), {"lstmregressor__units": [4, 8]}, cv=TimeSeriesSplit(2))
+    with pytest.raises(KeyboardInterrupt):
+        grid.fit(X, y)
+    assert not hasattr(grid, "best_score_")
+
+
+def test_a_checkpoint_path_inside_a_search_is_refused(series, tmp_path):
+    X, y = series
+    pipe = _pipe().set_params(lstmregressor__checkpoint_path=str(tmp_path / "c.ckpt"))
+    with pytest.raises(ValueError, match="checkpoint_path"):
+        OptunaSearchCV(pipe, {"lstmregressor__units": IntDistribution(4, 8)}).fit(X, y)
+
+
+def test_search_parameters_are_validated_and_methods_follow_the_estimator(series):
+    X, y = series
+    with pytest.raises(ValueError, match="'n_trials' parameter"):
+        _units_search(n_trials=0).fit(X, y)
+    with pytest.raises(ValueError, match="'pruner' parameter"):
+        _units_search(pruner="median").fit(X, y)
+    search = _units_search(n_trials=1)
+    assert not hasattr(search, "predict_proba")  # a regressor has no probabilities
+    assert hasattr(search, "predict")
+
+
+def test_worker_help_says_job_files_are_trusted_input():
+    out = subprocess.run(
+        [sys.executable, "-m", "tsforecast.model_selection", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0 and "trusted input" in out.stdout
+
+
+_SIGTERM_WORKER = """
+import os, signal, sys, joblib
+import tsforecast._training as training
+original, calls = training.train, []
+def train(*args, **kwargs):
+    calls.append(1)
+    if len(calls) == 3:  # during the second trial
+        os.kill(os.getpid(), signal.SIGTERM)
+    return original(*args, **kwargs)
+training.train = train
+from tsforecast.model_selection._worker import main
+main([sys.argv[1]])
+"""
+
+_KILLED_WORKER = _SIGTERM_WORKER.replace("signal.SIGTERM", "signal.SIGKILL")
+
+
+def _job(search, X, y, tmp_path):
+    job = tmp_path / "job.joblib"
+    search.dump_job(job, X, y)
+    return str(job)
+
+
+def test_a_sigterm_in_a_worker_exits_143_and_fails_its_trial(series, tmp_path):
+    X, y = series
+    search = _units_search(storage=f"sqlite:///{tmp_path / 's.db'}", study_name="t")
+    out = subprocess.run(
+        [sys.executable, "-c", _SIGTERM_WORKER, _job(search, X, y, tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 143, out.stderr[-2000:]
+    trials = optuna.load_study(study_name="t", storage=search.storage).trials
+    assert [t.state for t in trials] == [TrialState.COMPLETE, TrialState.FAIL]
+    assert "terminated" in trials[1].user_attrs["fail_reason"]
+
+
+def test_the_trial_of_a_killed_worker_is_failed_and_retried(series, tmp_path, monkeypatch):
+    import time
+
+    from optuna.storages import RetryFailedTrialCallback
+
+    X, y = series
+    search = _units_search(
+        n_trials=3, storage=f"sqlite:///{tmp_path / 's.db'}", study_name="k", refit=False
+    )
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILLED_WORKER, _job(search, X, y, tmp_path)],
+        capture_output=True,
+        timeout=300,
+    )
+    assert killed.returncode == -signal.SIGKILL
+    before = optuna.load_study(study_name="k", storage=search.storage).trials
+    assert [t.state for t in before] == [TrialState.COMPLETE, TrialState.RUNNING]
+    monkeypatch.setattr("tsforecast.model_selection._search.GRACE_PERIOD", 1)
+    time.sleep(2)
+    search.fit(X, y)
+    trials = search.study_.trials
+    assert trials[1].state == TrialState.FAIL  # no longer RUNNING forever
+    retried = [t for t in trials if RetryFailedTrialCallback.retried_trial_number(t) == 1]
+    assert retried and retried[0].params == trials[1].params
+    assert not [t for t in trials if t.state == TrialState.RUNNING]

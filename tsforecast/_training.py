@@ -226,6 +226,8 @@ def _make_trainer(config: TrainingConfig, epochs: int) -> pl.Trainer:
         "enable_progress_bar": bool(config.verbose),
         "enable_model_summary": bool(config.verbose),
         "num_sanity_val_steps": 0,
+        # Only epoch means are logged: nothing to wait 50 steps for.
+        "log_every_n_steps": 1,
         # The user's callbacks and logger are used as given (not copied), so that they can
         # report back and their handles point at what they logged.
         "callbacks": list(callbacks),
