@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.linear_model import LinearRegression
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from tsforecast._conformal import AdaptiveConformalRegressor
 from tsforecast.model_selection import WalkForwardSplit, backtest
@@ -60,7 +61,7 @@ def test_quantile_score_widens_or_narrows_the_band():
     X = rng.normal(size=(2000, 1))
     y = 2 * X[:, 0] + rng.uniform(-1, 1, size=2000)  # a ±0.8 band covers 80%
     for width, sign in ((0.2, 1), (3.0, -1)):
-        model = AdaptiveConformalRegressor(RecordingBand(width), score="quantile")
+        model = AdaptiveConformalRegressor(RecordingBand(width), conformity="quantile")
         model.fit(X[:1000], y[:1000])
         assert np.sign(model.threshold_) == sign
         assert model.threshold_ + width == pytest.approx(0.8, abs=0.08)
@@ -118,7 +119,7 @@ def test_a_miss_moves_the_next_interval_out():
     ("model", "y", "error", "match"),
     [
         (
-            AdaptiveConformalRegressor(LinearRegression(), score="quantile"),
+            AdaptiveConformalRegressor(LinearRegression(), conformity="quantile"),
             None,
             TypeError,
             "predict_quantiles",
@@ -146,3 +147,8 @@ def test_usable_in_a_backtest():
     np.testing.assert_allclose(
         result.predictions["y_pred"].to_numpy()[-50:], fold.estimator_.predict(X[-50:])
     )
+
+
+@parametrize_with_checks([AdaptiveConformalRegressor(LinearRegression())])
+def test_sklearn_compatible(estimator, check):
+    check(estimator)

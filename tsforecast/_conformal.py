@@ -7,15 +7,28 @@ from numbers import Integral, Real
 from typing import Any, ClassVar
 
 import numpy as np
+from scipy.sparse import issparse
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, RegressorMixin, clone
-from sklearn.utils import check_array, check_consistent_length
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils import check_array, check_consistent_length, get_tags
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ._sklearn_compat import HasMethods, Interval, StrOptions, _fit_context
 
 
+def _as_rows(X: Any) -> Any:
+    """``X`` as something sliceable by rows, untouched when it already is (DataFrames too)."""
+    if issparse(X):
+        return X.tocsr()  # COO and DIA formats cannot be sliced
+    return X if hasattr(X, "iloc") or hasattr(X, "shape") else np.asarray(X)
+
+
 def _rows(X: Any, rows: slice) -> Any:
     return X.iloc[rows] if hasattr(X, "iloc") else X[rows]
+
+
+def _conformity_scores(bands: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """How far each target lies outside its band ``(n_samples, 2)``; negative inside."""
+    return np.maximum(bands[:, 0] - y, y - bands[:, 1])
 
 
 class AdaptiveConformalRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
@@ -44,7 +57,7 @@ class AdaptiveConformalRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimat
     Parameters
     ----------
     estimator : estimator
-        A point regressor, or with ``score="quantile"`` one with ``predict_quantiles``
+        A point regressor, or with ``conformity="quantile"`` one with ``predict_quantiles``
         (e.g. ``LSTMRegressor(loss="quantile")``) whose outermost quantiles make the band.
     alpha : float, default=0.2
         Target miss rate: 0.2 for 80% intervals.
@@ -56,7 +69,7 @@ class AdaptiveConformalRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimat
         Steps ahead of the targets: how long until a forecast's target is observed.
     calibration_fraction : float, default=0.2
         Share of the rows, the most recent, held out to calibrate the first threshold.
-    score : {"absolute", "quantile"}, default="absolute"
+    conformity : {"absolute", "quantile"}, default="absolute"
         ``"absolute"``: intervals ``prediction ± threshold``. ``"quantile"``: conformalized
         quantile regression, ``[lower - threshold, upper + threshold]``.
     scale_window : int, default=100
@@ -92,7 +105,7 @@ class AdaptiveConformalRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimat
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "horizon": [Interval(Integral, 1, None, closed="left")],
         "calibration_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "score": [StrOptions({"absolute", "quantile"})],
+        "conformity": [StrOptions({"absolute", "quantile"})],
         "scale_window": [Interval(Integral, 1, None, closed="left")],
     }
 
@@ -104,7 +117,7 @@ class AdaptiveConformalRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimat
         learning_rate: float = 0.05,
         horizon: int = 1,
         calibration_fraction: float = 0.2,
-        score: str = "absolute",
+        conformity: str = "absolute",
         scale_window: int = 100,
     ) -> None:
         self.estimator = estimator
@@ -112,10 +125,14 @@ class AdaptiveConformalRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimat
         self.learning_rate = learning_rate
         self.horizon = horizon
         self.calibration_fraction = calibration_fraction
-        self.score = score
+        self.conformity = conformity
         self.scale_window = scale_window
 
     def _targets(self, y: Any, *, allow_nan: bool) -> np.ndarray:
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
         y = check_array(
             y,
             ensure_2d=False,
@@ -124,6 +141,8 @@ class AdaptiveConformalRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimat
             input_name="y",
             estimator=self,
         )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
         if y.ndim != 1:
             raise ValueError(
                 f"{type(self).__name__} takes one target per row (y of shape (n_samples,)); "
@@ -147,11 +166,12 @@ class AdaptiveConformalRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimat
         self : AdaptiveConformalRegressor
             The fitted estimator.
         """
+        X = _as_rows(X)
         targets = self._targets(y, allow_nan=False)
         check_consistent_length(X, targets)
-        if self.score == "quantile" and not hasattr(self.estimator, "predict_quantiles"):
+        if self.conformity == "quantile" and not hasattr(self.estimator, "predict_quantiles"):
             raise TypeError(
-                f"score='quantile' needs an estimator with predict_quantiles; "
+                f"conformity='quantile' needs an estimator with predict_quantiles; "
                 f"{type(self.estimator).__name__} has none."
             )
         n = len(targets)
@@ -164,7 +184,8 @@ class AdaptiveConformalRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimat
             )
         estimator = clone(self.estimator).fit(_rows(X, slice(0, n_train)), targets[:n_train])
         calibration = slice(n - n_calibration, n)
-        scores = self._scores(estimator, _rows(X, calibration), targets[calibration])
+        bands = self._bands(estimator, _rows(X, calibration))
+        scores = _conformity_scores(bands, targets[calibration])
         level = min(1.0, math.ceil((n_calibration + 1) * (1 - self.alpha)) / n_calibration)
         self.estimator_ = estimator
         self.calibration_scores_ = scores
@@ -173,19 +194,15 @@ class AdaptiveConformalRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimat
 
     def _bands(self, estimator: BaseEstimator, X: Any) -> np.ndarray:
         """``(n_samples, 2)``: the inner forecast's lower and upper edge before widening."""
-        if self.score == "quantile":
+        if self.conformity == "quantile":
             quantiles = np.asarray(estimator.predict_quantiles(X), dtype=np.float64)
             if quantiles.ndim != 2:
-                raise ValueError("score='quantile' takes an estimator of one target.")
+                raise ValueError("conformity='quantile' takes an estimator of one target.")
             return quantiles[:, [0, -1]]
         forecast = np.asarray(estimator.predict(X), dtype=np.float64)
         if forecast.ndim != 1:
             raise ValueError("The inner estimator must forecast one target per row.")
         return np.column_stack([forecast, forecast])
-
-    def _scores(self, estimator: BaseEstimator, X: Any, y: np.ndarray) -> np.ndarray:
-        bands = self._bands(estimator, X)
-        return np.maximum(bands[:, 0] - y, y - bands[:, 1])
 
     def predict(self, X: Any) -> np.ndarray:
         """The inner estimator's point forecast.
@@ -220,20 +237,30 @@ class AdaptiveConformalRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimat
             Lower and upper bound of each row's interval.
         """
         check_is_fitted(self)
-        bands = self._bands(self.estimator_, X)
+        bands = self._bands(self.estimator_, _as_rows(X))
         n = len(bands)
         thresholds = np.full(n, self.threshold_)
         if y is not None:
             targets = self._targets(y, allow_nan=True)
             check_consistent_length(bands, targets)
-            scores = np.maximum(bands[:, 0] - targets, targets - bands[:, 1])
-            thresholds = self._track(scores)
+            thresholds = self._track(_conformity_scores(bands, targets))
         widened = bands + np.column_stack([-thresholds, thresholds])
         # A negative threshold on a quantile band can cross it: meet in the middle.
         middle = widened.mean(axis=1)
         return np.column_stack(
             [np.minimum(widened[:, 0], middle), np.maximum(widened[:, 1], middle)]
         )
+
+    @property
+    def n_features_in_(self) -> int:
+        """Number of features seen by the inner estimator during ``fit``."""
+        return self.estimator_.n_features_in_
+
+    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
+        tags = super().__sklearn_tags__()
+        inner = get_tags(self.estimator)
+        tags.input_tags = inner.input_tags
+        return tags
 
     def _track(self, scores: np.ndarray) -> np.ndarray:
         """The threshold of each row, updated with the scores observable at that row."""

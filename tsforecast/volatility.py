@@ -31,6 +31,7 @@ from ._sklearn_compat import Interval
 from .baselines import _WindowBaseline
 
 _LOG2 = np.log(2.0)
+_GARCH_MIN_SAMPLES = 10  # four parameters: fewer returns leave the likelihood flat
 
 
 def _prices(ohlc: pd.DataFrame, columns: tuple[str, ...]) -> list[np.ndarray]:
@@ -285,6 +286,11 @@ class GARCHForecaster(_VarianceBaseline):
                 "GARCHForecaster needs the arch package: pip install tsforecast[arch]"
             ) from error
         returns = series[:, -1]
+        if len(returns) < _GARCH_MIN_SAMPLES:
+            raise ValueError(
+                f"GARCH(1, 1) needs at least {_GARCH_MIN_SAMPLES} training samples; got "
+                f"n_samples={len(returns)}."
+            )
         scale = returns.std()
         if not scale > 0:
             raise ValueError("The training returns are constant: GARCH cannot be estimated.")
