@@ -8,6 +8,8 @@
 2. Direct multi-step forecasts, 1 to 5 days ahead, by one multi-output model.
 3. A walk-forward backtest: refit every 250 days on all the past, forecast the next 250.
 4. An up/down direction classifier against the majority class.
+5. Risk: tomorrow's variance, an LSTM trained with QLIKE against GARCH(1, 1) and EWMA, with
+   Diebold-Mariano tests (``examples/volatility.py`` has the full comparison).
 
 Also: 80% prediction intervals from a quantile-loss LSTM with their empirical coverage, and
 plots of the forecast, the training history and the backtest errors.
@@ -34,10 +36,21 @@ from sklearn.preprocessing import StandardScaler
 from tsforecast import LSTMClassifier, LSTMRegressor, SlidingWindowTransformer, make_supervised
 from tsforecast.baselines import DriftForecaster, NaiveForecaster
 from tsforecast.datasets import load_sp500
-from tsforecast.metrics import directional_accuracy, mean_absolute_scaled_error
+from tsforecast.metrics import (
+    diebold_mariano,
+    directional_accuracy,
+    mean_absolute_scaled_error,
+    qlike,
+)
 from tsforecast.model_selection import WalkForwardSplit, backtest
 from tsforecast.plotting import plot_backtest, plot_forecast, plot_history
 from tsforecast.preprocessing import RelativeTargetRegressor, ReturnsTransformer
+from tsforecast.volatility import (
+    EWMAVarianceForecaster,
+    GARCHForecaster,
+    garman_klass_variance,
+    squared_returns,
+)
 
 WINDOW = 30
 
@@ -83,6 +96,52 @@ def report(
             f"{name:<24}{rmse:>9.3f}{mean_absolute_error(truth, pred):>9.3f}{mase:>7.3f}"
             f"{rmse / naive_rmse:>10.4f}{direction:>11}"
         )
+
+
+def risk_forecast(max_epochs: int) -> None:
+    """Tomorrow's variance of the daily return (percent²) on the last 20% of the days."""
+    ohlc = load_sp500()
+    variance = 1e4 * squared_returns(ohlc["Close"], tick=0.01)
+    returns = 100 * np.log(ohlc["Close"]).diff().iloc[1:]
+    range_variance = np.log(1e4 * garman_klass_variance(ohlc).iloc[1:])
+    days = pd.DataFrame({"ret": returns, "range": range_variance})
+    windows = SlidingWindowTransformer(window=250).fit_transform(days)[249:-1]
+    target = variance.to_numpy()[250:]
+    split = int(0.8 * len(target))
+    truth = target[split:]
+    forecasts = {
+        name: model.fit(windows[:split], target[:split]).predict(windows[split:])
+        for name, model in [
+            ("GARCH(1, 1)", GARCHForecaster()),
+            ("EWMA 0.94", EWMAVarianceForecaster()),
+        ]
+    }
+    lstm = LSTMRegressor(
+        loss="qlike",
+        units=16,
+        max_epochs=max_epochs,
+        patience=5,
+        learning_rate=3e-3,
+        batch_size=128,
+        random_state=0,
+    )
+    recent = windows[:, -60:].astype(np.float32)
+    forecasts["LSTM, QLIKE"] = lstm.fit(recent[:split], target[:split]).predict(recent[split:])
+    losses = {name: qlike(truth, forecast, per_sample=True) for name, forecast in forecasts.items()}
+    print("\nRisk: next-day variance of the return, hold-out QLIKE (lower is better):")
+    for name, loss in losses.items():
+        test = diebold_mariano(loss, losses["GARCH(1, 1)"], loss="precomputed")
+        versus = (
+            ""
+            if name.startswith("GARCH")
+            else f", DM vs GARCH {test.statistic:+.2f} (p={test.pvalue:.3f})"
+        )
+        print(f"  {name:<14}{loss.mean():.4f}{versus}")
+    tomorrow = forecasts["LSTM, QLIKE"][-1]
+    print(
+        f"  The LSTM's forecast for the last test day: daily volatility {np.sqrt(tomorrow):.2f}%, "
+        f"a 1-day 99% normal VaR of {2.326 * np.sqrt(tomorrow):.2f}% of the position."
+    )
 
 
 def main() -> None:
@@ -181,6 +240,8 @@ def main() -> None:
         f"\nDirection classifier: accuracy {accuracy:.3f}; majority class ('{majority}' "
         f"every day) {np.mean(up[split:] == majority):.3f}."
     )
+
+    risk_forecast(args.max_epochs)
 
     try:
         import matplotlib

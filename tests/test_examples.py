@@ -20,9 +20,14 @@ EXAMPLES = Path(__file__).parent.parent / "examples"
     [
         ("digits_classification.py", ["majority class", "LSTM, 2 x 128", "confusion matrix"]),
         ("text_classification.py", ["majority class (Psalms)", "bag of words", "embedding"]),
-        ("stock_forecast.py", ["naive (last value)", "t+5:", "Walk-forward", "majority class"]),
+        (
+            "stock_forecast.py",
+            ["naive (last value)", "t+5:", "Walk-forward", "majority class", "Risk: next-day"],
+        ),
         ("price_levels.py", ["EUR/USD", "recommended pipeline", "standardized levels"]),
         ("fx_panel.py", ["global / naive", "per-currency / naive", "NOK"]),
+        ("volatility.py", ["EUR/USD", "GARCH", "DM vs EWMA", "chosen on the inner split"]),
+        ("intervals.py", ["S&P 500", "conformal(LSTM)", "conformal(zero)", "Within the goal"]),
     ],
 )
 def test_examples_run(script, expected, monkeypatch, tmp_path, capsys):

@@ -16,7 +16,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from torch import nn
 
 from ._base import _BaseLSTM
-from ._losses import QuantileLoss
+from ._losses import QLikeLoss, QuantileLoss
 from ._sklearn_compat import StrOptions, _fit_context
 
 _REGRESSION_LOSSES: dict[str, type[nn.Module]] = {
@@ -141,7 +141,7 @@ _INPUT_DOC = """
 """
 
 
-_LOSS_DOC = '    loss : {"mse", "mae", "huber", "quantile"}, default="mse"'
+_LOSS_DOC = '    loss : {"mse", "mae", "huber", "quantile", "qlike"}, default="mse"'
 
 
 class LSTMRegressor(RegressorMixin, _BaseLSTM):
@@ -150,10 +150,13 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
     Parameters
     ----------{_SHARED_PARAMETERS_DOC}{_LOSS_DOC}
         Training loss, computed on the standardized target. ``"quantile"`` is the pinball
-        loss of each of ``quantiles``: the network forecasts those quantiles.
+        loss of each of ``quantiles``: the network forecasts those quantiles. ``"qlike"`` is
+        the QLIKE loss of variance forecasts (``y`` observed variances >= 0, e.g. squared
+        returns): the network forecasts the log-variance, so ``predict`` is always positive.
     standardize_target : bool, default=True
         Train on ``(y - mean) / std`` and invert on predict, so that price levels and returns
-        train equally well.
+        train equally well. With ``loss="qlike"``, train on ``y / mean`` instead (a variance
+        has to stay positive; QLIKE is unchanged by the rescaling).
     quantiles : sequence of float, default=None
         With ``loss="quantile"``: the quantiles to forecast, increasing in (0, 1); ``None``
         means ``(0.1, 0.5, 0.9)``. ``predict`` returns the one nearest 0.5,
@@ -166,6 +169,9 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         Standardization of the target (zeros and ones when ``standardize_target=False``).
     quantiles_ : ndarray of shape (n_quantiles,)
         The forecast quantiles (``loss="quantile"`` only).
+    loss_ : str
+        The loss the network was fitted with; ``predict`` follows it, not a later
+        ``set_params(loss=...)``.
 
     Examples
     --------
@@ -183,7 +189,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         **_BaseLSTM._parameter_constraints,
-        "loss": [StrOptions({*_REGRESSION_LOSSES, "quantile"})],
+        "loss": [StrOptions({*_REGRESSION_LOSSES, "quantile", "qlike"})],
         "standardize_target": ["boolean"],
         "quantiles": [tuple, list, None],
     }
@@ -255,12 +261,14 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
 
     def _is_quantile_model(self) -> bool:
         # The fitted state decides, never the current value of the ``loss`` parameter.
-        return hasattr(self, "quantiles_")
+        return self.loss_ == "quantile"
 
     def _make_loss(self) -> nn.Module:
-        if self.loss == "quantile":
+        if self.loss_ == "quantile":
             return QuantileLoss(self.quantiles_)
-        return _REGRESSION_LOSSES[self.loss]()
+        if self.loss_ == "qlike":
+            return QLikeLoss()
+        return _REGRESSION_LOSSES[self.loss_]()
 
     def _check_quantiles(self) -> None:
         if self.loss != "quantile":
@@ -296,8 +304,14 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
             )
         if reset:
             self._check_quantiles()
+            self.loss_ = self.loss
             self.n_outputs_ = y2d.shape[1]
-            if self.standardize_target:
+            if self.loss == "qlike":
+                self._check_variances(y2d)
+                self.target_mean_ = np.zeros(self.n_outputs_)
+                scale = y2d.mean(axis=0) if self.standardize_target else 1.0
+                self.target_scale_ = np.broadcast_to(scale, (self.n_outputs_,)).astype(float)
+            elif self.standardize_target:
                 scale = y2d.std(axis=0)
                 self.target_mean_ = y2d.mean(axis=0)
                 self.target_scale_ = np.where(scale > 0, scale, 1.0)
@@ -309,10 +323,20 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
                 f"y has {y2d.shape[1]} targets, but {type(self).__name__} was fitted with "
                 f"{self.n_outputs_}."
             )
+        elif self.loss_ == "qlike":
+            self._check_variances(y2d)
         scaled = (y2d - self.target_mean_) / self.target_scale_
         if not np.isfinite(scaled.astype(np.float32)).all():
             raise ValueError("Input y contains values too large for float32.")
         return torch.from_numpy(scaled.astype(np.float32))
+
+    @staticmethod
+    def _check_variances(y2d: np.ndarray) -> None:
+        if (y2d < 0).any() or not (y2d.mean(axis=0) > 0).all():
+            raise ValueError(
+                "loss='qlike' needs variance targets: y must be >= 0 with a positive mean "
+                "in every column."
+            )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any) -> LSTMRegressor:
@@ -369,6 +393,8 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         """
         if self._is_quantile_model():
             out = self._quantile_forecasts(X)[:, :, np.searchsorted(self.quantiles_, 0.5)]
+        elif self.loss_ == "qlike":
+            out = np.exp(self._forward(X).numpy().astype(np.float64)) * self.target_scale_
         else:
             out = self._forward(X).numpy().astype(np.float64)
             out = out * self.target_scale_ + self.target_mean_

@@ -4,20 +4,24 @@ MAE, RMSE and MAPE are scikit-learn's own (``mean_absolute_error``,
 ``root_mean_squared_error``, ``mean_absolute_percentage_error``; scorers
 ``"neg_mean_absolute_error"``, ``"neg_root_mean_squared_error"``,
 ``"neg_mean_absolute_percentage_error"``). This module adds the two that forecasting needs
-and scikit-learn lacks: the mean absolute scaled error and directional accuracy.
+and scikit-learn lacks: the mean absolute scaled error, directional accuracy, QLIKE for
+variance forecasts and the Diebold-Mariano test of equal accuracy. The mean squared error of a
+variance forecast is scikit-learn's ``mean_squared_error`` on the variances.
 
 Scorers for ``scoring=`` in ``GridSearchCV`` or ``OptunaSearchCV``:
 
 - ``mase_scorer``: negated MASE. A scorer sees only the scored fold, so the error is scaled
   by the one-step naive error of the fold's own observations.
 - ``directional_accuracy_scorer``: directional accuracy of forecast returns (reference 0).
+- ``qlike_scorer``: negated QLIKE of variance forecasts.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
+from scipy import stats
 from sklearn.metrics import make_scorer
 from sklearn.utils import check_consistent_length
 
@@ -109,9 +113,125 @@ def directional_accuracy(y_true: Any, y_pred: Any, *, reference: Any = 0.0) -> f
     return float(np.mean(np.sign(pred - base)[counted] == moved[counted]))
 
 
+def qlike(y_true: Any, y_pred: Any, *, per_sample: bool = False) -> float | np.ndarray:
+    """QLIKE loss of variance forecasts: the mean of ``y / h - log(y / h) - 1``.
+
+    ``y`` is the observed variance (a squared return or a range-based estimate) and ``h`` the
+    forecast. QLIKE is the loss of choice for volatility forecasts (Patton, 2011): its
+    ranking of forecasts is robust to noise in the variance proxy, and it punishes
+    under-forecasting risk more than over-forecasting it. It is 0 for a perfect forecast and
+    does not change when both variances are rescaled, so returns in percent or in fractions
+    give the same value.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Observed variances, positive (an unchanged price gives a zero squared return:
+        :func:`tsforecast.volatility.squared_returns` floors it at the price tick).
+    y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Forecast variances, positive.
+    per_sample : bool, default=False
+        Return the loss of each sample (averaged over outputs) instead of the mean, e.g. for
+        :func:`diebold_mariano` with ``loss="precomputed"``.
+
+    Returns
+    -------
+    loss : float or ndarray of shape (n_samples,)
+
+    Examples
+    --------
+    >>> from tsforecast.metrics import qlike
+    >>> qlike([1.0, 4.0], [1.0, 2.0])
+    0.1534264097200273
+    """
+    true, pred = _as_2d(y_true, "y_true"), _as_2d(y_pred, "y_pred")
+    check_consistent_length(true, pred)
+    for name, values in (("y_true", true), ("y_pred", pred)):
+        if not (values > 0).all():
+            raise ValueError(
+                f"QLIKE needs positive variances; {name} has {int((values <= 0).sum())} "
+                "values <= 0."
+            )
+    ratio = true / pred
+    terms = (ratio - np.log(ratio) - 1).mean(axis=1)
+    return terms if per_sample else float(terms.mean())
+
+
+class DieboldMarianoResult(NamedTuple):
+    """Result of :func:`diebold_mariano`."""
+
+    statistic: float
+    """Corrected DM statistic; positive when forecast ``a`` has the larger mean loss."""
+    pvalue: float
+    """Two-sided p-value of equal expected loss (Student t, ``n - 1`` degrees of freedom)."""
+
+
+_DM_LOSSES = ("squared", "absolute", "precomputed")
+
+
+def diebold_mariano(
+    errors_a: Any, errors_b: Any, horizon: int = 1, *, loss: str = "squared"
+) -> DieboldMarianoResult:
+    """Diebold-Mariano test of equal forecast accuracy, with the small-sample correction.
+
+    The loss differential ``d = L(errors_a) - L(errors_b)`` has mean zero under the null
+    hypothesis. Its long-run variance counts the autocovariances up to lag ``horizon - 1``
+    (``h``-step forecast errors overlap), and the statistic is multiplied by
+    ``sqrt((n + 1 - 2h + h(h - 1) / n) / n)`` and compared with a Student t with ``n - 1``
+    degrees of freedom (Harvey, Leybourne & Newbold, 1997), which keeps the test's size close
+    to nominal on short test periods.
+
+    Parameters
+    ----------
+    errors_a, errors_b : array-like of shape (n_samples,)
+        Forecast errors (observed minus forecast) of two forecasts of the same targets, in
+        time order; per-sample losses with ``loss="precomputed"``.
+    horizon : int, default=1
+        Steps ahead of the forecasts.
+    loss : {"squared", "absolute", "precomputed"}, default="squared"
+        Loss of an error. ``"precomputed"``: the inputs are losses already, e.g.
+        ``qlike(y, h, per_sample=True)``.
+
+    Returns
+    -------
+    result : DieboldMarianoResult
+        ``statistic`` and two-sided ``pvalue``; both NaN when the loss differential has no
+        variance (identical losses).
+
+    Examples
+    --------
+    >>> from tsforecast.metrics import diebold_mariano
+    >>> result = diebold_mariano([1.0, -2.0, 1.5, -1.0], [0.5, -1.0, 1.0, 0.5])
+    >>> round(result.statistic, 4), round(result.pvalue, 4)
+    (2.6919, 0.0743)
+    """
+    if loss not in _DM_LOSSES:
+        raise ValueError(f"loss must be one of {_DM_LOSSES}; got {loss!r}.")
+    if not isinstance(horizon, int | np.integer) or horizon < 1:
+        raise ValueError(f"horizon must be an int >= 1; got {horizon!r}.")
+    a, b = _as_2d(errors_a, "errors_a"), _as_2d(errors_b, "errors_b")
+    if a.shape[1] != 1 or b.shape[1] != 1:
+        raise ValueError("diebold_mariano compares one series of errors: pass 1-D arrays.")
+    check_consistent_length(a, b)
+    n = len(a)
+    if n <= horizon:
+        raise ValueError(f"{n} errors are too few for a test at horizon={horizon}.")
+    transform = {"squared": np.square, "absolute": np.abs, "precomputed": np.asarray}[loss]
+    d = (transform(a) - transform(b)).ravel()
+    centered = d - d.mean()
+    autocov = [centered[k:] @ centered[: n - k] / n for k in range(horizon)]
+    variance = autocov[0] + 2 * sum(autocov[1:])
+    if not variance > 0:
+        return DieboldMarianoResult(float("nan"), float("nan"))
+    correction = np.sqrt((n + 1 - 2 * horizon + horizon * (horizon - 1) / n) / n)
+    statistic = float(correction * d.mean() / np.sqrt(variance / n))
+    return DieboldMarianoResult(statistic, float(2 * stats.t.sf(abs(statistic), df=n - 1)))
+
+
 def _mase_on_fold(y_true: Any, y_pred: Any) -> float:
     return mean_absolute_scaled_error(y_true, y_pred, y_train=y_true)
 
 
 mase_scorer = make_scorer(_mase_on_fold, greater_is_better=False)
 directional_accuracy_scorer = make_scorer(directional_accuracy)
+qlike_scorer = make_scorer(qlike, greater_is_better=False)
