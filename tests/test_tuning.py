@@ -446,7 +446,7 @@ def test_a_sigterm_in_a_worker_exits_143_and_fails_its_trial(series, tmp_path):
 def test_the_trial_of_a_killed_worker_is_failed_and_retried(series, tmp_path, monkeypatch):
     import time
 
-    from optuna.storages import RetryFailedTrialCallback
+    from optuna.storages import RetryHeartbeatStaleTrialCallback
 
     X, y = series
     search = _units_search(
@@ -465,6 +465,6 @@ def test_the_trial_of_a_killed_worker_is_failed_and_retried(series, tmp_path, mo
     search.fit(X, y)
     trials = search.study_.trials
     assert trials[1].state == TrialState.FAIL  # no longer RUNNING forever
-    retried = [t for t in trials if RetryFailedTrialCallback.retried_trial_number(t) == 1]
+    retried = [t for t in trials if RetryHeartbeatStaleTrialCallback.retried_trial_number(t) == 1]
     assert retried and retried[0].params == trials[1].params
     assert not [t for t in trials if t.state == TrialState.RUNNING]

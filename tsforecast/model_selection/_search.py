@@ -19,7 +19,7 @@ import joblib
 import numpy as np
 import optuna
 import torch
-from optuna.storages import RDBStorage, RetryFailedTrialCallback
+from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 from optuna.trial import FixedTrial, TrialState
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.metrics import check_scoring
@@ -33,7 +33,7 @@ from .._sklearn_compat import HasMethods, Interval, _fit_context
 from ._space import check_space, default_search_space, find_step, suggest
 
 # A worker that stops sending heartbeats for the grace period is taken for dead: its trial
-# is failed and, through RetryFailedTrialCallback, tried again by a live worker.
+# is failed and, through RetryHeartbeatStaleTrialCallback, tried again by a live worker.
 HEARTBEAT_INTERVAL = 60
 GRACE_PERIOD = 180
 MAX_RETRY = 2
@@ -83,7 +83,7 @@ def _storage(storage: Any) -> Any:
             storage,
             heartbeat_interval=HEARTBEAT_INTERVAL,
             grace_period=GRACE_PERIOD,
-            heartbeat_stale_trial_callback=RetryFailedTrialCallback(max_retry=MAX_RETRY),
+            heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY),
         )
     return storage
 
