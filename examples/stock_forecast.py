@@ -33,11 +33,12 @@ from sklearn.preprocessing import StandardScaler
 
 from tsforecast import LSTMClassifier, LSTMRegressor, SlidingWindowTransformer, make_supervised
 from tsforecast.baselines import DriftForecaster, NaiveForecaster
+from tsforecast.compose import RelativeTargetRegressor
 from tsforecast.datasets import load_sp500
 from tsforecast.metrics import directional_accuracy, mean_absolute_scaled_error
 from tsforecast.model_selection import WalkForwardSplit, backtest
 from tsforecast.plotting import plot_backtest, plot_forecast, plot_history
-from tsforecast.preprocessing import RelativeTargetRegressor, ReturnsTransformer
+from tsforecast.preprocessing import ReturnsTransformer
 
 WINDOW = 30
 

@@ -34,7 +34,7 @@ from sklearn.utils.metaestimators import available_if
 
 from ._base import _BaseLSTM
 from ._lightning import TRAIN_LOSS, VAL_LOSS
-from .windowing import SlidingWindowTransformer
+from .preprocessing import SlidingWindowTransformer
 
 
 class LayerUnits:

@@ -12,8 +12,9 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
-from ._sklearn_compat import Interval, StrOptions, _fit_context
-from .windowing import _check_time_index, continues, index_end, padded_windows
+from .._sklearn_compat import Interval, StrOptions, _fit_context
+from ._history import _History, check_time_index
+from ._windows import padded_windows
 
 
 class PanelWindowTransformer(TransformerMixin, BaseEstimator):
@@ -29,7 +30,8 @@ class PanelWindowTransformer(TransformerMixin, BaseEstimator):
 
     History before a series' first row follows :class:`~tsforecast.SlidingWindowTransformer`'s
     rule, per series: rows continuing the rows of the same series seen in ``fit`` read their
-    real past; otherwise the missing history is padded.
+    real past; otherwise the missing history is padded. ``transform`` accepts only the series
+    seen in ``fit``.
 
     Parameters
     ----------
@@ -51,13 +53,13 @@ class PanelWindowTransformer(TransformerMixin, BaseEstimator):
     series_ : list
         The series seen in ``fit``.
     context_ : dict
-        Per series: the last ``window - 1`` fitted rows, the last index label and the largest
-        step between labels.
+        Per series: its last ``window - 1`` fitted rows with the end of their index, the
+        history of data that continues the series.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> from tsforecast.panel import PanelWindowTransformer
+    >>> from tsforecast.preprocessing import PanelWindowTransformer
     >>> X = pd.DataFrame({"id": ["a", "a", "b", "b"], "x": [1.0, 2.0, 10.0, 20.0]})
     >>> PanelWindowTransformer(group="id", window=2).fit_transform(X)[:, :, 0]
     array([[ 1.,  1.],
@@ -97,8 +99,14 @@ class PanelWindowTransformer(TransformerMixin, BaseEstimator):
             )
         if not self.features_:
             raise ValueError(f"X has no feature column besides the group column {self.group!r}.")
+        keys = X[self.group]
+        if keys.isna().any():
+            raise ValueError(
+                f"The group column {self.group!r} has missing keys (first at index label "
+                f"{X.index[keys.isna().to_numpy()][0]!r}); every row must name its series."
+            )
         values = check_array(X[self.features_], dtype=np.float64, input_name="X", estimator=self)
-        return X[self.group], values
+        return keys, values
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: pd.DataFrame, y: Any = None) -> PanelWindowTransformer:
@@ -120,10 +128,10 @@ class PanelWindowTransformer(TransformerMixin, BaseEstimator):
         self.context_ = {}
         for key, positions in self._positions(keys).items():
             index = X.index[positions]
-            _check_time_index(index, f"series {key!r} of X")
-            end, step = index_end(index)
-            rows = values[positions]
-            self.context_[key] = (rows[len(rows) - self.window + 1 :].copy(), end, step)
+            check_time_index(index, f"series {key!r} of X")
+            self.context_[key] = _History(
+                values[positions], index, self.window - 1, type(self).__name__
+            )
         self.series_ = list(self.context_)
         return self
 
@@ -150,17 +158,19 @@ class PanelWindowTransformer(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         keys, values = self._split(X, reset=False)
+        groups = self._positions(keys)
+        unseen = [key for key in groups if key not in self.context_]
+        if unseen:
+            raise ValueError(
+                f"X holds series {unseen[:3]!r} of the group column {self.group!r} not seen in "
+                f"fit; {type(self).__name__} was fitted on {self.series_[:5]!r}."
+            )
         out = np.empty((len(values), self.window, values.shape[1]))
-        for key, positions in self._positions(keys).items():
+        for key, positions in groups.items():
             index = X.index[positions]
-            _check_time_index(index, f"series {key!r} of X")
-            rows = values[positions]
-            history = rows[:0]
-            if key in self.context_:
-                context, end, step = self.context_[key]
-                if continues(index, end, step):
-                    history = context
-            out[positions] = padded_windows(rows, history, self.window, self.padding)
+            check_time_index(index, f"series {key!r} of X")
+            history = self.context_[key].rows_before(index)
+            out[positions] = padded_windows(values[positions], history, self.window, self.padding)
         return out
 
     def __sklearn_tags__(self):  # type: ignore[no-untyped-def]

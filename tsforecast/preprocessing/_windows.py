@@ -12,56 +12,10 @@ from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._sklearn_compat import Interval, StrOptions, _fit_context
+from .._sklearn_compat import Interval, StrOptions, _fit_context
+from ._history import _History, check_time_index, split_time_index
 
 _FLOAT_DTYPES = (np.float64, np.float32)
-
-
-def _check_time_index(index: pd.Index, name: str) -> None:
-    if not index.is_unique:
-        duplicated = index[index.duplicated()][:3].tolist()
-        raise ValueError(f"{name} has duplicated index labels, e.g. {duplicated}.")
-    if not index.is_monotonic_increasing:
-        raise ValueError(
-            f"{name} must be sorted by its index in increasing (time) order; "
-            f"call .sort_index() first."
-        )
-
-
-def split_time_index(X: Any) -> tuple[Any, pd.Index | None]:
-    """``X`` (a Series becomes a one-column DataFrame) and its checked index, or ``None``."""
-    if isinstance(X, pd.Series):
-        X = X.to_frame()
-    index = X.index if isinstance(X, pd.DataFrame) else None
-    if index is not None:
-        _check_time_index(index, "X")
-    return X, index
-
-
-def index_end(index: pd.Index | None) -> tuple[Any, Any]:
-    """The last label of ``index`` and the largest step between its labels.
-
-    ``(None, None)`` when there is no index or its labels have no arithmetic (strings); the
-    step is ``None`` for a single label.
-    """
-    if index is None or len(index) == 0:
-        return None, None
-    if len(index) == 1:
-        return index[-1], None
-    try:
-        return index[-1], (index[1:] - index[:-1]).max()
-    except TypeError:  # labels without arithmetic (e.g. strings)
-        return None, None
-
-
-def continues(index: pd.Index | None, end: Any, max_step: Any) -> bool:
-    """Whether ``index`` starts right after ``end``: later, by at most ``max_step``."""
-    if index is None or end is None or max_step is None or len(index) == 0:
-        return False
-    try:
-        return bool(end < index[0] <= end + max_step)
-    except TypeError:  # e.g. a tz-aware index after a naive one
-        return False
 
 
 def padded_windows(rows: np.ndarray, history: np.ndarray, window: int, padding: str) -> np.ndarray:
@@ -141,17 +95,13 @@ def make_supervised(
             f"group {group!r} must be a column of data other than the target: "
             f"{data.columns.tolist()!r}."
         )
-    horizons = [horizon] if isinstance(horizon, Integral) else list(horizon)
-    if not horizons or not all(isinstance(h, Integral) and h >= 1 for h in horizons):
-        raise ValueError(
-            f"horizon must be a positive int or a non-empty sequence of them; got {horizon!r}."
-        )
+    horizons = _check_horizons(horizon)
     max_h = max(horizons)
     if group is not None:
         return _make_panel_supervised(
             data, target, horizons, group, single=isinstance(horizon, Integral)
         )
-    _check_time_index(data.index, "data")
+    check_time_index(data.index, "data")
     if len(data) <= max_h:
         raise ValueError(
             f"data has {len(data)} rows; a horizon of {max_h} needs at least {max_h + 1}."
@@ -162,6 +112,25 @@ def make_supervised(
     ]
     X = data.iloc[: len(data) - max_h]
     return X, (y.iloc[:, 0] if isinstance(horizon, Integral) else y)
+
+
+def _check_horizons(horizon: Any) -> list[int]:
+    """The horizons as a list of distinct positive ints, or a clear error."""
+    try:
+        horizons = [horizon] if isinstance(horizon, Integral | str) else list(horizon)
+    except TypeError:  # not iterable: None, a float
+        horizons = [horizon]
+    if not all(isinstance(h, Integral) and not isinstance(h, bool) for h in horizons):
+        raise TypeError(
+            f"horizon must be an int or a sequence of ints (e.g. range(1, 6)); got {horizon!r}."
+        )
+    if not horizons or min(horizons) < 1:
+        raise ValueError(
+            f"horizon must be a positive int or a non-empty sequence of them; got {horizon!r}."
+        )
+    if len(set(horizons)) < len(horizons):
+        raise ValueError(f"horizon has repeated steps: {horizon!r}; give each step once.")
+    return [int(h) for h in horizons]
 
 
 def _check_no_missing(data: pd.DataFrame) -> None:
@@ -181,7 +150,7 @@ def _make_panel_supervised(
     """make_supervised for a long-format panel: targets shifted within each series."""
     max_h = max(horizons)
     for key, rows in data.groupby(group, sort=False):
-        _check_time_index(rows.index, f"series {key!r} of data")
+        check_time_index(rows.index, f"series {key!r} of data")
         if len(rows) <= max_h:
             raise ValueError(
                 f"series {key!r} has {len(rows)} rows; a horizon of {max_h} needs at least "
@@ -210,10 +179,13 @@ class SlidingWindowTransformer(
     label directly follows the last label seen in ``fit`` (later than it, by no more than the
     largest step between consecutive fitted labels), the last ``window - 1`` fitted rows are
     used as the history of the first windows: a test period right after the training period
-    sees its real past. Otherwise (and always for NumPy input, which has no index) the missing
-    history is filled according to ``padding``, from data at or before the window's own rows
-    only. To keep the index through a pipeline's scaler, call
-    ``pipeline.set_output(transform="pandas")``.
+    sees its real past. Otherwise the missing history is filled according to ``padding``, from
+    data at or before the window's own rows only. Rows that arrive without the index seen in
+    ``fit`` (a NumPy array, e.g. from a scaler without ``set_output``, or a served model's
+    request) cannot be matched: the history is padded with a
+    :class:`~tsforecast.preprocessing.HistoryPaddingWarning`. Keep the index through a
+    pipeline with ``pipeline.set_output(transform="pandas")``, or pass the rows before
+    explicitly with :func:`~tsforecast.preprocessing.predict_with_history`.
 
     Parameters
     ----------
@@ -229,12 +201,9 @@ class SlidingWindowTransformer(
         Number of features (columns).
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Column names, for DataFrame input.
-    context_ : ndarray of shape (min(window - 1, n_rows), n_features_in_)
-        The last fitted rows, used as history of data that continues the fitted data.
-    context_end_ : object or None
-        Index label of the last fitted row (None for NumPy input).
-    max_step_ : object or None
-        Largest step between consecutive fitted index labels (None when unknown).
+    context_ : object
+        The last ``window - 1`` fitted rows with the end of their index, the history of data
+        that continues the fitted data.
 
     Examples
     --------
@@ -285,8 +254,7 @@ class SlidingWindowTransformer(
                 f"X has {len(values)} sample(s) (time steps), fewer than window={self.window}: "
                 "every window would be mostly padding. Use a smaller window or a longer series."
             )
-        self.context_ = values[len(values) - self.window + 1 :].copy()
-        self.context_end_, self.max_step_ = index_end(index)
+        self.context_ = _History(values, index, self.window - 1, type(self).__name__)
         return self
 
     def transform(self, X: Any) -> np.ndarray:
@@ -304,10 +272,7 @@ class SlidingWindowTransformer(
         """
         check_is_fitted(self)
         values, index = self._validate(X, reset=False)
-        history = (
-            self.context_ if continues(index, self.context_end_, self.max_step_) else values[:0]
-        )
-        return padded_windows(values, history, self.window, self.padding)
+        return padded_windows(values, self.context_.rows_before(index), self.window, self.padding)
 
     def set_output(self, *, transform: str | None = None) -> SlidingWindowTransformer:
         """Accept a pipeline's output configuration; the 3-D output stays an ndarray.
@@ -330,9 +295,4 @@ class SlidingWindowTransformer(
     def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        # Rows are time steps, not exchangeable samples: window i reads rows before i, so
-        # permuting or splitting the rows changes the output by design. sklearn skips its
-        # sample-order and subset invariance checks only for this tag. The transform itself is
-        # deterministic (tests/test_windowing.py checks repeatability and fit_transform).
-        tags.non_deterministic = True
         return tags
