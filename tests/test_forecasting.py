@@ -29,7 +29,12 @@ from tsforecast.metrics import (
     mean_absolute_scaled_error,
 )
 from tsforecast.model_selection import WalkForwardSplit, backtest
-from tsforecast.preprocessing import ReturnsTransformer
+from tsforecast.preprocessing import (
+    HistoryPaddingWarning,
+    ReturnsTransformer,
+    history_length,
+    predict_with_history,
+)
 from tsforecast.tuning import OptunaSearchCV
 
 # ---------------------------------------------------------------- metrics
@@ -356,7 +361,14 @@ def test_recommended_pipeline_forecasts_the_test_period_alone_as_within_the_whol
     """No set_output from the user: the test period alone reads its real history."""
     X, y, split = sp500_supervised
     model = _recommended().fit(X.iloc[:split], y.iloc[:split])
-    np.testing.assert_allclose(model.predict(X.iloc[split:]), model.predict(X)[split:])
+    test = model.predict(X.iloc[split:])
+    np.testing.assert_allclose(test, model.predict(X)[split:])
+    # A served request without the DatetimeIndex: explicit history gives the same forecasts.
+    assert history_length(model) == 30
+    past, request = X.iloc[split - 30 : split], X.iloc[split:].reset_index(drop=True)
+    np.testing.assert_allclose(predict_with_history(model, past, request), test)
+    with pytest.warns(HistoryPaddingWarning):
+        assert not np.allclose(model.predict(request)[:30], test[:30])
     # The user's own regressor is left as given.
     assert model.regressor[0].get_params() == ReturnsTransformer().get_params()
 
