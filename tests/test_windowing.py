@@ -244,6 +244,12 @@ def test_explicit_history_gives_the_windows_of_continuation(series_frame):
         np.testing.assert_array_equal(explicit, continued)
     with pytest.raises(ValueError, match="history has 4 row"):
         predict_with_history(fitted, past.iloc[1:], test, method="transform")
+    with pytest.raises(ValueError, match=r"history has columns \['price'\], X has"):
+        predict_with_history(fitted, past[["price"]], test, method="transform")
+    with pytest.raises(ValueError, match=r"history has rows of shape \(1,\), X \(2,\)"):
+        predict_with_history(
+            fitted, past[["price"]].to_numpy(), test.to_numpy(), method="transform"
+        )
 
 
 def test_explicit_history_through_a_served_pipeline(series_frame):

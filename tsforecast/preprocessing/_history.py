@@ -182,9 +182,20 @@ def predict_with_history(
             "row(s) before each row."
         )
     if isinstance(history, pd.DataFrame) and isinstance(X, pd.DataFrame):
+        if list(history.columns) != list(X.columns):
+            raise ValueError(
+                f"history has columns {history.columns.tolist()!r}, X has "
+                f"{X.columns.tolist()!r}: give both the same columns in the same order."
+            )
         rows = pd.concat([history, X], ignore_index=True)
     else:
-        rows = np.concatenate([np.asarray(history), np.asarray(X)])
+        history, X = np.asarray(history), np.asarray(X)
+        if history.shape[1:] != X.shape[1:]:
+            raise ValueError(
+                f"history has rows of shape {history.shape[1:]}, X {X.shape[1:]}: give both "
+                "the same columns."
+            )
+        rows = np.concatenate([history, X])
     with warnings.catch_warnings():
         # The padding lands on the history rows, whose outputs are dropped.
         warnings.simplefilter("ignore", HistoryPaddingWarning)
