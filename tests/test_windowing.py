@@ -285,3 +285,26 @@ def test_old_import_paths_warn_and_still_work():
     assert old_relative is RelativeTargetRegressor
     with pytest.raises(ImportError):
         from tsforecast.windowing import padded_windows  # noqa: F401
+
+
+@pytest.mark.parametrize(
+    ("transformer", "bad"),
+    [
+        # validate_data accepts the 3-column frame, then the window check fails
+        (SlidingWindowTransformer(window=4), lambda f: f.assign(extra=1.0).iloc[:3]),
+        # validate_data accepts the frame, then the positivity check fails
+        (ReturnsTransformer(), lambda f: f.assign(extra=-1.0)),
+        # the columns are read, then a series' unsorted index fails
+        (PanelWindowTransformer(group="id", window=4), lambda f: f.iloc[::-1]),
+    ],
+)
+def test_a_failed_refit_leaves_the_transformer_as_it_was(series_frame, transformer, bad):
+    frame = series_frame.assign(price=series_frame["price"] + 2.0)
+    if isinstance(transformer, PanelWindowTransformer):
+        frame = frame.assign(id="a")
+    fitted = transformer.fit(frame.iloc[:100])
+    before = (fitted.n_features_in_, fitted.transform(frame.iloc[100:]))
+    with pytest.raises(ValueError):
+        fitted.fit(bad(frame))
+    assert fitted.n_features_in_ == before[0]
+    np.testing.assert_array_equal(fitted.transform(frame.iloc[100:]), before[1])

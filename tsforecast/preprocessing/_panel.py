@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from ._history import _History, check_time_index
+from ._transaction import unchanged_on_error
 from ._windows import padded_windows
 
 
@@ -109,6 +110,7 @@ class PanelWindowTransformer(TransformerMixin, BaseEstimator):
         return keys, values
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @unchanged_on_error
     def fit(self, X: pd.DataFrame, y: Any = None) -> PanelWindowTransformer:
         """Remember the last rows of each series as history for data that continues it.
 

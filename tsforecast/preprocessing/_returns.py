@@ -18,6 +18,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._sklearn_compat import StrOptions, _fit_context
 from ._history import _History, split_time_index
+from ._transaction import unchanged_on_error
 
 _KINDS = {"log", "simple", "difference"}
 _RETURN_KINDS = _KINDS | {"log1p"}
@@ -138,6 +139,7 @@ class ReturnsTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return values, index
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @unchanged_on_error
     def fit(self, X: Any, y: Any = None) -> ReturnsTransformer:
         """Remember the last row, the previous row of data that continues ``X``.
 

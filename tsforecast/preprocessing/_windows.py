@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from ._history import _History, check_time_index, split_time_index
+from ._transaction import unchanged_on_error
 
 _FLOAT_DTYPES = (np.float64, np.float32)
 
@@ -233,6 +234,7 @@ class SlidingWindowTransformer(
         return values, index
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @unchanged_on_error
     def fit(self, X: Any, y: Any = None) -> SlidingWindowTransformer:
         """Remember the last ``window - 1`` rows as history for data that continues ``X``.
 
