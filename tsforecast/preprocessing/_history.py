@@ -126,6 +126,16 @@ def history_length(estimator: Any) -> int:
     Returns
     -------
     n_rows : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from tsforecast.preprocessing import (
+    ...     ReturnsTransformer, SlidingWindowTransformer, history_length)
+    >>> pipe = make_pipeline(ReturnsTransformer(), SlidingWindowTransformer(window=5))
+    >>> history_length(pipe.fit(np.arange(1.0, 11.0).reshape(-1, 1)))
+    5
     """
     if isinstance(estimator, Pipeline):
         return sum(history_length(step) for _, step in estimator.steps)
