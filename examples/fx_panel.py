@@ -25,7 +25,7 @@ from sklearn.pipeline import make_pipeline
 
 from tsforecast import LSTMRegressor, SlidingWindowTransformer, make_supervised
 from tsforecast.datasets import load_fx
-from tsforecast.panel import PanelWindowTransformer
+from tsforecast.preprocessing import PanelWindowTransformer
 
 WINDOW = 20
 

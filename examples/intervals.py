@@ -27,8 +27,8 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
 from tsforecast import LSTMRegressor
-from tsforecast._conformal import AdaptiveConformalRegressor
 from tsforecast.baselines import ZeroReturnForecaster
+from tsforecast.compose import AdaptiveConformalRegressor
 from tsforecast.datasets import load_fx, load_sp500
 
 WINDOW = 20

@@ -19,8 +19,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from tsforecast import LSTMRegressor, SlidingWindowTransformer, make_supervised
+from tsforecast.compose import RelativeTargetRegressor
 from tsforecast.datasets import load_eurusd, load_sp500
-from tsforecast.preprocessing import RelativeTargetRegressor, ReturnsTransformer
+from tsforecast.preprocessing import ReturnsTransformer
 
 TARGET_RATIO = 1.02
 

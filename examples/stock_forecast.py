@@ -1,10 +1,10 @@
 """Forecast the S&P 500 with an LSTM, honestly: always next to the naive baselines.
 
 1. Next-day close with the recommended pipeline. The LSTM never sees a price level: a
-   ``ReturnsTransformer`` turns close and volume into log changes, and a
-   ``RelativeTargetRegressor`` trains on ``log(close(t+1) / close(t))`` and turns forecasts
-   back into prices. Chronological hold-out: the last 20% of the days, whose prices lie far
-   above the training range.
+   ``ReturnsTransformer`` turns close into log changes and volume into log1p changes
+   (volumes may be zero), and a ``RelativeTargetRegressor`` trains on
+   ``log(close(t+1) / close(t))`` and turns forecasts back into prices. Chronological
+   hold-out: the last 20% of the days, whose prices lie far above the training range.
 2. Direct multi-step forecasts, 1 to 5 days ahead, by one multi-output model.
 3. A walk-forward backtest: refit every 250 days on all the past, forecast the next 250.
 4. An up/down direction classifier against the majority class.
@@ -35,6 +35,7 @@ from sklearn.preprocessing import StandardScaler
 
 from tsforecast import LSTMClassifier, LSTMRegressor, SlidingWindowTransformer, make_supervised
 from tsforecast.baselines import DriftForecaster, NaiveForecaster
+from tsforecast.compose import RelativeTargetRegressor
 from tsforecast.datasets import load_sp500
 from tsforecast.metrics import (
     diebold_mariano,
@@ -44,7 +45,7 @@ from tsforecast.metrics import (
 )
 from tsforecast.model_selection import WalkForwardSplit, backtest
 from tsforecast.plotting import plot_backtest, plot_forecast, plot_history
-from tsforecast.preprocessing import RelativeTargetRegressor, ReturnsTransformer
+from tsforecast.preprocessing import ReturnsTransformer
 from tsforecast.volatility import (
     EWMAVarianceForecaster,
     GARCHForecaster,
@@ -59,7 +60,7 @@ def price_model(max_epochs: int, **lstm: Any) -> RelativeTargetRegressor:
     """The recommended pipeline for price levels."""
     return RelativeTargetRegressor(
         make_pipeline(
-            ReturnsTransformer(),
+            ReturnsTransformer(kind={"Volume": "log1p"}),  # volumes may be zero
             StandardScaler(),
             SlidingWindowTransformer(window=WINDOW),
             LSTMRegressor(
@@ -229,7 +230,7 @@ def main() -> None:
     # 4. Direction: will tomorrow close higher? Inputs: the same log changes, scaled.
     up = np.where(y.to_numpy() > X["Close"].to_numpy(), "up", "down")
     classifier = make_pipeline(
-        ReturnsTransformer(),
+        ReturnsTransformer(kind={"Volume": "log1p"}),
         StandardScaler(),
         SlidingWindowTransformer(window=WINDOW),
         LSTMClassifier(units=32, max_epochs=args.max_epochs, patience=5, random_state=0),

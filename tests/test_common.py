@@ -1,31 +1,88 @@
-"""scikit-learn's own estimator checks, on every public estimator."""
+"""scikit-learn's own estimator checks, on every public estimator and transformer.
 
+Each expected failure is listed with its reason; every other check must pass.
+"""
+
+import pytest
 from sklearn.linear_model import Ridge
+from sklearn.utils import estimator_checks
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from tsforecast import LSTMClassifier, LSTMRegressor, SlidingWindowTransformer
+from tsforecast import LSTMClassifier, LSTMRegressor
 from tsforecast.baselines import (
     DriftForecaster,
     NaiveForecaster,
     SeasonalNaiveForecaster,
     ZeroReturnForecaster,
 )
-from tsforecast.preprocessing import RelativeTargetRegressor, ReturnsTransformer
+from tsforecast.compose import RelativeTargetRegressor
+from tsforecast.preprocessing import (
+    PanelWindowTransformer,
+    ReturnsTransformer,
+    SlidingWindowTransformer,
+)
+from tsforecast.text import TextTokenizer
 
 # Small nets trained long enough to pass sklearn's accuracy checks on its toy data sets.
 _FAST = {"units": 8, "learning_rate": 0.02, "batch_size": 32, "validation_fraction": 0.0}
 
+# Rows are time steps, not exchangeable samples: each output row reads the rows before it,
+# so reordering or subsetting rows changes the output by design (tested in
+# tests/test_windowing.py and tests/test_forecasting.py).
+_TIME_ORDERED = "rows are time steps, not exchangeable samples"
+_TIME_ORDER_CHECKS = {
+    "check_methods_sample_order_invariance": _TIME_ORDERED,
+    "check_methods_subset_invariance": _TIME_ORDERED,
+}
+
+# PanelWindowTransformer needs a DataFrame holding its group column (tested in
+# tests/test_panel.py); sklearn's checks pass NumPy arrays and DataFrames without it.
+_NEEDS_GROUP = "input must be a DataFrame with the group column"
+_PANEL_CHECKS = dict.fromkeys(
+    [
+        "check_complex_data",
+        "check_dtype_object",
+        "check_estimator_sparse_tag",
+        "check_estimators_dtypes",
+        "check_fit_score_takes_y",
+        "check_estimators_fit_returns_self",
+        "check_pipeline_consistency",
+        "check_estimators_nan_inf",
+        "check_estimators_overwrite_params",
+        "check_estimator_sparse_array",
+        "check_estimator_sparse_matrix",
+        "check_estimators_pickle",
+        "check_f_contiguous_array_estimator",
+        "check_transformer_data_not_an_array",
+        "check_transformer_general",
+        "check_transformer_general(readonly_memmap=True)",
+        "check_transformer_preserve_dtypes",
+        "check_methods_sample_order_invariance",
+        "check_methods_subset_invariance",
+        "check_fit2d_1sample",
+        "check_fit2d_1feature",
+        "check_dict_unchanged",
+        "check_dont_overwrite_parameters",
+        "check_fit_idempotent",
+        "check_fit_check_is_fitted",
+        "check_n_features_in",
+        "check_fit1d",
+        "check_fit2d_predict1d",
+        "check_positive_only_tag_during_fit",
+        "check_n_features_in_after_fitting",
+        "check_readonly_memmap_input",
+        "check_estimators_empty_data_messages",
+        "check_estimators_pickle(readonly_memmap=True)",
+    ],
+    _NEEDS_GROUP,
+)
+
 
 def _expected_failures(estimator):
-    if isinstance(estimator, ReturnsTransformer):
-        # Rows are time steps: each output row is a change from the row before, so
-        # reordering or subsetting rows changes the output by design (tested in
-        # tests/test_forecasting.py).
-        reason = "rows are time steps, not exchangeable samples"
-        return {
-            "check_methods_sample_order_invariance": reason,
-            "check_methods_subset_invariance": reason,
-        }
+    if isinstance(estimator, ReturnsTransformer | SlidingWindowTransformer):
+        return _TIME_ORDER_CHECKS
+    if isinstance(estimator, PanelWindowTransformer):
+        return _PANEL_CHECKS
     return {}
 
 
@@ -35,9 +92,10 @@ def _expected_failures(estimator):
         LSTMClassifier(**_FAST, max_epochs=40),
         LSTMClassifier(**_FAST, max_epochs=40, cell="peephole", bidirectional=True),
         SlidingWindowTransformer(window=3),
+        PanelWindowTransformer(group=0, window=3),
         NaiveForecaster(),
         DriftForecaster(),
-        SeasonalNaiveForecaster(season=2),
+        SeasonalNaiveForecaster(seasonality=2),
         ZeroReturnForecaster(),
         # sklearn's check data hold negative values: changes, not log returns.
         ReturnsTransformer(kind="difference"),
@@ -47,3 +105,25 @@ def _expected_failures(estimator):
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+# sklearn runs no check on estimators of string input (its own CountVectorizer included: every
+# data check feeds numeric arrays), so TextTokenizer gets the checks that need no data; its
+# behaviour on documents is tested in tests/test_tokens.py.
+@pytest.mark.parametrize(
+    "check",
+    [
+        "check_estimator_cloneable",
+        "check_estimator_tags_renamed",
+        "check_valid_tag_types",
+        "check_estimator_repr",
+        "check_no_attributes_set_in_init",
+        "check_do_not_raise_errors_in_init_or_set_params",
+        "check_mixin_order",
+        "check_parameters_default_constructible",
+        "check_get_params_invariance",
+        "check_set_params",
+    ],
+)
+def test_text_tokenizer_api_checks(check):
+    getattr(estimator_checks, check)("TextTokenizer", TextTokenizer())

@@ -8,7 +8,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.linear_model import LinearRegression
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from tsforecast._conformal import AdaptiveConformalRegressor
+from tsforecast.compose import AdaptiveConformalRegressor
 from tsforecast.model_selection import WalkForwardSplit, backtest
 
 

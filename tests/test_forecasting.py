@@ -20,6 +20,7 @@ from tsforecast.baselines import (
     SeasonalNaiveForecaster,
     ZeroReturnForecaster,
 )
+from tsforecast.compose import RelativeTargetRegressor
 from tsforecast.datasets import load_sp500
 from tsforecast.metrics import (
     directional_accuracy,
@@ -28,7 +29,12 @@ from tsforecast.metrics import (
     mean_absolute_scaled_error,
 )
 from tsforecast.model_selection import OptunaSearchCV, WalkForwardSplit, backtest
-from tsforecast.preprocessing import RelativeTargetRegressor, ReturnsTransformer
+from tsforecast.preprocessing import (
+    HistoryPaddingWarning,
+    ReturnsTransformer,
+    history_length,
+    predict_with_history,
+)
 
 # ---------------------------------------------------------------- metrics
 
@@ -93,7 +99,7 @@ def test_baselines_on_known_windows():
     drift = DriftForecaster().fit(X, y)
     np.testing.assert_allclose(drift.drift_, [4.5, 10.0])
     np.testing.assert_allclose(drift.predict(X), [[11.5, 17.0], [15.5, 21.0]])
-    seasonal = SeasonalNaiveForecaster(season=3).fit(X, y)
+    seasonal = SeasonalNaiveForecaster(seasonality=3).fit(X, y)
     np.testing.assert_array_equal(seasonal.predict(X), [[2, 4], [4, 7]])
     np.testing.assert_array_equal(ZeroReturnForecaster().fit(X, y).predict(X), np.zeros((2, 2)))
 
@@ -103,8 +109,8 @@ def test_baselines_read_the_chosen_feature_of_3d_windows():
     assert NaiveForecaster(feature=1).fit(X, np.zeros(3)).predict(X).tolist() == [5.0] * 3
     with pytest.raises(ValueError, match="feature=2, but X has 2 features"):
         NaiveForecaster(feature=2).fit(X, np.zeros(3))
-    with pytest.raises(ValueError, match="season=5"):
-        SeasonalNaiveForecaster(season=5).fit(X, np.zeros(3))
+    with pytest.raises(ValueError, match="seasonality=5"):
+        SeasonalNaiveForecaster(seasonality=5).fit(X, np.zeros(3))
     with pytest.raises(ValueError, match="windows of 2 steps"):
         NaiveForecaster().fit(X, np.zeros(3)).predict(X[:, :2])
 
@@ -307,3 +313,74 @@ def test_recommended_pipeline_follows_prices_beyond_the_training_range():
     assert robust_rmse <= 1.02 * rmse(last)
     assert np.corrcoef(robust.predict(X)[split:], truth)[0, 1] > 0.99
     assert rmse(naive_pipe.predict(X)[split:]) > 3 * rmse(last)
+
+
+def test_returns_transformer_log1p_and_per_column_kinds():
+    frame = pd.DataFrame(
+        {"close": [100.0, 110.0, 99.0], "volume": [0.0, 9.0, 0.0]},
+        index=pd.bdate_range("2024-01-01", periods=3),
+    )
+    changes = ReturnsTransformer(kind={"volume": "log1p"}).fit_transform(frame)
+    np.testing.assert_allclose(changes[:, 0], [0.0, np.log(1.1), np.log(0.9)])
+    np.testing.assert_allclose(changes[:, 1], [0.0, np.log(10.0), -np.log(10.0)])
+    on_arrays = ReturnsTransformer(kind="log1p").fit(frame.to_numpy())
+    np.testing.assert_array_equal(on_arrays.kinds_, ["log1p", "log1p"])
+    for kind, error in [
+        ({"price": "log1p"}, "column 'price', which is not a column"),
+        ({"volume": "sqrt"}, r"kind\['volume'\] must be one of"),
+        ("log", "values <= 0: log returns need positive prices; use kind='log1p'"),
+    ]:
+        with pytest.raises(ValueError, match=error):
+            ReturnsTransformer(kind=kind).fit(frame)
+    with pytest.raises(ValueError, match="values < 0: log1p changes need non-negative"):
+        ReturnsTransformer(kind="log1p").fit(-frame)
+
+
+@pytest.fixture(scope="module")
+def sp500_supervised():
+    X, y = make_supervised(load_sp500()[["Close", "Volume"]], target="Close")
+    return X, y, int(len(X) * 0.8)
+
+
+def _recommended(kind="log"):
+    return RelativeTargetRegressor(
+        make_pipeline(
+            ReturnsTransformer(kind=kind),
+            StandardScaler(),
+            SlidingWindowTransformer(window=30),
+            LSTMRegressor(units=4, max_epochs=1, validation_fraction=0.0, random_state=0),
+        ),
+        reference="Close",
+    )
+
+
+def test_recommended_pipeline_forecasts_the_test_period_alone_as_within_the_whole(
+    sp500_supervised,
+):
+    """No set_output from the user: the test period alone reads its real history."""
+    X, y, split = sp500_supervised
+    model = _recommended().fit(X.iloc[:split], y.iloc[:split])
+    test = model.predict(X.iloc[split:])
+    np.testing.assert_allclose(test, model.predict(X)[split:])
+    # A served request without the DatetimeIndex: explicit history gives the same forecasts.
+    assert history_length(model) == 30
+    past, request = X.iloc[split - 30 : split], X.iloc[split:].reset_index(drop=True)
+    np.testing.assert_allclose(predict_with_history(model, past, request), test)
+    with pytest.warns(HistoryPaddingWarning):
+        assert not np.allclose(model.predict(request)[:30], test[:30])
+    # The user's own regressor is left as given.
+    assert model.regressor[0].get_params() == ReturnsTransformer().get_params()
+
+
+def test_recommended_pipeline_with_zero_volumes_in_the_test_period(sp500_supervised):
+    X, y, split = sp500_supervised
+    zeroed = X.copy()
+    zeroed.iloc[split + 40, zeroed.columns.get_loc("Volume")] = 0.0
+    with pytest.raises(ValueError, match="use kind='log1p' for counts"):
+        _recommended().fit(X.iloc[:split], y.iloc[:split]).predict(zeroed.iloc[split:])
+    model = _recommended({"Volume": "log1p"}).fit(X.iloc[:split], y.iloc[:split])
+    as_is, with_zero = model.predict(X.iloc[split:]), model.predict(zeroed.iloc[split:])
+    assert np.isfinite(with_zero).all()
+    # The zero changes the forecasts from its own day on, never before (no look-ahead).
+    np.testing.assert_array_equal(with_zero[:40], as_is[:40])
+    assert with_zero[40] != as_is[40]

@@ -11,11 +11,16 @@ from sklearn.linear_model import LinearRegression
 from sklearn.pipeline import make_pipeline
 
 from tsforecast import LSTMRegressor, SlidingWindowTransformer, make_supervised
+from tsforecast.baselines import NaiveForecaster
 from tsforecast.forecast import recursive_forecast
 from tsforecast.model_selection import WalkForwardSplit, backtest
-from tsforecast.panel import PanelWindowTransformer
 from tsforecast.plotting import plot_backtest, plot_forecast, plot_history
-from tsforecast.preprocessing import calendar_features
+from tsforecast.preprocessing import (
+    HistoryPaddingWarning,
+    PanelWindowTransformer,
+    calendar_features,
+    predict_with_history,
+)
 
 matplotlib.use("Agg")
 
@@ -103,13 +108,13 @@ def test_recursive_forecast_iterates_a_one_step_model():
         recursive_forecast(model, series, steps=0)
 
 
-def test_recursive_forecast_with_an_lstm_pipeline_and_lookback(series_frame):
+def test_recursive_forecast_with_an_lstm_pipeline_and_window(series_frame):
     X, y = make_supervised(series_frame[["price"]], target="price")
     model = make_pipeline(
         SlidingWindowTransformer(window=10), LSTMRegressor(**FAST, random_state=0)
     ).fit(X, y)
     full = recursive_forecast(model, X["price"], steps=4)
-    short = recursive_forecast(model, X["price"], steps=4, lookback=10)
+    short = recursive_forecast(model, X["price"], steps=4, window=10)
     assert full.shape == (4,)
     np.testing.assert_allclose(short, full, rtol=1e-5)
     # The first recursive step is the model's own one-step forecast.
@@ -145,3 +150,63 @@ def test_plots_draw_what_they_say(series_frame):
     result = backtest(model, X, y, cv=WalkForwardSplit(3, test_size=30))
     ax = plot_backtest(result, baseline=result)
     assert len(ax.get_lines()) == 2 + 2  # two curves, two refit markers
+
+
+def test_panel_rejects_unseen_and_missing_group_keys():
+    panel = long_panel([6, 6])
+    transformer = PanelWindowTransformer(group="id", window=3).fit(panel)
+    unseen = panel.assign(id=panel["id"].replace({"s1": "s9"}))
+    with pytest.raises(ValueError, match=r"series \['s9'\] of the group column 'id' not seen"):
+        transformer.transform(unseen)
+    holed = panel.assign(id=panel["id"].where(panel["x"] != 102.0))
+    for call in (transformer.transform, PanelWindowTransformer(group="id", window=3).fit):
+        with pytest.raises(ValueError, match="group column 'id' has missing keys"):
+            call(holed)
+    # A failed transform leaves the fitted history as it was.
+    np.testing.assert_array_equal(
+        transformer.transform(panel), PanelWindowTransformer("id", window=3).fit_transform(panel)
+    )
+
+
+def test_panel_warns_when_rows_lose_their_index():
+    panel = long_panel([12, 12])
+    train, test = panel.iloc[:16], panel.iloc[16:]  # 8 business days each, then 4
+    transformer = PanelWindowTransformer(group="id", window=3).fit(train)
+    with pytest.warns(HistoryPaddingWarning, match="PanelWindowTransformer"):
+        lost = transformer.transform(test.reset_index(drop=True))
+    np.testing.assert_array_equal(lost[0, :, 0], [test["x"].iloc[0]] * 3)
+    explicit = predict_with_history(transformer, train, test, method="transform")
+    np.testing.assert_array_equal(explicit, transformer.transform(test))
+
+
+def test_recursive_forecast_window_must_cover_the_model(series_frame):
+    X, y = make_supervised(series_frame[["price"]], target="price")
+    model = make_pipeline(SlidingWindowTransformer(window=10), NaiveForecaster()).fit(X, y)
+    np.testing.assert_array_equal(
+        recursive_forecast(model, X["price"], steps=2, window=10), [X["price"].iloc[-1]] * 2
+    )
+    with pytest.raises(ValueError, match="window=9 rows are too few"):
+        recursive_forecast(model, X["price"], steps=2, window=9)
+
+
+def test_calendar_features_hour_and_minute_on_an_hourly_index():
+    index = pd.date_range("2024-03-01 00:00", periods=72, freq="h")
+    features = calendar_features(index, ("hour", "day_of_week"))
+    assert features.columns.tolist() == [
+        "hour_sin",
+        "hour_cos",
+        "day_of_week_sin",
+        "day_of_week_cos",
+    ]
+    hour = features[["hour_sin", "hour_cos"]].to_numpy()
+    np.testing.assert_allclose(hour[:24], hour[24:48])  # daily cycle
+    np.testing.assert_allclose(hour[6], [1.0, 0.0], atol=1e-12)  # 06:00 a quarter turn
+    np.testing.assert_allclose(hour[12], [0.0, -1.0], atol=1e-12)
+    # 23:00 sits next to 00:00, as far from it as 01:00.
+    np.testing.assert_allclose(
+        np.linalg.norm(hour[23] - hour[0]), np.linalg.norm(hour[1] - hour[0])
+    )
+    quarter_hours = pd.date_range("2024-03-01 10:00", periods=5, freq="15min")
+    minute = calendar_features(quarter_hours, ("minute",)).to_numpy()
+    np.testing.assert_allclose(minute[:, 0], [0.0, 1.0, 0.0, -1.0, 0.0], atol=1e-12)
+    np.testing.assert_allclose(minute[4], minute[0])

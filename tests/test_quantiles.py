@@ -9,8 +9,9 @@ from sklearn.pipeline import make_pipeline
 
 from tsforecast import LSTMRegressor, SlidingWindowTransformer, make_supervised
 from tsforecast._losses import QuantileLoss
+from tsforecast.compose import RelativeTargetRegressor
 from tsforecast.persistence import load_model, save_model
-from tsforecast.preprocessing import RelativeTargetRegressor, ReturnsTransformer
+from tsforecast.preprocessing import ReturnsTransformer
 
 
 def test_pinball_loss_values():

@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -7,6 +9,14 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from tsforecast import SlidingWindowTransformer, make_supervised
+from tsforecast.compose import RelativeTargetRegressor
+from tsforecast.preprocessing import (
+    HistoryPaddingWarning,
+    PanelWindowTransformer,
+    ReturnsTransformer,
+    history_length,
+    predict_with_history,
+)
 
 # ----------------------------------------------------------------------------- make_supervised
 
@@ -169,3 +179,132 @@ def test_pipeline_set_output_keeps_the_index_for_history(series_frame):
     continued = pipe.transform(series_frame.iloc[200:])
     whole = pipe.transform(series_frame)
     np.testing.assert_allclose(continued, whole[200:])
+
+
+@pytest.mark.parametrize(
+    ("horizon", "error", "match"),
+    [
+        (1.0, TypeError, "horizon must be an int or a sequence of ints"),
+        (None, TypeError, "horizon must be an int or a sequence of ints"),
+        (True, TypeError, "horizon must be an int or a sequence of ints"),
+        ("1", TypeError, "horizon must be an int or a sequence of ints"),
+        ([1, 2.5], TypeError, "horizon must be an int or a sequence of ints"),
+        ([1, 1], ValueError, "horizon has repeated steps"),
+        ([], ValueError, "non-empty sequence"),
+    ],
+)
+def test_make_supervised_rejects_bad_horizons(series_frame, horizon, error, match):
+    with pytest.raises(error, match=match):
+        make_supervised(series_frame, "price", horizon=horizon)
+
+
+def test_make_supervised_accepts_numpy_horizons(series_frame):
+    _, y = make_supervised(series_frame, "price", horizon=np.arange(1, 3))
+    assert y.columns.tolist() == ["price(t+1)", "price(t+2)"]
+
+
+# ----------------------------------------------------------------------------- history
+
+
+_NAMES_LOST = "X does not have valid feature names"  # sklearn's warning for NumPy input
+
+
+@pytest.mark.filterwarnings(f"ignore:{_NAMES_LOST}")
+def test_padding_warns_exactly_when_it_replaces_available_history(series_frame):
+    train, test = series_frame.iloc[:100], series_frame.iloc[100:110]
+    fitted = SlidingWindowTransformer(window=5).fit(train)
+    # Rows without the fitted index: the history cannot be matched.
+    for rows, kind in [(test.to_numpy(), "without an index"), (test.reset_index(), "RangeIndex")]:
+        with pytest.warns(HistoryPaddingWarning, match=kind):
+            out = fitted.transform(rows.drop(columns="Date") if kind == "RangeIndex" else rows)
+        np.testing.assert_array_equal(out[0], np.tile(test.iloc[0].to_numpy(), (5, 1)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.filterwarnings("ignore", _NAMES_LOST)
+        fitted.transform(test)  # continues the fit: history, no warning
+        fitted.transform(series_frame.iloc[150:160])  # a gap: padding by design
+        fitted.transform(train)  # overlaps the fit: its own history
+        # Fitted without an index, or fitted on a single row: nothing to replace.
+        SlidingWindowTransformer(window=5).fit(train.to_numpy()).transform(test.to_numpy())
+        SlidingWindowTransformer(window=1).fit(train).transform(test.to_numpy())
+
+
+@pytest.mark.filterwarnings(f"ignore:{_NAMES_LOST}")
+def test_explicit_history_gives_the_windows_of_continuation(series_frame):
+    train, test = series_frame.iloc[:100], series_frame.iloc[100:120]
+    fitted = SlidingWindowTransformer(window=6).fit(train)
+    continued = fitted.transform(test)
+    past = train.iloc[-history_length(fitted) :]
+    assert history_length(fitted) == 5
+    for history, rows in [(past, test), (past.to_numpy(), test.to_numpy())]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            warnings.filterwarnings("ignore", _NAMES_LOST)
+            explicit = predict_with_history(fitted, history, rows, method="transform")
+        np.testing.assert_array_equal(explicit, continued)
+    with pytest.raises(ValueError, match="history has 4 row"):
+        predict_with_history(fitted, past.iloc[1:], test, method="transform")
+    with pytest.raises(ValueError, match=r"history has columns \['price'\], X has"):
+        predict_with_history(fitted, past[["price"]], test, method="transform")
+    with pytest.raises(ValueError, match=r"history has rows of shape \(1,\), X \(2,\)"):
+        predict_with_history(
+            fitted, past[["price"]].to_numpy(), test.to_numpy(), method="transform"
+        )
+
+
+def test_explicit_history_through_a_served_pipeline(series_frame):
+    """A served pipeline whose requests lost their DatetimeIndex forecasts like in-process."""
+    X, _ = make_supervised(series_frame, "price")
+    pipe = make_pipeline(
+        ReturnsTransformer(kind="difference"), StandardScaler(), SlidingWindowTransformer(8)
+    )
+    pipe.set_output(transform="pandas")
+    pipe.fit(X.iloc[:200])
+    assert history_length(pipe) == 8
+    request = X.iloc[200:230].reset_index(drop=True)
+    past = X.iloc[200 - 8 : 200].reset_index(drop=True)
+    with pytest.warns(HistoryPaddingWarning):
+        padded = pipe.transform(request)
+    explicit = predict_with_history(pipe, past, request, method="transform")
+    np.testing.assert_allclose(explicit, pipe.transform(X.iloc[200:230]))
+    assert not np.allclose(padded[:8], explicit[:8])
+
+
+def test_old_import_paths_warn_and_still_work():
+    with pytest.warns(FutureWarning, match=r"tsforecast\.preprocessing\.SlidingWindowTransformer"):
+        from tsforecast.windowing import SlidingWindowTransformer as old
+    assert old is SlidingWindowTransformer
+    with pytest.warns(FutureWarning, match=r"tsforecast\.preprocessing\.make_supervised"):
+        from tsforecast.windowing import make_supervised as old_make
+    assert old_make is make_supervised
+    with pytest.warns(FutureWarning, match=r"tsforecast\.preprocessing\.PanelWindowTransformer"):
+        from tsforecast.panel import PanelWindowTransformer as old_panel
+    assert old_panel is PanelWindowTransformer
+    with pytest.warns(FutureWarning, match=r"tsforecast\.compose\.RelativeTargetRegressor"):
+        from tsforecast.preprocessing import RelativeTargetRegressor as old_relative
+    assert old_relative is RelativeTargetRegressor
+    with pytest.raises(ImportError):
+        from tsforecast.windowing import padded_windows  # noqa: F401
+
+
+@pytest.mark.parametrize(
+    ("transformer", "bad"),
+    [
+        # validate_data accepts the 3-column frame, then the window check fails
+        (SlidingWindowTransformer(window=4), lambda f: f.assign(extra=1.0).iloc[:3]),
+        # validate_data accepts the frame, then the positivity check fails
+        (ReturnsTransformer(), lambda f: f.assign(extra=-1.0)),
+        # the columns are read, then a series' unsorted index fails
+        (PanelWindowTransformer(group="id", window=4), lambda f: f.iloc[::-1]),
+    ],
+)
+def test_a_failed_refit_leaves_the_transformer_as_it_was(series_frame, transformer, bad):
+    frame = series_frame.assign(price=series_frame["price"] + 2.0)
+    if isinstance(transformer, PanelWindowTransformer):
+        frame = frame.assign(id="a")
+    fitted = transformer.fit(frame.iloc[:100])
+    before = (fitted.n_features_in_, fitted.transform(frame.iloc[100:]))
+    with pytest.raises(ValueError):
+        fitted.fit(bad(frame))
+    assert fitted.n_features_in_ == before[0]
+    np.testing.assert_array_equal(fitted.transform(frame.iloc[100:]), before[1])

@@ -4,7 +4,7 @@ __version__ = "0.1.0"
 
 from .estimators import LSTMClassifier, LSTMRegressor
 from .persistence import load_model, save_model
-from .windowing import SlidingWindowTransformer, make_supervised
+from .preprocessing import SlidingWindowTransformer, make_supervised
 
 __all__ = [
     "LSTMClassifier",

@@ -88,7 +88,7 @@ class AdaptiveConformalRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimat
     --------
     >>> import numpy as np
     >>> from sklearn.linear_model import LinearRegression
-    >>> from tsforecast._conformal import AdaptiveConformalRegressor
+    >>> from tsforecast.compose import AdaptiveConformalRegressor
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(1000, 1))
     >>> y = 2 * X[:, 0] + rng.normal(size=1000) * np.where(np.arange(1000) < 700, 1, 3)

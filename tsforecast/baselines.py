@@ -183,14 +183,14 @@ class DriftForecaster(_WindowBaseline):
 
 
 class SeasonalNaiveForecaster(_WindowBaseline):
-    """The value one season before the target: ``y(t + h) = x(t + h - k * season)``.
+    """The value one season before the target: ``y(t + h) = x(t + h - k * seasonality)``.
 
     ``k`` is the smallest whole number of seasons that reaches back into the window
-    (``ceil(h / season)``); the output columns are horizons ``1, 2, ...``.
+    (``ceil(h / seasonality)``); the output columns are horizons ``1, 2, ...``.
 
     Parameters
     ----------
-    season : int
+    seasonality : int, default=1
         Season length in time steps (e.g. 5 for a weekly pattern on business days).
     feature : int, default=0
         The forecast series, for 3-D windows.
@@ -205,31 +205,31 @@ class SeasonalNaiveForecaster(_WindowBaseline):
     >>> import numpy as np
     >>> from tsforecast.baselines import SeasonalNaiveForecaster
     >>> X = np.array([[1.0, 2.0, 3.0, 4.0]])
-    >>> SeasonalNaiveForecaster(season=3).fit(X, [[0.0, 0.0]]).predict(X)
+    >>> SeasonalNaiveForecaster(seasonality=3).fit(X, [[0.0, 0.0]]).predict(X)
     array([[2., 3.]])
     """
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         **_WindowBaseline._parameter_constraints,
-        "season": [Interval(Integral, 1, None, closed="left")],
+        "seasonality": [Interval(Integral, 1, None, closed="left")],
     }
 
-    def __init__(self, season: int = 1, *, feature: int = 0) -> None:
+    def __init__(self, seasonality: int = 1, *, feature: int = 0) -> None:
         super().__init__(feature=feature)
-        self.season = season
+        self.seasonality = seasonality
 
     def _learn(self, series: np.ndarray, targets: np.ndarray) -> None:
-        if series.shape[1] < self.season:
+        if series.shape[1] < self.seasonality:
             raise ValueError(
                 f"Windows of {series.shape[1]} steps (n_features={series.shape[1]} for 2-D "
-                f"input) cannot reach back season={self.season} steps: use a window of at "
-                "least the season length."
+                f"input) cannot reach back seasonality={self.seasonality} steps: use a window "
+                "of at least the season length."
             )
 
     def _forecast(self, series: np.ndarray) -> np.ndarray:
         last = series.shape[1] - 1
         columns = [
-            last + h - self.season * math.ceil(h / self.season)
+            last + h - self.seasonality * math.ceil(h / self.seasonality)
             for h in range(1, self.n_outputs_ + 1)
         ]
         return series[:, columns]

@@ -12,15 +12,18 @@ Two ways to forecast ``H`` steps ahead:
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
+from .preprocessing import HistoryPaddingWarning, history_length
+
 
 def recursive_forecast(
-    model: Any, history: Any, steps: int, *, lookback: int | None = None
+    model: Any, history: Any, steps: int, *, window: int | None = None
 ) -> np.ndarray:
     """Forecast ``steps`` values of a single series by recursion on a one-step model.
 
@@ -33,14 +36,17 @@ def recursive_forecast(
         A regressor or Pipeline fitted on the series itself (one column, e.g. ``X`` from
         ``make_supervised(series, horizon=1)``) that forecasts the next value for each row:
         e.g. windowing + :class:`~tsforecast.LSTMRegressor`, or a
-        :class:`~tsforecast.preprocessing.RelativeTargetRegressor`.
+        :class:`~tsforecast.compose.RelativeTargetRegressor`.
     history : Series, one-column DataFrame or array-like of shape (n_steps,) or (n_steps, 1)
         The observed series, oldest first, ending at the forecast origin.
     steps : int
         Number of future values.
-    lookback : int, default=None
-        Feed only the last ``lookback`` rows to each ``predict`` call (at least the model's
-        window): faster on long histories. ``None`` feeds everything.
+    window : int, default=None
+        Feed only the last ``window`` rows to each ``predict`` call: faster on long
+        histories. At least the number of rows the model reads for one forecast
+        (:func:`~tsforecast.preprocessing.history_length` plus one, e.g. the window of its
+        :class:`~tsforecast.preprocessing.SlidingWindowTransformer`). ``None`` feeds
+        everything.
 
     Returns
     -------
@@ -60,8 +66,13 @@ def recursive_forecast(
     check_is_fitted(model)
     if not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps must be a positive int; got {steps!r}.")
-    if lookback is not None and (not isinstance(lookback, int) or lookback < 1):
-        raise ValueError(f"lookback must be a positive int or None; got {lookback!r}.")
+    if window is not None and (not isinstance(window, int) or window < 1):
+        raise ValueError(f"window must be a positive int or None; got {window!r}.")
+    if window is not None and window <= history_length(model):
+        raise ValueError(
+            f"window={window} rows are too few: the model reads {history_length(model)} "
+            "rows before each row, so its last forecast would read padding."
+        )
     columns = None
     if isinstance(history, pd.Series):
         columns = [history.name if history.name is not None else 0]
@@ -79,7 +90,11 @@ def recursive_forecast(
         raise ValueError("history must be non-empty and contain no NaN or infinity.")
     series = list(values[:, 0])
     for _ in range(steps):
-        recent = np.asarray(series[-lookback:] if lookback else series)[:, np.newaxis]
+        recent = np.asarray(series[-window:] if window else series)[:, np.newaxis]
         rows = recent if columns is None else pd.DataFrame(recent, columns=columns)
-        series.append(float(np.ravel(model.predict(rows))[-1]))
+        with warnings.catch_warnings():
+            # The history is passed explicitly: padding reaches only the first rows, whose
+            # forecasts are not used.
+            warnings.simplefilter("ignore", HistoryPaddingWarning)
+            series.append(float(np.ravel(model.predict(rows))[-1]))
     return np.asarray(series[len(values) :])
