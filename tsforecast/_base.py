@@ -53,6 +53,15 @@ _PREDICT_BATCH_SIZE = 4096
 # tracking) over several optimizer steps. See benchmarks/ for the measured overhead.
 _CHUNK_SIZE = 16
 _BACKUP_VERSION = 1
+_BACKUP_FIELDS = {
+    "fingerprint": str,
+    "network": dict,
+    "optimizer": dict,
+    "history": list,
+    "best": dict,
+    "torch_rng": torch.Tensor,
+    "shuffle_rng": torch.Tensor,
+}
 # Inputs beyond this magnitude saturate the LSTM gates (tanh/sigmoid of ~1e3 is flat).
 _UNSCALED_WARN_ABOVE = 1e3
 
@@ -671,7 +680,7 @@ class _Backup:
     def load(self) -> dict[str, Any] | None:
         if not os.path.exists(self.path):
             return None
-        state = safe_load(self.path, kind="backup", version=_BACKUP_VERSION)
+        state = safe_load(self.path, kind="backup", version=_BACKUP_VERSION, fields=_BACKUP_FIELDS)
         if state["fingerprint"] != self.fingerprint:
             raise ValueError(
                 f"The checkpoint {self.path!r} was written by a fit with other parameters or "
