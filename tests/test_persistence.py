@@ -179,7 +179,9 @@ def _labels(up):
 @pytest.mark.parametrize("kind", list(_labels(np.array([True]))))
 def test_every_label_type_round_trips_exactly(kind, rng, tmp_path):
     """Old code: datetime64[D], timedelta64 and pandas datetime labels saved a file that
-    load_model refused ("datetime.date was not an allowed global")."""
+    load_model refused ("datetime.date was not an allowed global"); big-endian labels could
+    not be saved. (fit refuses object arrays of Timestamps or mixed types: sklearn's
+    type_of_target calls them 'unknown'.)"""
     X = rng.normal(size=(40, 3, 1))
     y = _labels(X[:, -1, 0] > 0)[kind]
     model = LSTMClassifier(units=4, max_epochs=1, batch_size=32, random_state=0).fit(X, y)

@@ -9,6 +9,7 @@ hand-altered file gives a ``ValueError`` naming the problem.
 from __future__ import annotations
 
 import io
+import math
 import os
 import pickle
 import tempfile
@@ -144,8 +145,8 @@ def decode_array(name: str, stored: Any) -> np.ndarray:
         expect(
             isinstance(strings, list)
             and all(type(s) is str for s in strings)
-            and len(strings) == int(np.prod(shape)),
-            f"{name} should hold {int(np.prod(shape))} strings",
+            and len(strings) == math.prod(shape),
+            f"{name} should hold {math.prod(shape)} strings",
         )
         array = np.empty(len(strings), dtype=object)
         array[:] = strings
@@ -160,8 +161,8 @@ def decode_array(name: str, stored: Any) -> np.ndarray:
         and isinstance(data, torch.Tensor)
         and data.dtype == torch.uint8
         and data.ndim == 1
-        and len(data) == dtype.itemsize * int(np.prod(shape)),
-        f"{name} does not hold {int(np.prod(shape))} values of dtype {dtype}",
+        and len(data) == dtype.itemsize * math.prod(shape),
+        f"{name} does not hold {math.prod(shape)} values of dtype {dtype}",
     )
     return data.numpy().copy().view(dtype).reshape(shape)
 
