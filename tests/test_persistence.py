@@ -461,21 +461,47 @@ class _FailAt(pl.Callback):
             raise RuntimeError("killed")
 
 
+def _nan_head(state):
+    state["network"]["head.weight"] = state["network"]["head.weight"] * torch.nan
+
+
+def _reshaped_optimizer(state):
+    entry = state["optimizer"]["state"][0]
+    entry["exp_avg"] = entry["exp_avg"][:1]
+
+
 @pytest.mark.parametrize(
     ("change", "match"),
     [
-        (lambda s: s.pop("fingerprint"), "'fingerprint' entry should be a str, got NoneType"),
-        (lambda s: s.__setitem__("history", "x"), "'history' entry should be a list, got str"),
-        (lambda s: s.__setitem__("network", [1]), "'network' entry should be a dict, got list"),
+        (
+            lambda s: s.pop("fingerprint"),
+            "altered backup file: its 'fingerprint' entry should be a str, got NoneType",
+        ),
+        (
+            lambda s: s.__setitem__("history", "x"),
+            "altered backup file: its 'history' entry should be a list, got str",
+        ),
+        (
+            lambda s: s.__setitem__("network", [1]),
+            "altered backup file: its 'network' entry should be a dict, got list",
+        ),
+        (_nan_head, "damaged or was altered: network weight 'head.weight' holds NaN"),
+        (_reshaped_optimizer, "damaged or was altered: the 'optimizer' optimizer state of param"),
+        (lambda s: s.__setitem__("history", [1]), "its history should be a list of dicts"),
+        (lambda s: s["best"].pop("epoch"), "its best-epoch record should hold loss, epoch"),
+        (lambda s: s.__setitem__("torch_rng", s["torch_rng"][:9]), "its torch_rng is not a"),
     ],
 )
 def test_a_hand_altered_checkpoint_gives_a_value_error(windows_data, tmp_path, change, match):
-    """Old code: KeyError or TypeError from inside the resume."""
+    """Old code: KeyError, TypeError or torch's RuntimeError from inside the resume, or a
+    resume from NaN weights reported as a divergence."""
     X, y = windows_data
     path = tmp_path / "run.ckpt"
     params = {**FAST, "checkpoint_path": path, "random_state": 0}
     with pytest.raises(RuntimeError, match="killed"):
         LSTMRegressor(**params, trainer_kwargs={"callbacks": [_FailAt(2)]}).fit(X, y)
     _alter(path, path, change)
-    with pytest.raises(ValueError, match=f"altered backup file: its {match}"):
-        LSTMRegressor(**params).fit(X, y)
+    model = LSTMRegressor(**params)
+    with pytest.raises(ValueError, match=match):
+        model.fit(X, y)
+    assert not hasattr(model, "module_") and path.exists()

@@ -42,7 +42,13 @@ from ._lightning import (
     ValidatedSequenceModule,
 )
 from ._network import CELLS, Embedding, StackedRNN
-from ._persistence import atomic_save, safe_load
+from ._persistence import (
+    atomic_save,
+    check_optimizer_state,
+    check_weights,
+    expect,
+    safe_load,
+)
 from ._sklearn_compat import Interval, StrOptions
 from ._tokens import check_tokens
 
@@ -525,7 +531,7 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
         backup: _Backup | None,
     ) -> None:
         generator = torch.Generator().manual_seed(seed)
-        resumed = backup.load() if backup else None
+        resumed = backup.load(self.module_) if backup else None
         best = BestWeights(self.patience, resumed["best"] if resumed else None)
         history: list[dict[str, float]] = resumed["history"] if resumed else []
         callbacks: list[pl.Callback] = [StopWhen(interrupt), best]
@@ -677,7 +683,8 @@ class _Backup:
     path: str
     fingerprint: str
 
-    def load(self) -> dict[str, Any] | None:
+    def load(self, network: nn.Module) -> dict[str, Any] | None:
+        """The saved state for resuming the training of ``network``, or None if no file."""
         if not os.path.exists(self.path):
             return None
         state = safe_load(self.path, kind="backup", version=_BACKUP_VERSION, fields=_BACKUP_FIELDS)
@@ -686,6 +693,30 @@ class _Backup:
                 f"The checkpoint {self.path!r} was written by a fit with other parameters or "
                 "other data; delete it or choose another checkpoint_path."
             )
+        rng = torch.get_rng_state()
+        try:
+            check_weights(state["network"], network)
+            check_optimizer_state(state["optimizer"], network, name="optimizer")
+            expect(
+                all(isinstance(record, dict) for record in state["history"]),
+                "its history should be a list of dicts",
+            )
+            expect(
+                state["best"].keys() == {"loss", "epoch", "state"},
+                "its best-epoch record should hold loss, epoch and state",
+            )
+            if state["best"]["state"] is not None:
+                check_weights(state["best"]["state"], network, name="best epoch's")
+            for key in ("torch_rng", "shuffle_rng"):
+                expect(
+                    state[key].dtype == rng.dtype and state[key].shape == rng.shape,
+                    f"its {key} is not a random generator state",
+                )
+        except ValueError as exc:
+            raise ValueError(
+                f"The checkpoint {self.path!r} is damaged or was altered: {exc}; delete it to "
+                "train from scratch."
+            ) from exc
         return state
 
     def save(
