@@ -32,6 +32,7 @@ from ._persistence import (
     serialize,
     write_atomically,
 )
+from ._sklearn_compat import validate_parameter_constraints
 from .estimators import LSTMClassifier, LSTMRegressor
 
 _FORMAT_VERSION = 2
@@ -271,8 +272,10 @@ def _restore(payload: dict[str, Any]) -> tuple[_BaseLSTM, list[str]]:
     params, ignored = _portable_params(payload["params"])
     unknown = sorted(set(params) - set(estimator.get_params(deep=False)))
     expect(not unknown, f"{unknown} are not parameters of {payload['class']}")
+    validate_parameter_constraints(  # raises InvalidParameterError, a ValueError
+        estimator._parameter_constraints, params, caller_name=payload["class"]
+    )
     estimator.set_params(**params)
-    estimator._validate_params()  # raises InvalidParameterError, a ValueError
     units = estimator._layer_units()
     expect(all(type(k) is str for k in payload["fitted"]), "fitted names should be strings")
     fitted = {key: _decode(key, value) for key, value in payload["fitted"].items()}
