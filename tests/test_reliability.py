@@ -1,24 +1,20 @@
-"""Training faults, interruption, checkpoints, persistence and reproducibility."""
+"""Training faults, interruption, checkpoints and reproducibility (files: test_persistence.py)."""
 
-import contextlib
 import os
 import pickle
-import random
 import signal
 import subprocess
 import sys
 import warnings
-import zipfile
 from types import SimpleNamespace
 
 import lightning.pytorch as pl
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 from conftest import FAST
 
-from tsforecast import LSTMClassifier, LSTMRegressor, load_model, save_model
+from tsforecast import LSTMRegressor
 from tsforecast._network import StackedRNN
 from tsforecast._training import _warn_if_nondeterministic
 
@@ -120,128 +116,6 @@ def test_checkpoint_of_another_fit_is_refused(windows_data, tmp_path):
         LSTMRegressor(**{**FAST, "units": 9}, checkpoint_path=path).fit(X, y)
     with pytest.raises(ValueError, match="other parameters or other data"):
         LSTMRegressor(**FAST, checkpoint_path=path).fit(X[:50], y[:50])
-
-
-# ----------------------------------------------------------------------------- save / load
-
-
-@pytest.fixture
-def fitted_pair(rng):
-    X = pd.DataFrame(rng.normal(size=(120, 6)), columns=[f"lag{i}" for i in range(6)])
-    labels = np.where(X["lag5"] > 0, "up", "down")
-    regressor = LSTMRegressor(**FAST, random_state=0).fit(X, X["lag5"] * 10)
-    classifier = LSTMClassifier(**FAST, random_state=0).fit(X, labels)
-    return X, regressor, classifier
-
-
-def test_save_load_round_trip_is_exact(fitted_pair, tmp_path):
-    X, regressor, classifier = fitted_pair
-    for model in (regressor, classifier):
-        path = tmp_path / f"{type(model).__name__}.pt"
-        save_model(model, path)
-        loaded = load_model(path)
-        assert type(loaded) is type(model)
-        assert loaded.get_params() == model.get_params()
-        np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
-        assert loaded.history_ == model.history_
-        assert loaded.feature_names_in_.tolist() == model.feature_names_in_.tolist()
-    np.testing.assert_array_equal(
-        load_model(tmp_path / "LSTMClassifier.pt").classes_, ["down", "up"]
-    )
-    # a loaded model keeps training from the saved optimizer state
-    loaded = load_model(tmp_path / "LSTMRegressor.pt")
-    loaded.partial_fit(X, X["lag5"] * 10)
-    assert loaded.n_iter_ == regressor.n_iter_ + 1
-
-
-def test_load_refuses_corrupted_foreign_and_newer_files(fitted_pair, tmp_path):
-    _, regressor, _ = fitted_pair
-    good = tmp_path / "model.pt"
-    save_model(regressor, good)
-    truncated = tmp_path / "truncated.pt"
-    truncated.write_bytes(good.read_bytes()[:500])
-    garbage = tmp_path / "garbage.pt"
-    garbage.write_bytes(b"\x80\x02" + random.Random(0).randbytes(2000))  # looks like a pickle
-    foreign = tmp_path / "foreign.pt"
-    torch.save({"weights": torch.zeros(3)}, foreign)
-    for path, match in [
-        (truncated, "not a readable tsforecast model file"),
-        (garbage, "not a readable tsforecast model file"),
-        (foreign, "not a tsforecast model file"),
-    ]:
-        with pytest.raises(ValueError, match=match):
-            load_model(path)
-    payload = torch.load(good, weights_only=True)
-    payload["format_version"] = 99
-    newer = tmp_path / "newer.pt"
-    torch.save(payload, newer)
-    with pytest.raises(ValueError, match="format version 99"):
-        load_model(newer)
-
-
-class _Exploit:
-    def __reduce__(self):
-        return (os.system, ("touch pwned",))
-
-
-@pytest.mark.parametrize("seed", range(20))
-def test_any_damaged_file_gives_a_value_error(fitted_pair, tmp_path, seed):
-    _, regressor, _ = fitted_pair
-    path = tmp_path / "model.pt"
-    save_model(regressor, path)
-    data = bytearray(path.read_bytes())
-    rng = random.Random(seed)
-    for _ in range(20):  # flip bytes anywhere: headers, pickle stream, tensor data
-        data[rng.randrange(len(data))] ^= 0xFF
-    damaged = tmp_path / "damaged.pt"
-    damaged.write_bytes(bytes(data[: rng.randrange(len(data) // 2, len(data) + 1)]))
-    # Only the documented ValueError may escape (a flip inside tensor data alone may load).
-    with contextlib.suppress(ValueError):
-        load_model(damaged)
-
-
-def test_load_never_executes_code_from_the_file(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    malicious = tmp_path / "malicious.pt"
-    torch.save({"format": "tsforecast-model", "payload": _Exploit()}, malicious)
-    with pytest.raises(ValueError, match="not a readable tsforecast model file"):
-        load_model(malicious)
-    assert not (tmp_path / "pwned").exists()
-
-
-def test_a_file_saved_on_a_gpu_loads_on_the_cpu(fitted_pair, tmp_path, monkeypatch):
-    """Simulate a CUDA-saved file: every storage is tagged 'cuda:0', as on a GPU machine."""
-    X, regressor, _ = fitted_pair
-    path = tmp_path / "cuda.pt"
-    monkeypatch.setattr(torch.serialization, "location_tag", lambda storage: "cuda:0")
-    save_model(regressor, path)
-    monkeypatch.undo()
-    with zipfile.ZipFile(path) as archive:
-        pickled = archive.read(next(n for n in archive.namelist() if n.endswith("data.pkl")))
-    assert b"cuda:0" in pickled
-    if not torch.cuda.is_available():
-        with pytest.raises(RuntimeError):
-            torch.load(path, weights_only=True)  # what a naive load does on a CPU machine
-    np.testing.assert_array_equal(load_model(path).predict(X), regressor.predict(X))
-
-
-def test_pickled_state_holds_cpu_tensors_and_no_trainer(fitted_pair):
-    _, regressor, _ = fitted_pair
-    state = regressor.__getstate__()
-    assert all(p.device.type == "cpu" for p in state["module_"].parameters())
-    assert isinstance(state["module_"], StackedRNN)
-    assert not any(isinstance(v, pl.Trainer | pl.LightningModule) for v in state.values())
-    assert b"lightning" not in pickle.dumps(regressor)
-
-
-def test_save_model_drops_unportable_parameters_with_a_warning(fitted_pair, tmp_path):
-    _, regressor, _ = fitted_pair
-    regressor.set_params(random_state=np.random.RandomState(0))
-    with pytest.warns(UserWarning, match=r"\['random_state'\]"):
-        save_model(regressor, tmp_path / "m.pt")
-    assert load_model(tmp_path / "m.pt").random_state is None
-    with pytest.raises(ValueError, match="not fitted"):
-        save_model(LSTMRegressor(), tmp_path / "unfitted.pt")
 
 
 # ----------------------------------------------------------------------------- reproducibility

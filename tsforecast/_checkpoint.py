@@ -9,11 +9,30 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
+from torch import nn
 
 from ._data import Windows
-from ._persistence import atomic_save, safe_load
+from ._persistence import atomic_save, check_optimizer_state, check_weights, expect, safe_load
 
 _VERSION = 2
+_FIELDS = {
+    "fingerprint": str,
+    "network": dict,
+    "optimizer": dict,
+    "progress": dict,
+    "torch_rng": torch.Tensor,
+    "shuffle_rng": torch.Tensor,
+}
+# The entries of ``_training._Progress.snapshot()``.
+_PROGRESS_FIELDS = {
+    "history",
+    "best_loss",
+    "best_epoch",
+    "best",
+    "last",
+    "diverged_at",
+    "stopped",
+}
 
 
 def data_digest(windows: Windows, targets: torch.Tensor) -> str:
@@ -31,7 +50,7 @@ def data_digest(windows: Windows, targets: torch.Tensor) -> str:
 
 @dataclass(frozen=True)
 class Checkpoint:
-    """The file of one ``fit``: written after every epoch, read back to resume it.
+    """The file of one ``fit``: written after every whole epoch, read back to resume it.
 
     Parameters
     ----------
@@ -45,16 +64,24 @@ class Checkpoint:
     path: str
     fingerprint: str
 
-    def load(self) -> dict[str, Any] | None:
+    def load(self, network: nn.Module) -> dict[str, Any] | None:
+        """The saved training state for resuming ``network``, or ``None`` without a file."""
         if not os.path.exists(self.path):
             return None
-        state = safe_load(self.path, kind="backup", version=_VERSION)
-        if state.get("fingerprint") != self.fingerprint:
+        state = safe_load(self.path, kind="backup", version=_VERSION, fields=_FIELDS)
+        if state["fingerprint"] != self.fingerprint:
             raise ValueError(
                 f"The checkpoint {self.path!r} was written by a fit with other parameters or "
                 "other data; delete it or choose another checkpoint_path."
             )
-        return state["training"]
+        try:
+            _check_training_state(state, network)
+        except ValueError as exc:
+            raise ValueError(
+                f"The checkpoint {self.path!r} is damaged or was altered: {exc}; delete it to "
+                "train from scratch."
+            ) from exc
+        return state
 
     def save(self, training: dict[str, Any]) -> None:
         atomic_save(
@@ -62,7 +89,7 @@ class Checkpoint:
                 "format": "tsforecast-backup",
                 "format_version": _VERSION,
                 "fingerprint": self.fingerprint,
-                "training": training,
+                **training,
             },
             self.path,
         )
@@ -70,3 +97,32 @@ class Checkpoint:
     def remove(self) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.remove(self.path)
+
+
+def _check_training_state(state: dict[str, Any], network: nn.Module) -> None:
+    """Check every entry that resuming reads, before anything is loaded."""
+    check_weights(state["network"], network)
+    check_optimizer_state(state["optimizer"], network, name="optimizer")
+    progress = state["progress"]
+    expect(set(progress) == _PROGRESS_FIELDS, "its progress record lacks or adds entries")
+    expect(
+        isinstance(progress["history"], list)
+        and all(isinstance(record, dict) for record in progress["history"]),
+        "its history should be a list of dicts",
+    )
+    for key in ("best", "last"):
+        snapshot = progress[key]
+        if snapshot is None:
+            continue
+        expect(
+            isinstance(snapshot, tuple | list) and len(snapshot) == 2,
+            f"its {key} epoch should be a (weights, optimizer state) pair",
+        )
+        check_weights(snapshot[0], network, name=f"{key} epoch's")
+        check_optimizer_state(snapshot[1], network, name=f"{key} epoch's")
+    rng = torch.get_rng_state()
+    for key in ("torch_rng", "shuffle_rng"):
+        expect(
+            state[key].dtype == rng.dtype and state[key].shape == rng.shape,
+            f"its {key} is not a random generator state",
+        )

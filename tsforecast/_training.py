@@ -113,8 +113,8 @@ def train(
     hooks : sequence of callable, default=()
         Called with each finished epoch's record; an exception ends training.
     checkpoint : object, default=None
-        Has ``load() -> dict | None`` and ``save(dict)``: the run resumes from what ``load``
-        returns and saves its whole state after every finished epoch.
+        Has ``load(network) -> dict | None`` and ``save(dict)``: the run resumes from what
+        ``load`` returns and saves its whole state after every finished epoch.
 
     Returns
     -------
@@ -128,7 +128,7 @@ def train(
     """
     generator = torch.Generator().manual_seed(config.seed)
     progress = _Progress(first_epoch, config.patience, data.validated, tuple(hooks), checkpoint)
-    resumed = checkpoint.load() if checkpoint is not None else None
+    resumed = checkpoint.load(network) if checkpoint is not None else None
     if resumed is not None:
         network.load_state_dict(resumed["network"])
         optimizer_state = resumed["optimizer"]
@@ -401,7 +401,7 @@ class _Progress:
         optimizer: torch.optim.Optimizer,
         train_loss: float,
         val_loss: float | None,
-        generator: torch.Generator | None,
+        generator: torch.Generator,
         *,
         is_global_zero: bool,
     ) -> bool:
@@ -435,7 +435,7 @@ class _Progress:
                     "optimizer": self.last[1],
                     "progress": self.snapshot(),
                     "torch_rng": torch.get_rng_state(),
-                    "shuffle_rng": generator.get_state() if generator is not None else None,
+                    "shuffle_rng": generator.get_state(),
                 }
             )
         return self.stopped
