@@ -78,14 +78,18 @@ class _PruneOnEpoch:
 
 def _storage(storage: Any) -> Any:
     """A database URL becomes an RDBStorage that notices dead workers (heartbeats)."""
-    if isinstance(storage, str) and "://" in storage:
+    if not (isinstance(storage, str) and "://" in storage):
+        return storage
+    with warnings.catch_warnings():
+        # Heartbeats have been "experimental" since Optuna 2.8; they are what makes a dead
+        # worker's trial fail instead of staying RUNNING, so they are used knowingly.
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         return RDBStorage(
             storage,
             heartbeat_interval=HEARTBEAT_INTERVAL,
             grace_period=GRACE_PERIOD,
             heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY),
         )
-    return storage
 
 
 def _estimator_has(attr: str):  # type: ignore[no-untyped-def]
