@@ -307,3 +307,111 @@ def test_a_logger_is_used_as_given_and_counts_optimizer_steps(windows_data, tmp_
     steps_per_epoch = int(np.ceil(len(X) / FAST["batch_size"]))
     epoch_end = metrics.dropna(subset=["train_loss"])
     assert np.diff(epoch_end["step"]).tolist() == [steps_per_epoch] * (FAST["max_epochs"] - 1)
+
+
+# ----------------------------------------------------------------------------- review cases
+
+
+def test_an_explosion_that_starts_in_a_later_partial_fit_is_divergence(windows_data):
+    X, y = windows_data
+    model = LSTMRegressor(**FAST, random_state=0)
+    for _ in range(3):
+        model.partial_fit(X, y)
+    before = _fitted_state(model)
+    model.set_params(learning_rate=1e12)
+    with pytest.raises(ValueError, match="diverged"):
+        model.partial_fit(X, y)  # used to train on to a loss of 1e24, R^2 of -1e24
+    _assert_unchanged(model, before)
+    with pytest.raises(ValueError, match="diverged"):
+        model.set_params(learning_rate=1e-3).partial_fit(X, np.full(len(X), 1e18))
+
+
+def test_a_checkpoint_of_another_seed_or_starting_point_is_refused(windows_data, tmp_path):
+    X, y = windows_data
+    path = tmp_path / "run.ckpt"
+    stop = {"callbacks": [_InterruptAtStep(epoch=1, batch=0)]}
+    with pytest.raises(KeyboardInterrupt), pytest.warns(UserWarning, match="resumes"):
+        LSTMRegressor(**FAST, random_state=0, checkpoint_path=path, trainer_kwargs=stop).fit(X, y)
+    with pytest.raises(ValueError, match="other parameters or other data"):
+        LSTMRegressor(**FAST, random_state=1, checkpoint_path=path).fit(X, y)
+    warm = LSTMRegressor(**FAST, random_state=0, warm_start=True).fit(X, y)
+    with pytest.raises(ValueError, match="other parameters or other data"):
+        warm.set_params(checkpoint_path=path).fit(X, y)  # another starting point
+
+
+def test_warm_start_with_a_checkpoint_resumes_with_one_epoch_numbering(windows_data, tmp_path):
+    X, y = windows_data
+    params = {**FAST, "batch_size": 8, "random_state": 0, "warm_start": True}
+    reference = LSTMRegressor(**params).fit(X, y).fit(X, y)
+    model = LSTMRegressor(**params).fit(X, y)
+    model.set_params(
+        checkpoint_path=tmp_path / "run.ckpt",
+        trainer_kwargs={"callbacks": [_InterruptAtStep(epoch=2, batch=3)]},
+    )
+    with pytest.raises(KeyboardInterrupt), pytest.warns(UserWarning, match="unchanged"):
+        model.fit(X, y)
+    assert model.n_iter_ == 3  # the estimator is as it was; the checkpoint holds the rest
+    model.set_params(trainer_kwargs=None).fit(X, y)
+    assert [r["epoch"] for r in model.history_] == list(range(6))
+    np.testing.assert_array_equal(model.predict(X), reference.predict(X))
+
+
+def test_optimizer_keywords_removed_by_the_user_are_gone(windows_data):
+    X, y = windows_data
+    model = LSTMRegressor(**FAST, warm_start=True, optimizer_kwargs={"weight_decay": 0.5})
+    model.fit(X, y).set_params(optimizer_kwargs=None)
+    seen = {}
+
+    class Spy(pl.Callback):
+        def on_train_start(self, trainer, pl_module):
+            seen["weight_decay"] = trainer.optimizers[0].param_groups[0]["weight_decay"]
+
+    model.set_params(trainer_kwargs={"callbacks": [Spy()]}).fit(X, y)
+    assert seen["weight_decay"] == 0
+
+
+@pytest.mark.parametrize(
+    "change", [{"units": 6}, {"cell": "gru"}, {"num_layers": 2}, {"loss": "mae"}]
+)
+def test_warm_start_refuses_a_network_of_another_shape(windows_data, change):
+    X, y = windows_data
+    model = LSTMRegressor(**FAST, random_state=0, warm_start=True).fit(X, y)
+    before = _fitted_state(model)
+    with pytest.raises(ValueError, match="warm_start and partial_fit continue the fitted"):
+        model.set_params(**change).fit(X, y)
+    _assert_unchanged(model, before)
+    model.set_params(warm_start=False).fit(X, y)  # a new network of the new shape
+
+
+@pytest.mark.parametrize("key", ["precision", "accelerator", "max_epochs", "devices"])
+def test_trainer_kwargs_cannot_bypass_the_estimator_parameters(windows_data, key):
+    X, y = windows_data
+    value = {"precision": "64-true", "accelerator": "tpu", "max_epochs": 3, "devices": 2}[key]
+    with pytest.raises(ValueError, match=f"trainer_kwargs sets \\['{key}'\\]"):
+        LSTMRegressor(**FAST, trainer_kwargs={key: value}).fit(X, y)
+
+
+def test_epoch_hooks_refuse_a_fit_over_several_devices(windows_data):
+    from tsforecast._config import epoch_hooks
+
+    X, y = windows_data
+    with epoch_hooks(lambda record: None), pytest.raises(ValueError, match="devices=1"):
+        LSTMRegressor(**FAST, accelerator="cpu", devices=2).fit(X, y)
+
+
+def test_partial_fit_refuses_other_classes(windows_data):
+    X, y = windows_data
+    labels = np.where(y > 0, "up", "down")
+    model = LSTMClassifier(**FAST).partial_fit(X, labels, classes=["down", "up"])
+    with pytest.raises(ValueError, match="not the same as on the first call"):
+        model.partial_fit(X, labels, classes=["down", "flat", "up"])
+
+
+def test_a_second_ctrl_c_stops_at_once():
+    from tsforecast._interrupt import GracefulInterrupt
+
+    interrupt = GracefulInterrupt()
+    interrupt._handle(signal.SIGINT, None)
+    assert interrupt.requested
+    with pytest.raises(KeyboardInterrupt):
+        interrupt._handle(signal.SIGINT, None)

@@ -16,7 +16,7 @@ from conftest import FAST
 
 from tsforecast import LSTMRegressor
 from tsforecast._network import StackedRNN
-from tsforecast._training import _warn_if_nondeterministic
+from tsforecast._processes import warn_if_nondeterministic
 
 
 class _RaiseAt(pl.Callback):
@@ -154,14 +154,12 @@ def test_warns_when_determinism_is_impossible_on_gpu():
         return SimpleNamespace(trainer_kwargs=trainer_kwargs)
 
     with pytest.warns(UserWarning, match="not deterministic on a GPU"):
-        _warn_if_nondeterministic(on_cuda, stacked, config(deterministic=True))
+        warn_if_nondeterministic(on_cuda, stacked, config(deterministic=True))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        _warn_if_nondeterministic(on_cpu, stacked, config(deterministic=True))
-        _warn_if_nondeterministic(on_cuda, stacked, config())
-        _warn_if_nondeterministic(
-            on_cuda, StackedRNN(1, [8, 4], 1, 0.2), config(deterministic=True)
-        )
+        warn_if_nondeterministic(on_cpu, stacked, config(deterministic=True))
+        warn_if_nondeterministic(on_cuda, stacked, config())
+        warn_if_nondeterministic(on_cuda, StackedRNN(1, [8, 4], 1, 0.2), config(deterministic=True))
 
 
 @pytest.mark.gpu

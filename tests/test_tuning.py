@@ -255,7 +255,7 @@ def test_parallel_trials_run_in_processes_and_score_as_serial_fits(series):
 
 
 def test_parallel_trials_on_one_gpu_warn(series, monkeypatch):
-    monkeypatch.setattr("tsforecast.model_selection._search._gpu_count", lambda: 1)
+    monkeypatch.setattr("tsforecast.model_selection._parallel.gpu_count", lambda: 1)
     X, y = series
     search = _units_search(n_trials=1, n_jobs=2)
     with pytest.warns(UserWarning, match="share the only GPU"):
@@ -460,7 +460,7 @@ def test_the_trial_of_a_killed_worker_is_failed_and_retried(series, tmp_path, mo
     assert killed.returncode == -signal.SIGKILL
     before = optuna.load_study(study_name="k", storage=search.storage).trials
     assert [t.state for t in before] == [TrialState.COMPLETE, TrialState.RUNNING]
-    monkeypatch.setattr("tsforecast.model_selection._search.GRACE_PERIOD", 1)
+    monkeypatch.setattr("tsforecast.model_selection._parallel.GRACE_PERIOD", 1)
     time.sleep(2)
     search.fit(X, y)
     trials = search.study_.trials
@@ -468,3 +468,51 @@ def test_the_trial_of_a_killed_worker_is_failed_and_retried(series, tmp_path, mo
     retried = [t for t in trials if RetryHeartbeatStaleTrialCallback.retried_trial_number(t) == 1]
     assert retried and retried[0].params == trials[1].params
     assert not [t for t in trials if t.state == TrialState.RUNNING]
+
+
+def test_ctrl_c_during_the_refit_leaves_the_search_unfitted(series, monkeypatch):
+    X, y = series
+    _InterruptInTrial(monkeypatch, at_fit=3)  # after one trial of two folds: the refit
+    search = _units_search(n_trials=1, random_state=0)
+    with pytest.raises(KeyboardInterrupt):
+        search.fit(X, y)
+    assert not hasattr(search, "best_estimator_") and not hasattr(search, "study_")
+
+
+def test_a_searched_max_epochs_keeps_fold_steps_apart(series):
+    X, y = series
+    search = OptunaSearchCV(
+        _pipe(),
+        {"lstmregressor__max_epochs": IntDistribution(5, 5)},  # the default says 4
+        n_trials=1,
+        cv=TimeSeriesSplit(2),
+    ).fit(X, y)  # a step reported twice used to warn (an error here) and be dropped
+    steps = sorted(search.study_.trials[0].intermediate_values)
+    assert steps == list(range(10))
+
+
+def test_parallel_workers_reseed_a_seeded_sampler(series):
+    X, y = series
+    search = OptunaSearchCV(
+        _pipe(),
+        {"lstmregressor__learning_rate": optuna.distributions.FloatDistribution(1e-4, 1e-1)},
+        n_trials=2,
+        cv=TimeSeriesSplit(2),
+        sampler=optuna.samplers.RandomSampler(seed=0),
+        n_jobs=2,
+        refit=False,
+    ).fit(X, y)
+    rates = [t.params["lstmregressor__learning_rate"] for t in search.study_.trials]
+    assert len(set(rates)) == len(rates)
+
+
+def test_n_jobs_zero_is_refused_and_optuna_logging_is_left_as_found(series):
+    X, y = series
+    with pytest.raises(ValueError, match="n_jobs == 0"):
+        _units_search(n_jobs=0).fit(X, y)
+    optuna.logging.set_verbosity(optuna.logging.INFO)
+    try:
+        _units_search(n_trials=1, refit=False).fit(X, y)
+        assert optuna.logging.get_verbosity() == optuna.logging.INFO
+    finally:
+        optuna.logging.set_verbosity(optuna.logging.WARNING)

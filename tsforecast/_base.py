@@ -23,7 +23,7 @@ from sklearn.utils import check_consistent_length, check_random_state
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from ._checkpoint import Checkpoint, data_digest
+from ._checkpoint import Checkpoint, data_digest, data_digest_of_state
 from ._config import ACCELERATORS, OPTIMIZERS, PRECISIONS, TrainingConfig, active_epoch_hooks
 from ._data import Windows, forward_in_batches, split_tail
 from ._network import CELLS, Embedding, StackedRNN
@@ -36,13 +36,18 @@ _PREDICT_BATCH_SIZE = 4096
 # seeded as a serial fit would be and leaves the global state (and logging levels) as found.
 _FIT_LOCK = threading.RLock()
 # Parameters that do not change what a fit computes, left out of a checkpoint's fingerprint.
+# (An int random_state is added back; a RandomState or None draws a seed that cannot be matched.)
 _NOT_FINGERPRINTED = {"verbose", "checkpoint_path", "trainer_kwargs", "random_state", "warm_start"}
 
 
 @contextmanager
-def _seeded(seed: int) -> Iterator[None]:
-    """Seed torch for the block and restore the caller's random state afterwards."""
-    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+def _seeded(seed: int, *, cuda: bool) -> Iterator[None]:
+    """Seed torch for the block and restore the caller's random state afterwards.
+
+    CUDA's generators are included only when the fit may use a GPU: touching them
+    initialises CUDA, which later fork-based worker processes cannot inherit.
+    """
+    devices = list(range(torch.cuda.device_count())) if cuda and torch.cuda.is_available() else []
     with _FIT_LOCK, torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
         yield
@@ -50,6 +55,15 @@ def _seeded(seed: int) -> Iterator[None]:
 
 class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
     """Shared parameters, fit transaction and predict of the LSTM estimators."""
+
+    # Parameters (besides units) that a warm start or partial_fit must not change.
+    _ARCHITECTURE: ClassVar[tuple[str, ...]] = (
+        "cell",
+        "bidirectional",
+        "embedding_dim",
+        "vocab_size",
+        "padding_idx",
+    )
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "units": [Interval(Integral, 1, None, closed="left"), tuple, list],
@@ -170,9 +184,10 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
         """Train, building the new fitted state on a draft and committing it on success.
 
         Any exception (bad input, divergence in the first epoch, a pruning hook, SIGTERM)
-        leaves the estimator exactly as it was. Ctrl+C keeps the best whole epoch's weights
-        so far (if any finished), then raises ``KeyboardInterrupt`` so that the calling code
-        (a search, a script) stops too.
+        leaves the estimator exactly as it was. Ctrl+C raises ``KeyboardInterrupt`` so that
+        the calling code (a search, a script) stops too; without a checkpoint the estimator
+        first keeps the best whole epoch's weights (if one finished), with a checkpoint it
+        stays as it was and calling ``fit`` again resumes.
         """
         from ._training import TrainingData, train  # Lightning loads at the first fit only
 
@@ -181,6 +196,8 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
         draft.__dict__.update(self.__dict__)
         if reset:
             draft._forget_fit()
+        else:
+            self._check_same_architecture()
         units = layer_units(draft)
         path = None if incremental else check_checkpoint_path(draft)
         if y is None:
@@ -192,32 +209,42 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
         check_consistent_length(windows.starts, targets)
         train_index, val_index = self._split(windows, validate=not incremental)
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        checkpoint = None if path is None else Checkpoint(path, self._fingerprint(windows, targets))
         history = [] if reset else list(self.history_)
         optimizer_states = {} if reset else dict(self._optimizer_state)
-        with _seeded(seed):
+        with _seeded(seed, cuda=self.accelerator != "cpu"):
             network = (
                 draft._build_network(windows.n_features, units)
                 if reset
                 else copy.deepcopy(self.module_)
             )
+            checkpoint = None
+            if path is not None:
+                checkpoint = Checkpoint(path, self._fingerprint(windows, targets, network))
             result = train(
                 network,
                 draft._make_loss(),
                 TrainingData(windows, targets, train_index, val_index),
                 self._training_config(epochs, seed),
-                first_epoch=len(history),
+                earlier=history,
                 optimizer_state=copy.deepcopy(optimizer_states.get(self.optimizer)),
                 hooks=active_epoch_hooks(),
                 checkpoint=checkpoint,
             )
+        name = type(self).__name__
+        if result.interrupted and (checkpoint is not None or result.state is None):
+            if checkpoint is not None:
+                warnings.warn(
+                    f"{name}: training was interrupted (Ctrl+C); the estimator is unchanged. "
+                    f"Calling fit again resumes from {path!r}.",
+                    UserWarning,
+                    stacklevel=3,
+                )
+            raise KeyboardInterrupt
         hint = "lower learning_rate, scale X and y (e.g. StandardScaler), or set gradient_clip_val"
         if result.state is None:
-            if result.interrupted:
-                raise KeyboardInterrupt
             raise ValueError(
-                f"{type(self).__name__}: training diverged (the loss became NaN, infinite or "
-                f"exploded in epoch {result.diverged_at}, the first of this fit); {hint}."
+                f"{name}: training diverged (the loss became NaN, infinite or exploded in "
+                f"epoch {result.diverged_at}, the first of this fit); {hint}."
             )
         network.load_state_dict(result.state)
         draft.module_ = network.cpu().eval()
@@ -225,21 +252,21 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
         draft.n_iter_ = len(draft.history_)
         draft.best_epoch_, draft.best_loss_ = result.best_epoch, result.best_loss
         draft._optimizer_state = {**optimizer_states, self.optimizer: result.optimizer_state}
+        draft._architecture = draft._architecture_params()
         self.__dict__ = draft.__dict__  # the commit
         if result.diverged_at is not None:
             warnings.warn(
-                f"{type(self).__name__}: the loss became NaN, infinite or exploded in epoch "
+                f"{name}: the loss became NaN, infinite or exploded in epoch "
                 f"{result.diverged_at}; restored the weights of the best epoch "
                 f"({result.best_epoch}). To train further, {hint}.",
                 RuntimeWarning,
                 stacklevel=3,
             )
         if result.interrupted:
+            kept = result.best_epoch if result.best_epoch is not None else self.n_iter_ - 1
             warnings.warn(
-                f"{type(self).__name__}: training was interrupted (Ctrl+C); the estimator keeps "
-                f"the weights of epoch {result.best_epoch if len(val_index) else self.n_iter_ - 1}"
-                f" ({self.n_iter_} whole epoch(s) trained)."
-                + (f" Calling fit again resumes from {path!r}." if checkpoint else ""),
+                f"{name}: training was interrupted (Ctrl+C); the estimator keeps the weights "
+                f"of epoch {kept} ({self.n_iter_} whole epoch(s) trained).",
                 UserWarning,
                 stacklevel=3,
             )
@@ -247,6 +274,28 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
         if checkpoint is not None:
             checkpoint.remove()
         return self
+
+    def _architecture_params(self) -> dict[str, Any]:
+        """The parameters that shape the network and its outputs."""
+        return {
+            "units": list(layer_units(self)),
+            **{name: getattr(self, name) for name in self._ARCHITECTURE},
+        }
+
+    def _check_same_architecture(self) -> None:
+        """Refuse a warm start or partial_fit after a change of the network's shape."""
+        fitted = getattr(self, "_architecture", None)
+        current = self._architecture_params()
+        if fitted is None or fitted == current:
+            return
+        changed = sorted(k for k in current if current[k] != fitted.get(k))
+        raise ValueError(
+            f"{type(self).__name__} was fitted with "
+            + ", ".join(f"{k}={fitted.get(k)!r}" for k in changed)
+            + f", but its parameters now say {', '.join(f'{k}={current[k]!r}' for k in changed)}: "
+            "warm_start and partial_fit continue the fitted network. Set warm_start=False (or "
+            "fit a clone) to train a new one."
+        )
 
     def _split(self, windows: Windows, *, validate: bool) -> tuple[torch.Tensor, torch.Tensor]:
         """Training and validation samples, decided once per fit."""
@@ -278,14 +327,21 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
             seed=seed,
         )
 
-    def _fingerprint(self, windows: Windows, targets: torch.Tensor) -> str:
+    def _fingerprint(self, windows: Windows, targets: torch.Tensor, network: nn.Module) -> str:
+        """What a checkpoint must match to be resumed: the class, the parameters that change
+        the computation (an int random_state included), the data and the starting weights."""
         params = {k: v for k, v in self.get_params().items() if k not in _NOT_FINGERPRINTED}
-        return repr((type(self).__name__, sorted(params.items()), data_digest(windows, targets)))
+        if isinstance(self.random_state, Integral):
+            params["random_state"] = int(self.random_state)
+        start = data_digest_of_state(network.state_dict())
+        return repr(
+            (type(self).__name__, sorted(params.items()), data_digest(windows, targets), start)
+        )
 
     def _forget_fit(self) -> None:
         for name in [n for n in vars(self) if n.endswith("_") and not n.startswith("__")]:
             delattr(self, name)
-        for name in ("_input_ndim", "_optimizer_state"):
+        for name in ("_input_ndim", "_optimizer_state", "_architecture"):
             self.__dict__.pop(name, None)
 
     # ------------------------------------------------------------------ predict and state

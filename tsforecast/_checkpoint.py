@@ -48,6 +48,15 @@ def data_digest(windows: Windows, targets: torch.Tensor) -> str:
     return digest.hexdigest()
 
 
+def data_digest_of_state(state: dict[str, torch.Tensor]) -> str:
+    """A fingerprint of a network's weights: where a warm-started fit begins."""
+    digest = hashlib.blake2b(digest_size=16)
+    for key, tensor in state.items():
+        digest.update(key.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
 @dataclass(frozen=True)
 class Checkpoint:
     """The file of one ``fit``: written after every whole epoch, read back to resume it.

@@ -71,6 +71,11 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
                     f"but the data contains only one class: {encoder.classes_[0]!r}."
                 )
             self.classes_ = encoder.classes_
+        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+            raise ValueError(
+                f"classes={list(classes)!r} is not the same as on the first call to "
+                f"partial_fit, was: {self.classes_.tolist()!r}."
+            )
         self._check_known_labels(y)
         return torch.from_numpy(np.searchsorted(self.classes_, y).astype(np.int64))
 

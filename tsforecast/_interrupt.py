@@ -26,6 +26,8 @@ class GracefulInterrupt:
         self._previous: Any = None
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.requested:  # a second Ctrl+C: stop now, without waiting for the chunk
+            raise KeyboardInterrupt
         self.requested = True
 
     def __getstate__(self) -> dict[str, Any]:

@@ -67,6 +67,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
     True
     """
 
+    _ARCHITECTURE = (*_BaseLSTM._ARCHITECTURE, "loss", "standardize_target", "quantiles")
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         **_BaseLSTM._parameter_constraints,
         "loss": [StrOptions({*_REGRESSION_LOSSES, "quantile", "qlike"})],

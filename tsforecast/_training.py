@@ -9,19 +9,16 @@ Lightning batch is a chunk of up to :data:`_CHUNK_SIZE` minibatches stepped with
 optimization, so Lightning's fixed cost per batch is paid once per chunk; when nothing watches
 the per-step hooks the step calls ``backward`` and the optimizer directly. Everything that
 happens at the end of an epoch (the record, the best weights, divergence, early stopping, the
-hooks, the checkpoint) is plain code in :class:`_Progress`, run from the LightningModule's
-own ``on_train_epoch_end``: no callback ordering to rely on.
+hooks, the checkpoint) is plain code in :class:`~tsforecast._progress.Progress`, run from the
+LightningModule's own ``on_train_epoch_end``: no callback ordering to rely on.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import os
-import sys
 import warnings
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,20 +39,33 @@ from ._config import (
 )
 from ._data import Batches, Chunk, Windows
 from ._interrupt import GracefulInterrupt
+from ._processes import (
+    LIGHTNING_FUTURE_WARNING,
+    LIGHTNING_LOGGERS,
+    check_main_guard,
+    quiet_lightning,
+    spans_several_devices,
+    spawned_workers,
+    warn_if_nondeterministic,
+)
+from ._progress import Progress
 
 # Minibatches per Lightning batch: amortises Lightning's fixed cost per batch (hooks, progress
 # tracking) over several optimizer steps. See benchmarks/ for the measured overhead.
 _CHUNK_SIZE = 16
-# A loss this many times the best so far (and above 1: targets are standardized) has exploded.
-_EXPLOSION_RATIO = 1e4
 # The exit status of a process ended by SIGTERM (128 + 15), as a shell reports it.
 SIGTERM_EXIT_STATUS = 143
 
-_LIGHTNING_LOGGERS = ("lightning.pytorch", "lightning.fabric")
-# Lightning 2.6 triggers this torch >= 2.10 deprecation on every fit; it concerns Lightning.
-_LIGHTNING_FUTURE_WARNING = {
-    "message": r"`isinstance\(treespec, LeafSpec\)`",
-    "category": FutureWarning,
+# Trainer options that the estimator's own parameters set: passing them in trainer_kwargs
+# would bypass the parameters' validation and the epoch count of a resumed fit.
+_OWN_OPTIONS = {
+    "accelerator": "accelerator",
+    "devices": "devices",
+    "precision": "precision",
+    "max_epochs": "max_epochs",
+    "gradient_clip_val": "gradient_clip_val",
+    "enable_checkpointing": "checkpoint_path",
+    "strategy": "devices",
 }
 # Trainer options that watch nothing per optimizer step (unlike loggers or max_steps).
 _STEP_NEUTRAL_OPTIONS = {"callbacks", "default_root_dir", "enable_model_summary"}
@@ -89,7 +99,7 @@ def train(
     data: TrainingData,
     config: TrainingConfig,
     *,
-    first_epoch: int = 0,
+    earlier: Sequence[EpochRecord] = (),
     optimizer_state: dict[str, Any] | None = None,
     hooks: Sequence[EpochHook] = (),
     checkpoint: Any = None,
@@ -106,8 +116,9 @@ def train(
         The windows, targets and the train/validation split.
     config : TrainingConfig
         Optimizer, batch size, epochs, Lightning settings, seed.
-    first_epoch : int, default=0
-        Number of the first epoch (epochs trained before, by ``partial_fit``/warm start).
+    earlier : sequence of dict, default=()
+        Records of the epochs trained before (``partial_fit``, warm start): this run's epochs
+        are numbered after them, and a loss exploding against them is divergence.
     optimizer_state : dict, default=None
         State of the same optimizer to continue from.
     hooks : sequence of callable, default=()
@@ -127,7 +138,7 @@ def train(
         With status 143 when the process receives SIGTERM: the run is abandoned.
     """
     generator = torch.Generator().manual_seed(config.seed)
-    progress = _Progress(first_epoch, config.patience, data.validated, tuple(hooks), checkpoint)
+    progress = Progress(earlier, config.patience, data.validated, tuple(hooks), checkpoint)
     resumed = checkpoint.load(network) if checkpoint is not None else None
     if resumed is not None:
         network.load_state_dict(resumed["network"])
@@ -136,7 +147,7 @@ def train(
         torch.set_rng_state(resumed["torch_rng"])
         generator.set_state(resumed["shuffle_rng"])
     epochs = 0 if progress.stopped else config.epochs - len(progress.history)
-    with _quiet_lightning(config.verbose), GracefulInterrupt() as interrupt:
+    with quiet_lightning(config.verbose), GracefulInterrupt() as interrupt:
         if epochs > 0:
             _run_trainer(
                 network, loss, data, config, epochs, optimizer_state, progress, interrupt, generator
@@ -151,11 +162,16 @@ def _run_trainer(
     config: TrainingConfig,
     epochs: int,
     optimizer_state: dict[str, Any] | None,
-    progress: _Progress,
+    progress: Progress,
     interrupt: GracefulInterrupt,
     generator: torch.Generator,
 ) -> None:
     trainer = _make_trainer(config, epochs)
+    if trainer.world_size > 1 and progress.hooks:
+        raise ValueError(
+            "Per-epoch hooks (such as OptunaSearchCV's pruning) run in the training process "
+            "and cannot follow a fit spread over several devices: use devices=1."
+        )
     observed = _observes_steps(config)
     windows, targets = data.windows, data.targets
     train_index, val_index = data.train_index, data.val_index
@@ -178,7 +194,7 @@ def _run_trainer(
         val_batches = Batches(
             windows.subset(val_index), targets[val_index], config.batch_size, None, chunk_size
         )
-    _warn_if_nondeterministic(trainer, network, config)
+    warn_if_nondeterministic(trainer, network, config)
     plugin = trainer.precision_plugin
     direct = (
         not observed
@@ -199,7 +215,7 @@ def _run_trainer(
     )
     network.train()
     try:
-        with _spawned_workers(trainer.world_size):
+        with spawned_workers(trainer.world_size):
             trainer.fit(module, train_dataloaders=batches, val_dataloaders=val_batches)
     except SIGTERMException as exc:  # a SystemExit without a code: the shell would see 0
         raise SystemExit(SIGTERM_EXIT_STATUS) from exc
@@ -207,6 +223,13 @@ def _run_trainer(
 
 def _make_trainer(config: TrainingConfig, epochs: int) -> pl.Trainer:
     user = dict(config.trainer_kwargs)
+    own = sorted(set(user) & set(_OWN_OPTIONS))
+    if own:
+        raise ValueError(
+            f"trainer_kwargs sets {own}, which the estimator's own parameters control: use "
+            + ", ".join(f"{_OWN_OPTIONS[key]}=" for key in own)
+            + " instead."
+        )
     callbacks = user.pop("callbacks", None) or []
     if not isinstance(callbacks, list | tuple) or not all(
         isinstance(c, pl.Callback) for c in callbacks
@@ -232,8 +255,8 @@ def _make_trainer(config: TrainingConfig, epochs: int) -> pl.Trainer:
         # report back and their handles point at what they logged.
         "callbacks": list(callbacks),
     }
-    if _spans_several_devices(config.devices):
-        _check_main_guard()
+    if spans_several_devices(config.devices):
+        check_main_guard()
         # Spawned processes work from inside fit (also in notebooks), unlike Lightning's
         # default of re-running the calling script.
         options["strategy"] = "ddp_spawn"
@@ -255,204 +278,6 @@ def _observes_steps(config: TrainingConfig) -> bool:
     )
 
 
-def _spans_several_devices(devices: int | list[int] | str) -> bool:
-    if isinstance(devices, str):
-        return (devices in ("auto", "-1") and torch.cuda.device_count() > 1) or (
-            devices.isdigit() and int(devices) > 1
-        )
-    if isinstance(devices, list):
-        return len(devices) > 1
-    return devices > 1 or (devices == -1 and torch.cuda.device_count() > 1)
-
-
-def _check_main_guard() -> None:
-    """Spawned workers re-import the main script: without a ``__main__`` guard they would run
-    the whole script again. Say so before spawning rather than after a worker dies."""
-    main = sys.modules.get("__main__")
-    path = getattr(main, "__file__", None)
-    if not path or not os.path.isfile(path) or getattr(main, "__spec__", None) is not None:
-        return  # interactive session, notebook, or `python -m`: nothing is re-run
-    with open(path, encoding="utf-8", errors="replace") as f:
-        source = f.read()
-    if "__main__" not in source:
-        raise RuntimeError(
-            f"devices > 1 trains in spawned processes, which re-import {path!r}; that script "
-            'has no `if __name__ == "__main__":` guard, so each worker would run it again. '
-            "Put the code that fits the model under such a guard."
-        )
-
-
-@contextmanager
-def _quiet_lightning(verbose: int) -> Iterator[None]:
-    """Silence Lightning's informational logging (device summaries, "`Trainer.fit` stopped")
-    unless ``verbose``, and the FutureWarning Lightning 2.6 triggers inside torch."""
-    loggers = [logging.getLogger(name) for name in _LIGHTNING_LOGGERS]
-    levels = [logger.level for logger in loggers]
-    if not verbose:
-        for logger in loggers:
-            logger.setLevel(logging.WARNING)
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", **_LIGHTNING_FUTURE_WARNING)
-            yield
-    finally:
-        for logger, level in zip(loggers, levels, strict=True):
-            logger.setLevel(level)
-
-
-@contextmanager
-def _spawned_workers(world_size: int) -> Iterator[None]:
-    """Settings for a fit in spawned worker processes, restored afterwards.
-
-    Tensors travel through named shared-memory files: torch's default (passing file
-    descriptors) fails in some sandboxes with "unable to resize file". The rendezvous port
-    Lightning leaves in the environment is removed, so the next distributed fit draws a fresh
-    one instead of reusing a port the last process group may still hold.
-    """
-    if world_size == 1:
-        yield
-        return
-    sharing = torch.multiprocessing.get_sharing_strategy()
-    environment = {key: os.environ.get(key) for key in ("MASTER_ADDR", "MASTER_PORT")}
-    torch.multiprocessing.set_sharing_strategy("file_system")
-    try:
-        yield
-    finally:
-        torch.multiprocessing.set_sharing_strategy(sharing)
-        for key, value in environment.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
-def _warn_if_nondeterministic(trainer: pl.Trainer, network: nn.Module, config: TrainingConfig):
-    """cuDNN's fused multi-layer LSTM applies dropout between layers non-deterministically,
-    even in PyTorch's deterministic mode: say so when a user asks for determinism."""
-    if not config.trainer_kwargs.get("deterministic"):
-        return
-    stacked_dropout = any(
-        isinstance(m, nn.RNNBase) and m.num_layers > 1 and m.dropout > 0 for m in network.modules()
-    )
-    if trainer.strategy.root_device.type == "cuda" and stacked_dropout:
-        warnings.warn(
-            "deterministic=True was requested, but cuDNN's multi-layer LSTM with dropout "
-            "between layers is not deterministic on a GPU: results may differ between runs. "
-            "Use dropout=0, or units of different sizes per layer (separate LSTM calls).",
-            UserWarning,
-            stacklevel=2,
-        )
-
-
-def _cpu_copy(value: Any) -> Any:
-    """A detached CPU copy of a state dict (nested dicts and lists of tensors)."""
-    if isinstance(value, torch.Tensor):
-        return value.detach().to("cpu", copy=True)
-    if isinstance(value, dict):
-        return {k: _cpu_copy(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return type(value)(_cpu_copy(v) for v in value)
-    return value
-
-
-class _Progress:
-    """The end of every epoch: record, best and last state, divergence, early stop, hooks,
-    checkpoint. Plain Python; travels back from spawned workers through its snapshot."""
-
-    def __init__(
-        self,
-        first_epoch: int,
-        patience: int | None,
-        validated: bool,
-        hooks: tuple[EpochHook, ...],
-        checkpoint: Any,
-    ) -> None:
-        self.first_epoch = first_epoch
-        self.patience = patience
-        self.validated = validated
-        self.hooks = hooks
-        self.checkpoint = checkpoint
-        self.history: list[EpochRecord] = []
-        self.best_loss = math.inf
-        self.best_epoch: int | None = None
-        self.best: tuple[dict, dict] | None = None
-        self.last: tuple[dict, dict] | None = None
-        self.diverged_at: int | None = None
-        self.stopped = False
-
-    def snapshot(self) -> dict[str, Any]:
-        return {
-            "history": self.history,
-            "best_loss": self.best_loss,
-            "best_epoch": self.best_epoch,
-            "best": self.best,
-            "last": self.last,
-            "diverged_at": self.diverged_at,
-            "stopped": self.stopped,
-        }
-
-    def restore(self, snapshot: dict[str, Any]) -> None:
-        for name, value in snapshot.items():
-            setattr(self, name, value)
-
-    def end_epoch(
-        self,
-        network: nn.Module,
-        optimizer: torch.optim.Optimizer,
-        train_loss: float,
-        val_loss: float | None,
-        generator: torch.Generator,
-        *,
-        is_global_zero: bool,
-    ) -> bool:
-        """Close an epoch; return whether training should stop."""
-        epoch = self.first_epoch + len(self.history)
-        record: EpochRecord = {"epoch": epoch, TRAIN_LOSS: train_loss}
-        monitored = train_loss
-        if val_loss is not None:
-            record[VAL_LOSS] = monitored = val_loss
-        self.history.append(record)
-        exploded = monitored > max(_EXPLOSION_RATIO * self.best_loss, 1.0)
-        if not (math.isfinite(train_loss) and math.isfinite(monitored)) or exploded:
-            self.diverged_at = epoch
-            self.stopped = True
-            return True
-        self.last = (_cpu_copy(network.state_dict()), _cpu_copy(optimizer.state_dict()))
-        if monitored < self.best_loss:
-            self.best_loss, self.best_epoch, self.best = monitored, epoch, self.last
-        self.stopped = (
-            self.validated
-            and self.patience is not None
-            and self.best_epoch is not None
-            and epoch - self.best_epoch >= self.patience
-        )
-        for hook in self.hooks:
-            hook(dict(record))
-        if self.checkpoint is not None and is_global_zero:
-            self.checkpoint.save(
-                {
-                    "network": self.last[0],
-                    "optimizer": self.last[1],
-                    "progress": self.snapshot(),
-                    "torch_rng": torch.get_rng_state(),
-                    "shuffle_rng": generator.get_state(),
-                }
-            )
-        return self.stopped
-
-    def result(self, *, interrupted: bool) -> TrainingResult:
-        keep = self.best if (self.validated or self.diverged_at is not None) else self.last
-        return TrainingResult(
-            history=self.history,
-            state=keep[0] if keep else None,
-            optimizer_state=keep[1] if keep else None,
-            best_epoch=self.best_epoch,
-            best_loss=self.best_loss,
-            diverged_at=self.diverged_at,
-            interrupted=interrupted,
-        )
-
-
 class _SequenceModule(pl.LightningModule):
     """Train ``network`` with ``loss`` and one optimizer, one chunk of minibatches per batch.
 
@@ -471,7 +296,7 @@ class _SequenceModule(pl.LightningModule):
         optimizer_state: dict[str, Any] | None,
         *,
         direct_steps: bool,
-        progress: _Progress,
+        progress: Progress,
         interrupt: GracefulInterrupt,
         batches: Batches,
     ) -> None:
@@ -499,9 +324,9 @@ class _SequenceModule(pl.LightningModule):
         if os.getpid() != self.parent_pid and not self.config.verbose:
             # A spawned worker is a fresh interpreter: the quiet mode set around fit in the
             # main process does not reach it.
-            for name in _LIGHTNING_LOGGERS:
+            for name in LIGHTNING_LOGGERS:
                 logging.getLogger(name).setLevel(logging.WARNING)
-            warnings.filterwarnings("ignore", **_LIGHTNING_FUTURE_WARNING)
+            warnings.filterwarnings("ignore", **LIGHTNING_FUTURE_WARNING)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.network(x)
@@ -512,10 +337,12 @@ class _SequenceModule(pl.LightningModule):
             self.network.parameters(), lr=self.config.learning_rate, **kwargs
         )
         if self.optimizer_state is not None:
+            current = dict(optimizer.defaults)
             optimizer.load_state_dict(self.optimizer_state)
-            # The saved state carries its hyperparameters: the current ones win.
+            # The saved state carries its hyperparameters: the current ones win, also where
+            # the user removed a keyword (its default comes back).
             for group in optimizer.param_groups:
-                group.update(lr=self.config.learning_rate, **kwargs)
+                group.update(current)
         return optimizer
 
     def _batch_loss(self, key: str, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

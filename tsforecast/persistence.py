@@ -43,6 +43,8 @@ _CLASSES: dict[str, type[_BaseLSTM]] = {
 _FIELDS = {"class": str, "params": dict, "fitted": dict, "network": dict}
 # Private fitted state besides the public attributes ending in "_".
 _PRIVATE_STATE = ("_input_ndim", "_optimizer_state")
+# Private fitted state that files written before it existed may lack.
+_OPTIONAL_PRIVATE_STATE = ("_architecture",)
 # Trainer options that change only the arithmetic of training: they never write to disk,
 # log, spawn processes or hold code, so a model file may carry them.
 _PORTABLE_TRAINER_OPTIONS = frozenset(
@@ -130,7 +132,7 @@ def _is_stored(name: str) -> bool:
     """Whether a file stores the attribute ``name``: the public fitted attributes (but the
     network, stored as weights) and ``_PRIVATE_STATE``."""
     public = name.endswith("_") and not name.startswith("_") and name != "module_"
-    return public or name in _PRIVATE_STATE
+    return public or name in _PRIVATE_STATE or name in _OPTIONAL_PRIVATE_STATE
 
 
 def _decode(name: str, value: Any) -> Any:
@@ -305,7 +307,8 @@ def _check_fitted(estimator: _BaseLSTM, fitted: dict[str, Any]) -> None:
         required.add("classes_")
     else:
         required |= {"n_outputs_", "target_mean_", "target_scale_"}
-        required |= {"quantiles_"} if estimator.loss == "quantile" else set()
+        required |= {"loss_"}
+        required |= {"quantiles_"} if fitted.get("loss_") == "quantile" else set()
     required |= {"vocab_size_"} if estimator.embedding_dim is not None else set()
     expect(
         required <= fitted.keys(),

@@ -8,18 +8,13 @@ from __future__ import annotations
 
 import gc
 import os
-import shutil
 import socket
-import tempfile
-import warnings
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
 import joblib
 import numpy as np
 import optuna
-import torch
-from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 from optuna.trial import FixedTrial, TrialState
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.metrics import check_scoring
@@ -30,18 +25,10 @@ from sklearn.utils.metaestimators import available_if
 from .._base import _BaseLSTM
 from .._config import TRAIN_LOSS, VAL_LOSS, EpochRecord, epoch_hooks
 from .._sklearn_compat import HasMethods, Interval, _fit_context
+from ._parallel import gpu_count, run_workers, storage_with_heartbeats
 from ._space import check_space, default_search_space, find_step, suggest
 
-# A worker that stops sending heartbeats for the grace period is taken for dead: its trial
-# is failed and, through RetryHeartbeatStaleTrialCallback, tried again by a live worker.
-HEARTBEAT_INTERVAL = 60
-GRACE_PERIOD = 180
-MAX_RETRY = 2
 _FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
-
-
-def _gpu_count() -> int:
-    return torch.cuda.device_count()
 
 
 class _Terminated(KeyboardInterrupt):
@@ -74,22 +61,6 @@ class _PruneOnEpoch:
             reason = f"pruned at step {step} (epoch {record['epoch']}), loss {loss:.6g}"
             self.trial.set_user_attr("prune_reason", reason)
             raise optuna.TrialPruned(reason)
-
-
-def _storage(storage: Any) -> Any:
-    """A database URL becomes an RDBStorage that notices dead workers (heartbeats)."""
-    if not (isinstance(storage, str) and "://" in storage):
-        return storage
-    with warnings.catch_warnings():
-        # Heartbeats have been "experimental" since Optuna 2.8; they are what makes a dead
-        # worker's trial fail instead of staying RUNNING, so they are used knowingly.
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return RDBStorage(
-            storage,
-            heartbeat_interval=HEARTBEAT_INTERVAL,
-            grace_period=GRACE_PERIOD,
-            heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY),
-        )
 
 
 def _estimator_has(attr: str):  # type: ignore[no-untyped-def]
@@ -133,7 +104,8 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
     refit : bool, default=True
         Refit the best parameters on all the data as ``best_estimator_``.
     n_jobs : int, default=1
-        Worker processes running trials in parallel (``-1``: one per CPU). Processes, not
+        Worker processes running trials in parallel (``-1``: one per CPU, joblib's meaning
+        for other negative values). Processes, not
         threads: each fit is seeded exactly as a serial one. Without a ``storage`` they
         share a temporary journal file. With several GPUs, trial ``k`` trains on GPU
         ``k % n_gpus``.
@@ -142,7 +114,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         ``postgresql://...``) or storage object (e.g. ``JournalStorage``) persists it, so a
         re-run with the same ``study_name`` resumes and several processes can share it. A URL
         gets heartbeats: the trial of a worker that died (killed, out of memory) is marked
-        failed after ``GRACE_PERIOD`` seconds and retried by another worker.
+        failed after three minutes without a heartbeat and retried by another worker.
     study_name : str, default=None
         Name of the study in ``storage``.
     sampler : optuna sampler, default=None
@@ -172,7 +144,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         "cv": ["cv_object"],
         "scoring": [str, callable, None],
         "refit": ["boolean"],
-        "n_jobs": [Integral],
+        "n_jobs": [Integral, None],
         "storage": [str, optuna.storages.BaseStorage, None],
         "study_name": [str, None],
         "sampler": [optuna.samplers.BaseSampler, None],
@@ -230,12 +202,15 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
     def _objective(self, X: Any, y: Any, space: dict[str, Any], folds: list, scorer: Any):
         lstm = find_step(self.estimator, _BaseLSTM)
         defaults = self.estimator.get_params(deep=True)
-        max_epochs = defaults.get(f"{lstm}max_epochs", 0) if lstm is not None else 0
-        gpus = _gpu_count()
+        gpus = gpu_count()
 
         def objective(trial: optuna.Trial) -> float:
             trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
             params = suggest(trial, space, defaults)
+            # Each fold reports its epochs at steps of its own: fold * max_epochs + epoch,
+            # with this trial's max_epochs (it may be searched).
+            key = f"{lstm}max_epochs"
+            max_epochs = params.get(key, defaults.get(key, 0)) if lstm is not None else 0
             if gpus > 1 and lstm is not None:
                 # Parallel workers take turns over the GPUs instead of crowding the first.
                 params[f"{lstm}devices"] = [trial.number % gpus]
@@ -293,25 +268,31 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         """
         space = self._space()
         self._check_no_checkpoint()
+        n_jobs = joblib.effective_n_jobs(self.n_jobs)
+        verbosity = optuna.logging.get_verbosity()
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        n_jobs = joblib.cpu_count() if self.n_jobs < 0 else self.n_jobs
         try:
-            study = self._run_workers(X, y, n_jobs) if n_jobs > 1 else self._optimize(X, y, space)
+            study = run_workers(self, X, y, n_jobs) if n_jobs > 1 else self._optimize(X, y, space)
         except _Terminated as exc:
             raise SystemExit(exc.code) from None
+        finally:
+            optuna.logging.set_verbosity(verbosity)
         complete = study.get_trials(states=(TrialState.COMPLETE,))
         if not complete:
             reasons = {t.user_attrs.get("fail_reason", t.state.name) for t in study.trials}
             raise ValueError(f"No trial of the study completed; reasons: {sorted(reasons)}.")
         best = study.best_trial
-        self.study_ = study
-        self.best_score_ = best.value
-        self.best_params_ = suggest(
-            FixedTrial(best.params), space, self.estimator.get_params(deep=True)
-        )
-        if self.refit:
-            self.best_estimator_ = clone(self.estimator).set_params(**self.best_params_)
-            self.best_estimator_.fit(X, y)
+        fitted = {
+            "study_": study,
+            "best_score_": best.value,
+            "best_params_": suggest(
+                FixedTrial(best.params), space, self.estimator.get_params(deep=True)
+            ),
+        }
+        if self.refit:  # committed only once the refit succeeded
+            refitted = clone(self.estimator).set_params(**fitted["best_params_"])
+            fitted["best_estimator_"] = refitted.fit(X, y)
+        vars(self).update(fitted)
         gc.collect()
         return self
 
@@ -320,7 +301,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         cv = TimeSeriesSplit(cv) if isinstance(cv, Integral) else check_cv(cv)
         folds = list(cv.split(X, y))
         scorer = check_scoring(self.estimator, scoring=self.scoring)
-        study = self._create_study(_storage(self.storage))
+        study = self._create_study(storage_with_heartbeats(self.storage))
         missing = self.n_trials - len(study.get_trials(states=_FINISHED))
         if missing > 0:
             study.optimize(
@@ -332,48 +313,6 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
                 gc_after_trial=True,
             )
         return study
-
-    def _run_workers(self, X: Any, y: Any, n_jobs: int) -> optuna.Study:
-        """Run ``n_jobs`` worker processes on one shared study and return it."""
-        if _gpu_count() == 1:
-            warnings.warn(
-                f"n_jobs={n_jobs}: the parallel trials share the only GPU; they run, but each "
-                "is slower. Use n_jobs=1, or one worker process per GPU.",
-                UserWarning,
-                stacklevel=3,
-            )
-        scratch = None
-        storage = self.storage
-        name = self.study_name
-        if storage is None:  # an in-memory study cannot be shared: a temporary journal can
-            scratch = tempfile.mkdtemp(prefix="tsforecast-study-")
-            backend = optuna.storages.journal.JournalFileBackend(os.path.join(scratch, "log"))
-            storage = optuna.storages.JournalStorage(backend)
-            name = name or "tsforecast"
-        try:
-            self._create_study(_storage(storage))
-            seed = self.random_state
-            workers = [
-                clone(self).set_params(
-                    n_jobs=1,
-                    refit=False,
-                    storage=storage,
-                    study_name=name,
-                    random_state=None if seed is None else seed + k,
-                )
-                for k in range(n_jobs)
-            ]
-            joblib.Parallel(n_jobs=n_jobs, backend="loky")(
-                joblib.delayed(_run_worker)(worker, X, y) for worker in workers
-            )
-            if scratch is None:
-                return optuna.load_study(study_name=name, storage=_storage(storage))
-            memory = optuna.storages.InMemoryStorage()
-            optuna.copy_study(from_study_name=name, from_storage=storage, to_storage=memory)
-            return optuna.load_study(study_name=name, storage=memory)
-        finally:
-            if scratch is not None:
-                shutil.rmtree(scratch, ignore_errors=True)
 
     def dump_job(self, path: str | os.PathLike[str], X: Any, y: Any) -> None:
         """Write this search and its data for extra worker processes.
@@ -399,7 +338,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
             )
         self._check_no_checkpoint()
         # Create the study (and a database's tables) once, before workers race to do it.
-        self._create_study(_storage(self.storage))
+        self._create_study(storage_with_heartbeats(self.storage))
         joblib.dump({"search": clone(self), "X": X, "y": y}, path)
 
     @available_if(_estimator_has("predict"))
@@ -439,8 +378,3 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         tags.input_tags = inner.input_tags
         tags.target_tags = inner.target_tags
         return tags
-
-
-def _run_worker(search: OptunaSearchCV, X: Any, y: Any) -> None:
-    """One worker process of ``OptunaSearchCV(n_jobs=k)``: add trials to the shared study."""
-    search._optimize(X, y, search._space())

@@ -1,0 +1,162 @@
+"""What happens at the end of every training epoch, in plain Python (no Lightning).
+
+:class:`Progress` records the epoch, keeps the best and the last whole epoch's state, decides
+divergence and early stopping, calls the epoch hooks and writes the checkpoint. The training
+module calls :meth:`Progress.end_epoch` from its own ``on_train_epoch_end``; a spawned worker
+sends its progress back through :meth:`Progress.snapshot`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from torch import nn
+
+from ._config import TRAIN_LOSS, VAL_LOSS, EpochHook, EpochRecord, TrainingResult
+
+# A training loss this many times the lowest one so far, and above the model's first epoch's,
+# has exploded (a learning rate far too large keeps it finite but useless).
+EXPLOSION_RATIO = 1e4
+
+
+def cpu_copy(value: Any) -> Any:
+    """A detached CPU copy of a state dict (nested dicts and lists of tensors)."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().to("cpu", copy=True)
+    if isinstance(value, dict):
+        return {k: cpu_copy(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(cpu_copy(v) for v in value)
+    return value
+
+
+class Progress:
+    """The records and kept states of one training run.
+
+    Parameters
+    ----------
+    earlier : sequence of dict
+        The records of the epochs trained before this run (``partial_fit``, warm start):
+        they number this run's epochs and are the reference for an exploding loss.
+    patience : int or None
+        Epochs without a better validation loss before stopping.
+    validated : bool
+        Whether the run scores validation samples.
+    hooks : tuple of callable
+        Called with each finished epoch's record.
+    checkpoint : object or None
+        Has ``save(dict)``; written after every whole epoch.
+    """
+
+    def __init__(
+        self,
+        earlier: Sequence[EpochRecord],
+        patience: int | None,
+        validated: bool,
+        hooks: tuple[EpochHook, ...],
+        checkpoint: Any,
+    ) -> None:
+        self.first_epoch = len(earlier)
+        losses = [r[TRAIN_LOSS] for r in earlier if math.isfinite(r[TRAIN_LOSS])]
+        self.explosion_floor = losses[0] if losses else math.inf
+        self.lowest_train_loss = min(losses, default=math.inf)
+        self.patience = patience
+        self.validated = validated
+        self.hooks = hooks
+        self.checkpoint = checkpoint
+        self.history: list[EpochRecord] = []
+        self.best_loss = math.inf
+        self.best_epoch: int | None = None
+        self.best: tuple[dict, dict] | None = None
+        self.last: tuple[dict, dict] | None = None
+        self.diverged_at: int | None = None
+        self.stopped = False
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "first_epoch": self.first_epoch,
+            "explosion_floor": self.explosion_floor,
+            "lowest_train_loss": self.lowest_train_loss,
+            "history": self.history,
+            "best_loss": self.best_loss,
+            "best_epoch": self.best_epoch,
+            "best": self.best,
+            "last": self.last,
+            "diverged_at": self.diverged_at,
+            "stopped": self.stopped,
+        }
+
+    def restore(self, snapshot: dict[str, Any]) -> None:
+        for name, value in snapshot.items():
+            setattr(self, name, value)
+
+    def _exploded(self, train_loss: float) -> bool:
+        if not math.isfinite(train_loss):
+            return True
+        if math.isinf(self.explosion_floor):  # the first epoch ever sets the scale
+            self.explosion_floor = train_loss
+        exploded = train_loss > max(EXPLOSION_RATIO * self.lowest_train_loss, self.explosion_floor)
+        self.lowest_train_loss = min(self.lowest_train_loss, train_loss)
+        return exploded
+
+    def end_epoch(
+        self,
+        network: nn.Module,
+        optimizer: torch.optim.Optimizer,
+        train_loss: float,
+        val_loss: float | None,
+        generator: torch.Generator,
+        *,
+        is_global_zero: bool,
+    ) -> bool:
+        """Close an epoch; return whether training should stop."""
+        epoch = self.first_epoch + len(self.history)
+        record: EpochRecord = {"epoch": epoch, TRAIN_LOSS: train_loss}
+        monitored = train_loss
+        if val_loss is not None:
+            record[VAL_LOSS] = monitored = val_loss
+        self.history.append(record)
+        if self._exploded(train_loss) or not math.isfinite(monitored):
+            self.diverged_at = epoch
+            self.stopped = True
+            return True
+        self.last = (cpu_copy(network.state_dict()), cpu_copy(optimizer.state_dict()))
+        if monitored < self.best_loss:
+            self.best_loss, self.best_epoch, self.best = monitored, epoch, self.last
+        self.stopped = (
+            self.validated
+            and self.patience is not None
+            and self.best_epoch is not None
+            and epoch - self.best_epoch >= self.patience
+        )
+        for hook in self.hooks:
+            hook(dict(record))
+        if self.checkpoint is not None and is_global_zero:
+            self.checkpoint.save(
+                {
+                    "network": self.last[0],
+                    "optimizer": self.last[1],
+                    "progress": self.snapshot(),
+                    "torch_rng": torch.get_rng_state(),
+                    "shuffle_rng": generator.get_state(),
+                }
+            )
+        return self.stopped
+
+    def result(self, *, interrupted: bool) -> TrainingResult:
+        """The run's outcome: the best epoch's state when it validated or diverged, else the
+        last whole epoch's."""
+        keeps_best = self.validated or self.diverged_at is not None
+        keep = self.best if keeps_best else self.last
+        return TrainingResult(
+            history=self.history,
+            state=keep[0] if keep else None,
+            optimizer_state=keep[1] if keep else None,
+            best_epoch=self.best_epoch if keeps_best else None,
+            best_loss=self.best_loss if keeps_best else math.nan,
+            diverged_at=self.diverged_at,
+            interrupted=interrupted,
+        )
