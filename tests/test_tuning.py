@@ -245,13 +245,14 @@ def test_parallel_trials_run_in_processes_and_score_as_serial_fits(series):
     complete = search.study_.get_trials(states=(TrialState.COMPLETE,))
     assert len(complete) == 4
     assert len({t.user_attrs["worker"] for t in search.study_.trials}) == 2
-    # Each trial's score is what the same fits give in this process, serially.
+    # Each trial's score is what the same fits give in this process, serially (the worker
+    # processes run torch on fewer threads: equal up to float rounding).
     serial = GridSearchCV(
         _pipe(),
         {"lstmregressor__units": [search.best_params_["lstmregressor__units"]]},
         cv=TimeSeriesSplit(2),
     ).fit(X, y)
-    assert serial.best_score_ == pytest.approx(search.best_score_, abs=1e-12)
+    assert serial.best_score_ == pytest.approx(search.best_score_, rel=1e-5)
 
 
 def test_parallel_trials_on_one_gpu_warn(series, monkeypatch):
