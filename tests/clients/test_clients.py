@@ -13,6 +13,9 @@ from sklearn.pipeline import make_pipeline
 
 from tsforecast._lags import LagSequenceTransformer
 
+# sktime 1.2 announces a default change when a forecaster is built, before set_config.
+SKTIME_DEFAULT_CHANGE = pytest.mark.filterwarnings("ignore:The default of config:FutureWarning")
+
 
 def test_skforecast_recursive(ar2_exog, native_mse_current_exog, baselines):
     from skforecast.recursive import ForecasterRecursive
@@ -30,8 +33,7 @@ def test_skforecast_recursive(ar2_exog, native_mse_current_exog, baselines):
     check_forecast(mse(forecasts, y[N_TRAIN:]), native_mse_current_exog, baselines)
 
 
-# sktime 1.2 announces a default change when the forecaster is built, before set_config.
-@pytest.mark.filterwarnings("ignore:The default of config:FutureWarning")
+@SKTIME_DEFAULT_CHANGE
 def test_sktime_make_reduction(ar2_exog, native_mse, baselines):
     from sktime.forecasting.compose import make_reduction
 
@@ -82,3 +84,25 @@ def test_reading_skforecast_rows_oldest_first_is_what_matters(ar2_exog, baseline
         errors[order] = mse(forecasts, y[N_TRAIN:])
     assert errors["newest_first"] < errors["oldest_first"], errors
     assert isinstance(y.index, pd.DatetimeIndex) and np.isfinite(list(errors.values())).all()
+
+
+@SKTIME_DEFAULT_CHANGE
+def test_shipped_prices_are_accepted_as_loaded():
+    """Before: sktime's predict failed (no freq), skforecast refused the series, darts needed
+    fill_missing_dates=True, freq="B" (which invents holiday prices)."""
+    from darts import TimeSeries
+    from darts.models import SKLearnModel
+    from skforecast.recursive import ForecasterRecursive
+    from sklearn.linear_model import Ridge
+    from sktime.forecasting.compose import make_reduction
+
+    from tsforecast.datasets import load_eurusd, load_sp500
+
+    for series in (np.log(load_sp500()["Close"]).iloc[-200:], load_eurusd()["USD"].iloc[-200:]):
+        nxt = series.index[-1] + series.index.freq
+        sktime = make_reduction(Ridge(), window_length=5).fit(series, fh=[1]).predict()
+        skforecast = ForecasterRecursive(Ridge(), lags=5)
+        skforecast.fit(y=series)
+        darts = SKLearnModel(lags=5, model=Ridge()).fit(TimeSeries.from_series(series))
+        assert sktime.index[0] == skforecast.predict(steps=1).index[0] == nxt
+        assert darts.predict(1).time_index[0] == nxt
