@@ -106,3 +106,16 @@ def test_shipped_prices_are_accepted_as_loaded():
         darts = SKLearnModel(lags=5, model=Ridge()).fit(TimeSeries.from_series(series))
         assert sktime.index[0] == skforecast.predict(steps=1).index[0] == nxt
         assert darts.predict(1).time_index[0] == nxt
+
+
+def test_interop_example_runs(monkeypatch, capsys):
+    import runpy
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).parents[2] / "examples" / "interop.py"
+    monkeypatch.setattr(sys, "argv", [str(script), "--max-epochs", "1"])
+    runpy.run_path(str(script), run_name="__main__")
+    out = capsys.readouterr().out
+    for row in ("naive (last value)", "LSTM, sktime make_reduction", "LSTM, darts SKLearnModel"):
+        assert row in out
