@@ -66,15 +66,15 @@ def with_skforecast(regressor, y: pd.Series, x: pd.Series | None) -> np.ndarray:
 
 def with_sktime(regressor, y: pd.Series, x: pd.Series) -> np.ndarray:
     lags = LagSequenceTransformer(N_LAGS, order="oldest_first", exog_layout="by_variable")
-    with warnings.catch_warnings():  # sktime 1.2 announces a future default when built
-        warnings.simplefilter("ignore", FutureWarning)
-        forecaster = make_reduction(make_pipeline(lags, regressor), window_length=N_LAGS)
     X = x.to_frame()
-    forecaster.fit(y[:N_TRAIN], X=X[:N_TRAIN], fh=[1])
     forecasts = []
-    for t in range(N_TRAIN, len(y)):
-        forecasts.append(forecaster.predict(fh=[1], X=X[t : t + 1]).iloc[0])
-        forecaster.update(y[t : t + 1], X=X[t : t + 1], update_params=False)
+    with warnings.catch_warnings():  # sktime 1.2 announces remember_data's default of 1.3
+        warnings.filterwarnings("ignore", "The default of config", FutureWarning)
+        forecaster = make_reduction(make_pipeline(lags, regressor), window_length=N_LAGS)
+        forecaster.fit(y[:N_TRAIN], X=X[:N_TRAIN], fh=[1])
+        for t in range(N_TRAIN, len(y)):
+            forecasts.append(forecaster.predict(fh=[1], X=X[t : t + 1]).iloc[0])
+            forecaster.update(y[t : t + 1], X=X[t : t + 1], update_params=False)
     return np.array(forecasts)
 
 

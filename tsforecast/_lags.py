@@ -7,9 +7,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._sklearn_compat import Interval, StrOptions, _fit_context
+
+_FLOAT_DTYPES = (np.float64, np.float32)
 
 
 class LagSequenceTransformer(TransformerMixin, BaseEstimator):
@@ -102,25 +105,29 @@ class LagSequenceTransformer(TransformerMixin, BaseEstimator):
         self : LagSequenceTransformer
             The fitted transformer.
         """
-        X = validate_data(self, X, reset=True, dtype=(np.float64, np.float32))
-        n_columns = X.shape[1]
+        # The layout is checked before validate_data records anything: a refused X leaves
+        # the transformer as it was.
+        n_lags, n_exog = self._layout(check_array(X, dtype=_FLOAT_DTYPES).shape[1])
+        validate_data(self, X, reset=True, dtype=_FLOAT_DTYPES)
+        self.n_lags_ = n_lags
+        self.n_exog_ = n_exog
+        return self
+
+    def _layout(self, n_columns: int) -> tuple[int, int]:
+        """``(n_lags, n_exog)`` of rows of ``n_columns``, or a ValueError naming the misfit."""
         n_lags = n_columns if self.n_lags is None else self.n_lags
         if n_lags > n_columns:
             raise ValueError(f"n_lags={n_lags}, but X has only {n_columns} columns.")
         n_extra = n_columns - n_lags
         if self.exog_layout == "current":
-            n_exog = n_extra
-        elif n_extra % n_lags:
+            return n_lags, n_extra
+        if n_extra % n_lags:
             raise ValueError(
                 f"With exog_layout={self.exog_layout!r}, the {n_extra} columns after the "
                 f"n_lags={n_lags} target lags must be whole blocks of {n_lags} lags; "
                 f"{n_extra} is not a multiple of {n_lags}."
             )
-        else:
-            n_exog = n_extra // n_lags
-        self.n_lags_ = n_lags
-        self.n_exog_ = n_exog
-        return self
+        return n_lags, n_extra // n_lags
 
     def transform(self, X: Any) -> np.ndarray:
         """Rearrange each row of ``X`` into a sequence.
@@ -137,7 +144,7 @@ class LagSequenceTransformer(TransformerMixin, BaseEstimator):
             before the forecast (``"current"`` exogenous values at every step).
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        X = validate_data(self, X, reset=False, dtype=_FLOAT_DTYPES)
         n_samples, n_lags = len(X), self.n_lags_
         target = X[:, :n_lags, np.newaxis]
         extra = X[:, n_lags:]
