@@ -73,3 +73,18 @@ def test_objects_it_cannot_store_are_refused_with_the_alternative(tmp_path):
     with pytest.raises(TypeError, match='serialization_format="cloudpickle"'):
         tsf_mlflow.save_model(wrapped, tmp_path / "m")
     assert not (tmp_path / "m").exists()
+
+
+def test_autolog_logs_a_bare_estimators_parameters_and_losses(tracking):
+    mlflow.set_experiment("autolog")
+    tsf_mlflow.autolog()
+    try:
+        X = np.random.default_rng(2).normal(size=(40, 4)).astype(np.float32)
+        model = LSTMRegressor(**{**_FAST, "max_epochs": 3}).fit(X, X.sum(axis=1))
+    finally:
+        tsf_mlflow.autolog(disable=True)
+    run = mlflow.last_active_run()
+    assert run.data.params["units"] == "4" and run.data.params["max_epochs"] == "3"
+    losses = mlflow.MlflowClient().get_metric_history(run.info.run_id, "train_loss")
+    assert [m.step for m in losses] == [0, 1, 2]
+    assert [m.value for m in losses] == pytest.approx([r["train_loss"] for r in model.history_])

@@ -14,24 +14,26 @@ import tempfile
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib.metadata import version
 from typing import Any
 
-import lightning
 import mlflow
 import numpy as np
 import pandas as pd
 import sklearn
 import torch
 from mlflow.models.model import ModelInfo
+from mlflow.utils.autologging_utils import autologging_integration, safe_patch
 from sklearn.pipeline import Pipeline
 from skops import io as skops_io
 
 from . import __version__
 from ._base import _BaseLSTM
+from .estimators import LSTMClassifier, LSTMRegressor
 from .persistence import load_model as _load_estimator
 from .persistence import save_model as _save_estimator
 
-__all__ = ["get_default_pip_requirements", "load_model", "log_model", "save_model"]
+__all__ = ["autolog", "get_default_pip_requirements", "load_model", "log_model", "save_model"]
 
 _PIPELINE_FILE = "pipeline.skops"
 _ARTIFACT = "tsforecast_model"
@@ -49,7 +51,7 @@ def get_default_pip_requirements() -> list[str]:
     return [
         f"tsforecast=={__version__}",
         f"torch=={torch.__version__.split('+')[0]}",
-        f"lightning=={lightning.__version__}",
+        f"lightning=={version('lightning')}",  # read, not imported: predict never loads it
         f"scikit-learn=={sklearn.__version__}",
         f"pandas=={pd.__version__}",
         f"numpy=={np.__version__}",
@@ -220,3 +222,32 @@ def load_model(model_uri: str) -> Any:
         With every method of the original (``predict_proba``, ``predict_quantiles``, ...).
     """
     return mlflow.pyfunc.load_model(model_uri).unwrap_python_model().model
+
+
+def _log_fit(original: Any, self: _BaseLSTM, *args: Any, **kwargs: Any) -> Any:
+    fitted = original(self, *args, **kwargs)
+    mlflow.log_params(self.get_params(deep=False))
+    for record in self.history_:
+        epoch = int(record["epoch"])
+        mlflow.log_metrics({k: v for k, v in record.items() if k != "epoch"}, step=epoch)
+    return fitted
+
+
+@autologging_integration("tsforecast")
+def autolog(disable: bool = False, silent: bool = False) -> None:
+    """Log the parameters and per-epoch losses of every LSTM estimator's ``fit`` to MLflow.
+
+    ``mlflow.sklearn.autolog`` patches scikit-learn's own classes only, so a bare
+    :class:`~tsforecast.LSTMRegressor` logs nothing under it. Call both to log Pipelines
+    (scikit-learn's autolog) and the estimators themselves. Without an active run, each ``fit``
+    starts one.
+
+    Parameters
+    ----------
+    disable : bool, default=False
+        Turn the logging off again.
+    silent : bool, default=False
+        Hide MLflow's event logs and warnings about autologging.
+    """
+    for cls in (LSTMRegressor, LSTMClassifier):
+        safe_patch("tsforecast", cls, "fit", _log_fit, manage_run=True)
