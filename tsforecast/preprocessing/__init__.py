@@ -10,12 +10,14 @@ from typing import Any
 
 from ._calendar import calendar_features
 from ._history import HistoryPaddingWarning, history_length, predict_with_history
+from ._lags import LagSequenceTransformer
 from ._panel import PanelWindowTransformer
 from ._returns import ReturnsTransformer
 from ._windows import SlidingWindowTransformer, make_supervised
 
 __all__ = [
     "HistoryPaddingWarning",
+    "LagSequenceTransformer",
     "PanelWindowTransformer",
     "ReturnsTransformer",
     "SlidingWindowTransformer",
