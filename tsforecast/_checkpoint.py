@@ -13,6 +13,7 @@ from torch import nn
 
 from ._data import Windows
 from ._persistence import atomic_save, check_optimizer_state, check_weights, expect, safe_load
+from ._progress import SNAPSHOT_FIELDS
 
 _VERSION = 2
 _FIELDS = {
@@ -22,16 +23,6 @@ _FIELDS = {
     "progress": dict,
     "torch_rng": torch.Tensor,
     "shuffle_rng": torch.Tensor,
-}
-# The entries of ``_training._Progress.snapshot()``.
-_PROGRESS_FIELDS = {
-    "history",
-    "best_loss",
-    "best_epoch",
-    "best",
-    "last",
-    "diverged_at",
-    "stopped",
 }
 
 
@@ -113,7 +104,7 @@ def _check_training_state(state: dict[str, Any], network: nn.Module) -> None:
     check_weights(state["network"], network)
     check_optimizer_state(state["optimizer"], network, name="optimizer")
     progress = state["progress"]
-    expect(set(progress) == _PROGRESS_FIELDS, "its progress record lacks or adds entries")
+    expect(set(progress) == set(SNAPSHOT_FIELDS), "its progress record lacks or adds entries")
     expect(
         isinstance(progress["history"], list)
         and all(isinstance(record, dict) for record in progress["history"]),

@@ -20,6 +20,18 @@ from ._config import TRAIN_LOSS, VAL_LOSS, EpochHook, EpochRecord, TrainingResul
 # A training loss this many times the lowest one so far, and above the model's first epoch's,
 # has exploded (a learning rate far too large keeps it finite but useless).
 EXPLOSION_RATIO = 1e4
+SNAPSHOT_FIELDS = (
+    "first_epoch",
+    "explosion_floor",
+    "lowest_train_loss",
+    "history",
+    "best_loss",
+    "best_epoch",
+    "best",
+    "last",
+    "diverged_at",
+    "stopped",
+)
 
 
 def cpu_copy(value: Any) -> Any:
@@ -76,18 +88,8 @@ class Progress:
         self.stopped = False
 
     def snapshot(self) -> dict[str, Any]:
-        return {
-            "first_epoch": self.first_epoch,
-            "explosion_floor": self.explosion_floor,
-            "lowest_train_loss": self.lowest_train_loss,
-            "history": self.history,
-            "best_loss": self.best_loss,
-            "best_epoch": self.best_epoch,
-            "best": self.best,
-            "last": self.last,
-            "diverged_at": self.diverged_at,
-            "stopped": self.stopped,
-        }
+        """Everything a resumed run or the parent of a spawned worker needs."""
+        return {name: getattr(self, name) for name in SNAPSHOT_FIELDS}
 
     def restore(self, snapshot: dict[str, Any]) -> None:
         for name, value in snapshot.items():
