@@ -28,6 +28,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 
 from ._data import Batches, Windows, forward_in_batches, split_tail
+from ._defaults import _validation_size
 from ._interrupt import GracefulInterrupt
 from ._lightning import (
     LIGHTNING_FUTURE_WARNING,
@@ -199,7 +200,7 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
         "optimizer_kwargs": [dict, None],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left"), StrOptions({"auto"})],
         "patience": [Interval(Integral, 1, None, closed="left"), None],
         "gradient_clip_val": [Interval(Real, 0, None, closed="neither"), None],
         "accelerator": [str],
@@ -224,11 +225,11 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
         vocab_size: int | None = None,
         padding_idx: int = 0,
         optimizer: str = "adam",
-        learning_rate: float = 1e-3,
+        learning_rate: float = 1e-2,
         optimizer_kwargs: dict[str, Any] | None = None,
         batch_size: int = 64,
         max_epochs: int = 100,
-        validation_fraction: float = 0.1,
+        validation_fraction: float | str = "auto",
         patience: int | None = 10,
         gradient_clip_val: float | None = None,
         accelerator: str = "auto",
@@ -442,9 +443,10 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
         reset = not (fitted and (incremental or self.warm_start))
         units = self._layer_units()
         windows, targets = self._validate_fit_data(X, y, reset=reset, classes=classes)
-        validate = not incremental and self.validation_fraction > 0
+        n_val = 0 if incremental else _validation_size(len(windows), self.validation_fraction)
+        validate = n_val > 0
         if validate:
-            train_index, val_index = split_tail(windows, self.validation_fraction)
+            train_index, val_index = split_tail(windows, n_val)
         else:
             train_index, val_index = torch.arange(len(windows)), torch.arange(0)
         if len(train_index) == 0:
