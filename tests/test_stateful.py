@@ -120,6 +120,20 @@ class _EstimatorMachine(RuleBasedStateMachine):
         assert not must_fail, f"{call.__name__} accepted invalid input"
         return True
 
+    def _diverges_loudly(self, call: Any, y: np.ndarray, **params: Any) -> None:
+        """A diverging call must end in an error that changes nothing, or in a warning."""
+        before = _snapshot(self.model)
+        restore = {name: getattr(self.model, name) for name in params}
+        self.model.set_params(**params)
+        try:
+            caught = self._succeeds(call, _X, y)
+        except _REFUSED:
+            self.model.set_params(**restore)
+            _assert_same(before, _snapshot(self.model), f"diverging {call.__name__} that raised")
+            return
+        self.model.set_params(**restore)
+        assert caught, f"{call.__name__} diverged silently ({params or 'huge y'})"
+
     # ------------------------------------------------------------------ rules
     @initialize(warm_start=st.booleans())
     def start(self, warm_start: bool) -> None:
@@ -154,19 +168,8 @@ class _EstimatorMachine(RuleBasedStateMachine):
 
     @rule(incremental=st.booleans())
     def diverging_fit(self, incremental: bool) -> None:
-        """A learning rate of 1e12 must end in an error that changes nothing, or a warning."""
-        learning_rate = self.model.learning_rate
         call = self.model.partial_fit if incremental else self.model.fit
-        before = _snapshot(self.model)
-        self.model.set_params(learning_rate=1e12)
-        try:
-            caught = self._succeeds(call, _X, self.y)
-        except _REFUSED:
-            self.model.set_params(learning_rate=learning_rate)
-            _assert_same(before, _snapshot(self.model), f"diverging {call.__name__} that raised")
-            return
-        self.model.set_params(learning_rate=learning_rate)
-        assert caught, f"{call.__name__} at learning_rate=1e12 diverged silently"
+        self._diverges_loudly(call, self.y, learning_rate=1e12)
 
     @rule(
         units=st.integers(2, 4),
@@ -225,6 +228,12 @@ class RegressorMachine(_EstimatorMachine):
         "empty": _Y_REG,
     }
     lone_target = np.array([1e6])
+
+    @precondition(lambda self: _fitted(self.model))
+    @rule()
+    def diverging_partial_fit(self) -> None:
+        """Targets of 1e30 on the fitted scale overflow the loss in the first step."""
+        self._diverges_loudly(self.model.partial_fit, np.full(len(_X), 1e30))
 
 
 class ClassifierMachine(_EstimatorMachine):
