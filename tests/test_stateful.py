@@ -50,6 +50,10 @@ def _fitted(model: Any) -> bool:
     return hasattr(model, "module_")
 
 
+def _weights(model: Any) -> dict[str, torch.Tensor]:
+    return {k: v.clone() for k, v in model.module_.state_dict().items()}
+
+
 def _snapshot(model: Any) -> dict[str, Any]:
     """Everything a failed call must leave as it was."""
     state: dict[str, Any] = {"params": repr(model.get_params())}
@@ -61,7 +65,7 @@ def _snapshot(model: Any) -> dict[str, Any]:
     for name in ("classes_", "target_mean_", "target_scale_", "n_iter_"):
         state[name] = copy.deepcopy(getattr(model, name, None))
     state["history_"] = repr(model.history_)  # repr: NaN records compare equal
-    state["weights"] = {k: v.clone() for k, v in model.module_.state_dict().items()}
+    state["weights"] = _weights(model)
     return state
 
 
@@ -75,10 +79,6 @@ def _assert_same(before: dict[str, Any], after: dict[str, Any], what: str) -> No
             np.testing.assert_array_equal(after[key], value, err_msg=f"{what}: {key} changed")
         else:
             assert after[key] == value, f"{what}: {key} changed from {value!r} to {after[key]!r}"
-
-
-def _weights(model: Any) -> dict[str, torch.Tensor]:
-    return {k: v.clone() for k, v in model.module_.state_dict().items()}
 
 
 class _EstimatorMachine(RuleBasedStateMachine):
@@ -109,16 +109,15 @@ class _EstimatorMachine(RuleBasedStateMachine):
             call(*args, **kwargs)
         return caught
 
-    def _refused_or_done(self, call: Any, *args: Any, must_fail: bool, **kwargs: Any) -> bool:
+    def _refused_or_done(self, call: Any, *args: Any, must_fail: bool, **kwargs: Any) -> None:
         """Run a call that may be refused; if it raised, check that it changed nothing."""
         before = _snapshot(self.model)
         try:
             self._succeeds(call, *args, **kwargs)
         except _REFUSED:
             _assert_same(before, _snapshot(self.model), f"{call.__name__} that raised")
-            return False
+            return
         assert not must_fail, f"{call.__name__} accepted invalid input"
-        return True
 
     def _diverges_loudly(self, call: Any, y: np.ndarray, **params: Any) -> None:
         """A diverging call must end in an error that changes nothing, or in a warning."""
