@@ -31,7 +31,9 @@ WINDOW = 20
 
 
 def lstm(max_epochs: int) -> LSTMRegressor:
-    return LSTMRegressor(units=32, max_epochs=max_epochs, patience=5, random_state=0)
+    return LSTMRegressor(
+        units=32, max_epochs=max_epochs, patience=5, learning_rate=1e-3, random_state=0
+    )
 
 
 def main() -> None:

@@ -28,7 +28,13 @@ TARGET_RATIO = 1.02
 
 def lstm(max_epochs: int) -> LSTMRegressor:
     return LSTMRegressor(
-        units=32, num_layers=2, dropout=0.1, max_epochs=max_epochs, patience=5, random_state=0
+        units=32,
+        num_layers=2,
+        dropout=0.1,
+        max_epochs=max_epochs,
+        patience=5,
+        learning_rate=1e-3,
+        random_state=0,
     )
 
 

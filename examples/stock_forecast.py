@@ -69,6 +69,7 @@ def price_model(max_epochs: int, **lstm: Any) -> RelativeTargetRegressor:
                 dropout=0.1,
                 max_epochs=max_epochs,
                 patience=5,
+                learning_rate=1e-3,
                 random_state=0,
                 **lstm,
             ),
@@ -233,7 +234,9 @@ def main() -> None:
         ReturnsTransformer(kind={"Volume": "log1p"}),
         StandardScaler(),
         SlidingWindowTransformer(window=WINDOW),
-        LSTMClassifier(units=32, max_epochs=args.max_epochs, patience=5, random_state=0),
+        LSTMClassifier(
+            units=32, max_epochs=args.max_epochs, patience=5, learning_rate=1e-3, random_state=0
+        ),
     ).fit(X_train, up[:split])
     accuracy = np.mean(classifier.predict(X)[split:] == up[split:])
     majority = pd.Series(up[:split]).value_counts().idxmax()

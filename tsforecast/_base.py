@@ -26,6 +26,7 @@ from torch import nn
 from ._checkpoint import Checkpoint, data_digest, data_digest_of_state
 from ._config import ACCELERATORS, OPTIMIZERS, PRECISIONS, TrainingConfig, active_epoch_hooks
 from ._data import Windows, forward_in_batches, split_tail
+from ._defaults import _validation_size
 from ._network import CELLS, Embedding, StackedRNN
 from ._sklearn_compat import Interval, Options, StrOptions
 from ._validation import check_checkpoint_path, layer_units, validate_X
@@ -79,7 +80,7 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
         "optimizer_kwargs": [dict, None],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left"), StrOptions({"auto"})],
         "patience": [Interval(Integral, 1, None, closed="left"), None],
         "gradient_clip_val": [Interval(Real, 0, None, closed="neither"), None],
         "accelerator": [StrOptions(set(ACCELERATORS))],
@@ -104,11 +105,11 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
         vocab_size: int | None = None,
         padding_idx: int = 0,
         optimizer: str = "adam",
-        learning_rate: float = 1e-3,
+        learning_rate: float = 1e-2,
         optimizer_kwargs: dict[str, Any] | None = None,
         batch_size: int = 64,
         max_epochs: int = 100,
-        validation_fraction: float = 0.1,
+        validation_fraction: float | str = "auto",
         patience: int | None = 10,
         gradient_clip_val: float | None = None,
         accelerator: str = "auto",
@@ -298,10 +299,11 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
         )
 
     def _split(self, windows: Windows, *, validate: bool) -> tuple[torch.Tensor, torch.Tensor]:
-        """Training and validation samples, decided once per fit."""
-        if not validate or self.validation_fraction == 0:
+        """Training and validation samples: whether there is validation is decided here."""
+        n_val = _validation_size(len(windows), self.validation_fraction) if validate else 0
+        if n_val == 0:
             return torch.arange(len(windows)), torch.arange(0)
-        train_index, val_index = split_tail(windows, self.validation_fraction)
+        train_index, val_index = split_tail(windows, n_val)
         if len(train_index) == 0:
             raise ValueError(
                 f"{type(self).__name__} cannot hold out validation_fraction="

@@ -158,8 +158,8 @@ class Windows:
         return Windows(self.base.to(device), self.starts.to(device), self.length, self.tiled)
 
 
-def split_tail(windows: Windows, fraction: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """Split samples into a head for training and the last ``fraction`` for validation.
+def split_tail(windows: Windows, n_val: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Split samples into a head for training and the last ``n_val`` for validation.
 
     Training samples whose window shares a row with any validation window are dropped (an
     embargo), so that the validation loss never scores rows the model was trained on.
@@ -170,7 +170,6 @@ def split_tail(windows: Windows, fraction: float) -> tuple[torch.Tensor, torch.T
         Sample indices, both in time order.
     """
     n_samples = len(windows)
-    n_val = math.ceil(fraction * n_samples)
     head = torch.arange(n_samples - n_val)
     first_val_row = windows.starts[n_samples - n_val :].min()
     keep = windows.starts[: n_samples - n_val] + windows.length <= first_val_row

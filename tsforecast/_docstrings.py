@@ -31,7 +31,7 @@ _SHARED_PARAMETERS_DOC = """
         The padding token id (embedded as zeros, never trained).
     optimizer : {"adam", "adamw", "rmsprop", "sgd"}, default="adam"
         Optimizer.
-    learning_rate : float, default=1e-3
+    learning_rate : float, default=1e-2
         Optimizer step size.
     optimizer_kwargs : dict, default=None
         Further optimizer arguments, e.g. ``{"weight_decay": 1e-4}``.
@@ -39,10 +39,13 @@ _SHARED_PARAMETERS_DOC = """
         Samples per training step.
     max_epochs : int, default=100
         Maximum passes over the training data in ``fit``.
-    validation_fraction : float, default=0.1
+    validation_fraction : float or "auto", default="auto"
         Fraction of the samples, taken from the end (the most recent), held out to stop early
         and to pick the best epoch's weights. Training samples whose window shares a time step
         with a validation window are dropped. ``0`` trains on everything for ``max_epochs``.
+        ``"auto"`` holds out 0.1 when that is at least 50 samples (from about 500 samples
+        on), and nothing below: a validation loss over fewer samples is too noisy to choose
+        an epoch by.
     patience : int or None, default=10
         Epochs without improvement of the validation loss before training stops; ``None``
         trains ``max_epochs`` and still restores the best epoch.

@@ -1,0 +1,259 @@
+"""Random sequences of calls on the LSTM estimators, and what must hold between any two of them.
+
+A hypothesis state machine drives ``fit``, ``partial_fit``, fits that must fail (bad ``y``, too
+few samples, a diverging learning rate), ``set_params``, ``predict``, pickling and
+``save_model``/``load_model`` on tiny networks, and checks after every step:
+
+- a call that raised changed nothing: predictions, ``classes_``, the target scaling,
+  ``n_iter_``, ``history_``, the weights and the parameters are as before the call;
+- a fit or partial_fit at a diverging learning rate raises (changing nothing) or warns;
+- ``len(history_) == n_iter_``, and predictions are finite;
+- ``set_params`` does not change what a fitted model predicts;
+- an unpickled or loaded model predicts exactly as the original, and trains on from there;
+- a good ``partial_fit`` after any sequence still changes the weights.
+
+The failing sequence hypothesis prints (``state.fit()``, ``state.bad_fit(...)``, ...) replays
+the defect step by step.
+"""
+
+import copy
+import pickle
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
+
+from tsforecast import LSTMClassifier, LSTMRegressor, load_model, save_model
+
+_RNG = np.random.default_rng(0)
+_X = _RNG.normal(size=(24, 4, 1)).astype(np.float32)
+_PROBE = _RNG.normal(size=(5, 4, 1)).astype(np.float32)
+# A price-like level, so that a wrong target scaling shows in the predictions.
+_Y_REG = 100.0 + 10.0 * _X[:, -1, 0]
+_Y_CLF = np.where(_X[:, -1, 0] > 0, "up", "down")
+_REFUSED = (ValueError, TypeError)
+
+
+def _fitted(model: Any) -> bool:
+    return hasattr(model, "module_")
+
+
+def _weights(model: Any) -> dict[str, torch.Tensor]:
+    return {k: v.clone() for k, v in model.module_.state_dict().items()}
+
+
+def _snapshot(model: Any) -> dict[str, Any]:
+    """Everything a failed call must leave as it was."""
+    state: dict[str, Any] = {"params": repr(model.get_params())}
+    if not _fitted(model):
+        return state
+    state["predictions"] = model.predict(_PROBE)
+    if hasattr(model, "predict_proba"):
+        state["proba"] = model.predict_proba(_PROBE)
+    for name in ("classes_", "target_mean_", "target_scale_", "n_iter_"):
+        state[name] = copy.deepcopy(getattr(model, name, None))
+    state["history_"] = repr(model.history_)  # repr: NaN records compare equal
+    state["weights"] = _weights(model)
+    return state
+
+
+def _assert_same(before: dict[str, Any], after: dict[str, Any], what: str) -> None:
+    assert before.keys() == after.keys(), f"{what}: fitted state appeared or vanished"
+    for key, value in before.items():
+        if key == "weights":
+            changed = [k for k in value if not torch.equal(value[k], after[key][k])]
+            assert not changed, f"{what}: weights {changed} changed"
+        elif isinstance(value, np.ndarray):
+            np.testing.assert_array_equal(after[key], value, err_msg=f"{what}: {key} changed")
+        else:
+            assert after[key] == value, f"{what}: {key} changed from {value!r} to {after[key]!r}"
+
+
+class _EstimatorMachine(RuleBasedStateMachine):
+    """The rules shared by both estimators; subclasses give the estimator and its targets."""
+
+    estimator: ClassVar[type]
+    y: ClassVar[np.ndarray]
+    # Targets ``fit`` must refuse, each of the full length unless the name says otherwise.
+    bad_targets: ClassVar[dict[str, np.ndarray]]
+    # One sample with a target unlike ``y`` (a single class for the classifier): a fit may
+    # refuse it, but must then change nothing.
+    lone_target: ClassVar[np.ndarray]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.folder = tempfile.TemporaryDirectory()
+        self.model = self.estimator(
+            units=3, max_epochs=2, batch_size=8, learning_rate=0.02, random_state=0
+        )
+
+    def teardown(self) -> None:
+        self.folder.cleanup()
+
+    # ------------------------------------------------------------------ helpers
+    def _succeeds(self, call: Any, *args: Any, **kwargs: Any) -> list[warnings.WarningMessage]:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            call(*args, **kwargs)
+        return caught
+
+    def _refused_or_done(self, call: Any, *args: Any, must_fail: bool, **kwargs: Any) -> None:
+        """Run a call that may be refused; if it raised, check that it changed nothing."""
+        before = _snapshot(self.model)
+        try:
+            self._succeeds(call, *args, **kwargs)
+        except _REFUSED:
+            _assert_same(before, _snapshot(self.model), f"{call.__name__} that raised")
+            return
+        assert not must_fail, f"{call.__name__} accepted invalid input"
+
+    def _diverges_loudly(self, call: Any, y: np.ndarray, **params: Any) -> None:
+        """A diverging call must end in an error that changes nothing, or in a warning."""
+        before = _snapshot(self.model)
+        restore = {name: getattr(self.model, name) for name in params}
+        self.model.set_params(**params)
+        try:
+            caught = self._succeeds(call, _X, y)
+        except _REFUSED:
+            self.model.set_params(**restore)
+            _assert_same(before, _snapshot(self.model), f"diverging {call.__name__} that raised")
+            return
+        self.model.set_params(**restore)
+        assert caught, f"{call.__name__} diverged silently ({params or 'huge y'})"
+
+    # ------------------------------------------------------------------ rules
+    @initialize(warm_start=st.booleans())
+    def start(self, warm_start: bool) -> None:
+        self.model.set_params(warm_start=warm_start)
+
+    @rule()
+    def fit(self) -> None:
+        self._succeeds(self.model.fit, _X, self.y)
+
+    @rule(epochs=st.integers(1, 2))
+    def partial_fit(self, epochs: int) -> None:
+        before = _weights(self.model) if _fitted(self.model) else None
+        self._succeeds(self.model.partial_fit, _X, self.y, epochs=epochs)
+        if before is not None:
+            after = self.model.module_.state_dict()
+            assert any(not torch.equal(before[k], after[k]) for k in before), (
+                "a good partial_fit changed no weight"
+            )
+
+    @rule(case=st.sampled_from(["nan", "short", "invalid", "empty"]))
+    def bad_fit(self, case: str) -> None:
+        X, y = _X, self.bad_targets[case]
+        if case == "short":
+            y = y[:-1]
+        elif case == "empty":
+            X, y = _X[:0], y[:0]
+        self._refused_or_done(self.model.fit, X, y, must_fail=True)
+
+    @rule()
+    def fit_one_sample(self) -> None:
+        self._refused_or_done(self.model.fit, _X[:1], self.lone_target, must_fail=False)
+
+    @rule(incremental=st.booleans())
+    def diverging_fit(self, incremental: bool) -> None:
+        call = self.model.partial_fit if incremental else self.model.fit
+        self._diverges_loudly(call, self.y, learning_rate=1e12)
+
+    @rule(
+        units=st.integers(2, 4),
+        max_epochs=st.integers(1, 3),
+        batch_size=st.sampled_from([8, 16]),
+        validation_fraction=st.sampled_from([0.0, 0.25]),
+        warm_start=st.booleans(),
+    )
+    def set_params(self, **params: Any) -> None:
+        before = _snapshot(self.model)
+        self.model.set_params(**params)
+        after = _snapshot(self.model)
+        del before["params"], after["params"]
+        _assert_same(before, after, "set_params")
+
+    @precondition(lambda self: _fitted(self.model))
+    @rule()
+    def predict(self) -> None:
+        first = self.model.predict(_PROBE)
+        np.testing.assert_array_equal(self.model.predict(_PROBE), first)
+
+    @rule()
+    def pickle_round_trip(self) -> None:
+        copied = pickle.loads(pickle.dumps(self.model))
+        _assert_same(_snapshot(self.model), _snapshot(copied), "unpickled model")
+        self.model = copied
+
+    @precondition(lambda self: _fitted(self.model))
+    @rule()
+    def save_and_load(self) -> None:
+        path = Path(self.folder.name) / "model.pt"
+        save_model(self.model, path)
+        loaded = load_model(path)
+        _assert_same(_snapshot(self.model), _snapshot(loaded), "loaded model")
+        self.model = loaded
+
+    # ------------------------------------------------------------------ invariants
+    @invariant()
+    def history_counts_epochs(self) -> None:
+        if _fitted(self.model):
+            assert len(self.model.history_) == self.model.n_iter_
+
+    @invariant()
+    def predictions_are_finite(self) -> None:
+        if _fitted(self.model) and isinstance(self.model, LSTMRegressor):
+            assert np.isfinite(self.model.predict(_PROBE)).all()
+
+
+class RegressorMachine(_EstimatorMachine):
+    estimator = LSTMRegressor
+    y = _Y_REG
+    bad_targets: ClassVar[dict[str, np.ndarray]] = {
+        "nan": np.where(np.arange(len(_X)) == 3, np.nan, _Y_REG),
+        "short": 1e6 + _Y_REG,  # another scale: a half-updated target scaling would show
+        "invalid": np.where(np.arange(len(_X)) % 2, 1e300, -1e300),  # beyond float32
+        "empty": _Y_REG,
+    }
+    lone_target = np.array([1e6])
+
+    @precondition(lambda self: _fitted(self.model))
+    @rule()
+    def diverging_partial_fit(self) -> None:
+        """Targets of 1e30 on the fitted scale overflow the loss in the first step."""
+        self._diverges_loudly(self.model.partial_fit, np.full(len(_X), 1e30))
+
+
+class ClassifierMachine(_EstimatorMachine):
+    estimator = LSTMClassifier
+    y = _Y_CLF
+    bad_targets: ClassVar[dict[str, np.ndarray]] = {
+        "nan": np.where(np.arange(len(_X)) == 3, np.nan, (_Y_CLF == "up").astype(float)),
+        "short": np.where(_Y_CLF == "up", "buy", "sell"),  # new labels: classes_ would show
+        "invalid": np.column_stack([_Y_CLF, _Y_CLF]),  # two label columns
+        "empty": _Y_CLF,
+    }
+    lone_target = np.array(["buy"])
+
+
+_SETTINGS = settings(
+    max_examples=12,
+    stateful_step_count=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+TestRegressorCallSequences = RegressorMachine.TestCase
+TestRegressorCallSequences.settings = _SETTINGS
+TestClassifierCallSequences = ClassifierMachine.TestCase
+TestClassifierCallSequences.settings = _SETTINGS
