@@ -60,6 +60,7 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
     # Parameters (besides units) that a warm start or partial_fit must not change.
     _ARCHITECTURE: ClassVar[tuple[str, ...]] = (
         "cell",
+        "dropout",
         "bidirectional",
         "embedding_dim",
         "vocab_size",
@@ -161,20 +162,19 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
         """Width of the network's output layer, from the fitted state."""
 
     # ------------------------------------------------------------------ network
-    def _layer_units(self) -> tuple[int, ...]:
-        return layer_units(self)
-
-    def _build_network(self, n_features: int, units: tuple[int, ...]) -> StackedRNN:
+    def _build_network(self, n_features: int) -> StackedRNN:
+        """The network of the fitted ``_architecture`` (parameters may have changed since)."""
+        shape = self._architecture
         embedding = None
-        if self.embedding_dim is not None:
-            embedding = Embedding(self.vocab_size_, self.embedding_dim, self.padding_idx)
+        if shape["embedding_dim"] is not None:
+            embedding = Embedding(self.vocab_size_, shape["embedding_dim"], shape["padding_idx"])
         return StackedRNN(
             n_features,
-            units,
+            shape["units"],
             self._n_outputs,
-            dropout=self.dropout,
-            bidirectional=self.bidirectional,
-            cell=self.cell,
+            dropout=shape["dropout"],
+            bidirectional=shape["bidirectional"],
+            cell=shape["cell"],
             embedding=embedding,
         )
 
@@ -199,7 +199,8 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
             draft._forget_fit()
         else:
             self._check_same_architecture()
-        units = layer_units(draft)
+        if reset:
+            draft._architecture = draft._architecture_params()
         path = None if incremental else check_checkpoint_path(draft)
         if y is None:
             raise ValueError(
@@ -214,9 +215,7 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
         optimizer_states = {} if reset else dict(self._optimizer_state)
         with _seeded(seed, cuda=self.accelerator != "cpu"):
             network = (
-                draft._build_network(windows.n_features, units)
-                if reset
-                else copy.deepcopy(self.module_)
+                draft._build_network(windows.n_features) if reset else copy.deepcopy(self.module_)
             )
             checkpoint = None
             if path is not None:
@@ -253,7 +252,6 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
         draft.n_iter_ = len(draft.history_)
         draft.best_epoch_, draft.best_loss_ = result.best_epoch, result.best_loss
         draft._optimizer_state = {**optimizer_states, self.optimizer: result.optimizer_state}
-        draft._architecture = draft._architecture_params()
         self.__dict__ = draft.__dict__  # the commit
         if result.diverged_at is not None:
             warnings.warn(

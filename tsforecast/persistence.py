@@ -42,9 +42,7 @@ _CLASSES: dict[str, type[_BaseLSTM]] = {
 }
 _FIELDS = {"class": str, "params": dict, "fitted": dict, "network": dict}
 # Private fitted state besides the public attributes ending in "_".
-_PRIVATE_STATE = ("_input_ndim", "_optimizer_state")
-# Private fitted state that files written before it existed may lack.
-_OPTIONAL_PRIVATE_STATE = ("_architecture",)
+_PRIVATE_STATE = ("_input_ndim", "_optimizer_state", "_architecture")
 # Trainer options that change only the arithmetic of training: they never write to disk,
 # log, spawn processes or hold code, so a model file may carry them.
 _PORTABLE_TRAINER_OPTIONS = frozenset(
@@ -132,7 +130,7 @@ def _is_stored(name: str) -> bool:
     """Whether a file stores the attribute ``name``: the public fitted attributes (but the
     network, stored as weights) and ``_PRIVATE_STATE``."""
     public = name.endswith("_") and not name.startswith("_") and name != "module_"
-    return public or name in _PRIVATE_STATE or name in _OPTIONAL_PRIVATE_STATE
+    return public or name in _PRIVATE_STATE
 
 
 def _decode(name: str, value: Any) -> Any:
@@ -278,22 +276,41 @@ def _restore(payload: dict[str, Any]) -> tuple[_BaseLSTM, list[str]]:
         estimator._parameter_constraints, params, caller_name=payload["class"]
     )
     estimator.set_params(**params)
-    units = estimator._layer_units()
     expect(all(type(k) is str for k in payload["fitted"]), "fitted names should be strings")
     fitted = {key: _decode(key, value) for key, value in payload["fitted"].items()}
     _check_fitted(estimator, fitted)
+    _check_architecture(estimator, fitted["_architecture"], payload["class"])
     for key, value in fitted.items():
         setattr(estimator, key, value)
     n_features = 1 if fitted["_input_ndim"] == 2 else fitted["n_features_in_"]
     with torch.device("meta"):  # shapes only: a file claiming a huge network allocates nothing
-        skeleton = estimator._build_network(n_features, units)
+        skeleton = estimator._build_network(n_features)
     check_weights(payload["network"], skeleton)
     for name, state in fitted["_optimizer_state"].items():
         check_optimizer_state(state, skeleton, name=name)
-    network = estimator._build_network(n_features, units)
+    network = estimator._build_network(n_features)
     network.load_state_dict(payload["network"])
     estimator.module_ = network.eval()
     return estimator, ignored
+
+
+def _check_architecture(estimator: _BaseLSTM, architecture: Any, name: str) -> None:
+    """The fitted network's shape (which may differ from parameters changed after fit) must
+    hold the entries and values that the parameters it came from would allow."""
+    expected = estimator._architecture_params()
+    expect(
+        isinstance(architecture, dict) and architecture.keys() == expected.keys(),
+        f"_architecture should hold {sorted(expected)}",
+    )
+    units = architecture["units"]
+    expect(
+        isinstance(units, list) and units and all(_is_int(u, 1) for u in units),
+        "_architecture's units should be a list of positive ints",
+    )
+    values = {k: v for k, v in architecture.items() if k != "units"}
+    validate_parameter_constraints(  # raises InvalidParameterError, a ValueError
+        {k: estimator._parameter_constraints[k] for k in values}, values, caller_name=name
+    )
 
 
 def _is_int(value: Any, low: int) -> bool:
