@@ -10,8 +10,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
+from sklearn.compose import TransformedTargetRegressor
 from sklearn.metrics import mean_absolute_error, root_mean_squared_error
 from sklearn.model_selection import BaseCrossValidator, TimeSeriesSplit
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer
+from sklearn.utils.parallel import Parallel, delayed
+
+from .panel import PanelWindowTransformer
+from .preprocessing import RelativeTargetRegressor, ReturnsTransformer
+from .windowing import SlidingWindowTransformer
 
 Metric = Callable[[np.ndarray, np.ndarray], float]
 DEFAULT_METRICS: dict[str, Metric] = {"mae": mean_absolute_error, "rmse": root_mean_squared_error}
@@ -158,6 +166,82 @@ def _refit_folds(refit: bool | int, n_folds: int) -> list[bool]:
     return [k % refit == 0 for k in range(n_folds)]
 
 
+def _has_inner_estimators(estimator: Any) -> bool:
+    for value in estimator.get_params(deep=False).values():
+        values = value if isinstance(value, list | tuple) else [value]
+        for item in values:
+            parts = item if isinstance(item, tuple) else (item,)
+            if any(hasattr(part, "fit") for part in parts):
+                return True
+    return False
+
+
+def infer_lookback(estimator: Any) -> int | None:
+    """Rows before a sample that the estimator's forecast for that sample reads.
+
+    A forecast for row ``t`` of a time-ordered input depends on rows ``t - lookback .. t``
+    only: ``window - 1`` for a :class:`~tsforecast.SlidingWindowTransformer`, one for a
+    :class:`~tsforecast.preprocessing.ReturnsTransformer`, summed along a Pipeline; zero for
+    row-wise steps (scikit-learn's transformers and regressors, tsforecast's estimators on
+    windows).
+
+    Parameters
+    ----------
+    estimator : estimator
+        A regressor, transformer or Pipeline, fitted or not.
+
+    Returns
+    -------
+    lookback : int or None
+        ``None`` when unknown: a step whose memory tsforecast cannot tell (a
+        ``FunctionTransformer``, a panel window transformer, whose rows interleave several
+        series, a search over windows, or any estimator from another package).
+
+    Examples
+    --------
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from tsforecast import LSTMRegressor, SlidingWindowTransformer
+    >>> from tsforecast.model_selection import infer_lookback
+    >>> from tsforecast.preprocessing import ReturnsTransformer
+    >>> infer_lookback(make_pipeline(ReturnsTransformer(), StandardScaler(),
+    ...                              SlidingWindowTransformer(window=30), LSTMRegressor()))
+    30
+    """
+    if isinstance(estimator, Pipeline):
+        total = 0
+        for _, step in estimator.steps:
+            rows = 0 if step is None or step == "passthrough" else infer_lookback(step)
+            if rows is None:
+                return None
+            total += rows
+        return total
+    if isinstance(estimator, SlidingWindowTransformer):
+        return estimator.window - 1
+    if isinstance(estimator, ReturnsTransformer):
+        return 1
+    if isinstance(estimator, RelativeTargetRegressor | TransformedTargetRegressor):
+        # The reference column and the target transform act row by row.
+        return 0 if estimator.regressor is None else infer_lookback(estimator.regressor)
+    module = type(estimator).__module__.split(".")[0]
+    row_wise = (
+        module in ("sklearn", "tsforecast")
+        and not isinstance(estimator, FunctionTransformer | PanelWindowTransformer)
+        and not _has_inner_estimators(estimator)
+    )
+    return 0 if row_wise else None
+
+
+def _check_lookback(lookback: int | str | None, estimator: Any) -> int | None:
+    if lookback == "auto":
+        return infer_lookback(estimator)
+    if lookback is None or (
+        isinstance(lookback, Integral) and not isinstance(lookback, bool) and lookback >= 0
+    ):
+        return lookback
+    raise ValueError(f'lookback must be "auto", None or a non-negative int; got {lookback!r}.')
+
+
 def backtest(
     estimator: BaseEstimator,
     X: Any,
@@ -166,16 +250,18 @@ def backtest(
     cv: BaseCrossValidator | TimeSeriesSplit | None = None,
     refit: bool | int = True,
     metrics: dict[str, Metric] | None = None,
+    lookback: int | str | None = "auto",
+    n_jobs: int | None = None,
 ) -> BacktestResult:
     """Walk-forward backtest: fit on the past, forecast the next test period, move on.
 
     Each fold's model is a fresh clone fitted on that fold's training rows only, so a
-    scaler or window transformer inside a Pipeline is re-fitted on past data. Forecasts
-    for a test period are computed by one ``predict`` call over the rows from the training
-    start to the test end, keeping the test rows' results: windows at the start of a test
-    period read their real history (rows before the test period, never after). With
-    ``refit=False`` the first fold's model forecasts all later test periods in one batched
-    ``predict``.
+    scaler or window transformer inside a Pipeline is re-fitted on past data. A test
+    period is forecast by one ``predict`` call over its rows and the ``lookback`` rows
+    before it (never rows after it, never earlier than the training start): windows at the
+    start of a test period read their real history, and the cost grows with the test
+    period, not with the history. With ``refit=False`` the first fold's model forecasts all
+    later (adjacent) test periods in one batched ``predict``.
 
     Parameters
     ----------
@@ -194,6 +280,16 @@ def backtest(
         ``n``-th fold.
     metrics : dict of str to callable, default=None
         ``name -> metric(y_true, y_pred)`` computed per fold; default MAE and RMSE.
+    lookback : "auto", int or None, default="auto"
+        Rows before each test period that its forecasts read (e.g. ``window - 1`` for a
+        sliding window). ``"auto"`` infers it with :func:`infer_lookback`; ``None``
+        predicts from the training start (exact for any model, cost grows with the
+        history), which is also what ``"auto"`` falls back to when it cannot tell.
+    n_jobs : int, default=None
+        Number of fits run in parallel through joblib (``-1``: all cores); ``None`` means 1
+        unless in a :func:`joblib.parallel_config` context, so that
+        ``with joblib.parallel_config(backend="dask"):`` runs the fits on a Dask cluster.
+        Results do not depend on it.
 
     Returns
     -------
@@ -215,6 +311,7 @@ def backtest(
     """
     cv = WalkForwardSplit() if cv is None else cv
     metrics = DEFAULT_METRICS if metrics is None else metrics
+    rows_before = _check_lookback(lookback, estimator)
     targets = _frame(y)
     if len(targets) != len(X):
         raise ValueError(f"X has {len(X)} samples but y has {len(targets)}.")
@@ -222,7 +319,7 @@ def backtest(
     refits = _refit_folds(refit, len(folds))
     labels = targets.index
     names = ["y_true"] if targets.shape[1] == 1 else [f"y_true[{c}]" for c in targets.columns]
-    forecasts = _forecasts(estimator, X, targets, folds, refits)
+    forecasts = _forecasts(estimator, X, targets, folds, refits, rows_before, n_jobs)
     observed = targets.to_numpy()
     estimators, parts, records = [], [], []
     for k, ((train, test), fitted, predicted) in enumerate(
@@ -255,27 +352,82 @@ def backtest(
     )
 
 
+def _predicted_ranges(tests: list[np.ndarray], lookback: int | None) -> list[tuple[int, int]]:
+    """Row ranges to predict so that every test row reads ``lookback`` rows of history.
+
+    Positions count from the training start (row 0); overlapping or adjacent ranges merge,
+    so adjacent test periods cost one ``predict``.
+    """
+    ranges: list[tuple[int, int]] = []
+    for test in tests:
+        start = 0 if lookback is None else max(0, int(test[0]) - lookback)
+        stop = int(test[-1]) + 1
+        if ranges and start <= ranges[-1][1]:
+            ranges[-1] = (ranges[-1][0], max(stop, ranges[-1][1]))
+        else:
+            ranges.append((start, stop))
+    return ranges
+
+
+def _fit_and_forecast(
+    estimator: BaseEstimator,
+    X: Any,
+    y: Any,
+    n_train: int,
+    tests: list[np.ndarray],
+    lookback: int | None,
+) -> tuple[BaseEstimator, list[np.ndarray]]:
+    """Fit a clone on the first ``n_train`` rows and forecast the rows ``tests``.
+
+    ``X`` and ``y`` start at the training start; ``tests`` are positions in them.
+    """
+    model = clone(estimator).fit(_rows(X, 0, n_train), _rows(y, 0, n_train))
+    ranges = _predicted_ranges(tests, lookback)
+    predicted = []
+    for start, stop in ranges:
+        pred = np.asarray(model.predict(_rows(X, start, stop)), dtype=np.float64)
+        predicted.append(pred.reshape(len(pred), -1))
+    starts = np.array([start for start, _ in ranges])
+    out = []
+    for test in tests:
+        k = int(np.searchsorted(starts, test[0], side="right")) - 1
+        out.append(predicted[k][test - starts[k]])
+    return model, out
+
+
 def _forecasts(
     estimator: BaseEstimator,
     X: Any,
     targets: pd.DataFrame,
     folds: list[tuple[np.ndarray, np.ndarray]],
     refits: list[bool],
-) -> Iterator[tuple[BaseEstimator, np.ndarray]]:
-    """Yield each fold's model and its ``(n_test, n_outputs)`` forecasts."""
+    lookback: int | None,
+    n_jobs: int | None,
+) -> list[tuple[BaseEstimator, np.ndarray]]:
+    """Each fold's model and its ``(n_test, n_outputs)`` forecasts; the fits run in parallel."""
     y = targets.iloc[:, 0] if targets.shape[1] == 1 else targets
-    k = 0
-    while k < len(folds):
-        train, _ = folds[k]
-        first, end = train[0], train[-1] + 1
-        model = clone(estimator).fit(_rows(X, first, end), _rows(y, first, end))
-        # The folds this model forecasts: up to the next refit, in one predict call.
-        last = k + 1
-        while last < len(folds) and not refits[last]:
-            last += 1
-        stop = folds[last - 1][1][-1] + 1
-        pred = np.asarray(model.predict(_rows(X, first, stop)), dtype=np.float64)
-        pred = pred.reshape(len(pred), -1)
-        for _, test in folds[k:last]:
-            yield model, pred[test - first]
-        k = last
+    # Each fit forecasts its own fold and the folds without refit after it.
+    starts = [k for k, fitted in enumerate(refits) if fitted]
+    spans = list(zip(starts, [*starts[1:], len(folds)], strict=True))
+    tasks = []
+    for k, last in spans:
+        train = folds[k][0]
+        first = int(train[0])
+        stop = max(int(test[-1]) for _, test in folds[k:last]) + 1
+        # Each task gets only its rows: little to ship to a remote worker.
+        tests = [test - first for _, test in folds[k:last]]
+        tasks.append(
+            delayed(_fit_and_forecast)(
+                estimator,
+                _rows(X, first, stop),
+                _rows(y, first, stop),
+                int(train[-1]) + 1 - first,
+                tests,
+                lookback,
+            )
+        )
+    results = Parallel(n_jobs=n_jobs)(tasks)
+    out = []
+    for model, preds in results:
+        out.extend((model, pred) for pred in preds)
+    return out
