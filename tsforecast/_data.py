@@ -19,6 +19,8 @@ import numpy as np
 import torch
 from numpy.lib.stride_tricks import as_strided
 
+from ._lazy_windows import WindowArray
+
 
 def _strided_base(X: np.ndarray) -> tuple[np.ndarray, int] | None:
     """Find the 2-D array that a 3-D array is a strided window view of.
@@ -95,6 +97,11 @@ class Windows:
         starts = torch.from_numpy(np.arange(0, n_samples * step, step, dtype=np.int64))
         tiled = step == length and base.shape[0] == n_samples * length
         return cls(_as_float_tensor(base), starts, length, tiled)
+
+    @classmethod
+    def from_window_array(cls, X: WindowArray) -> Windows:
+        """Wrap lazy windows (e.g. a panel's), sharing a float32 base instead of copying it."""
+        return cls(_as_float_tensor(X.base), torch.from_numpy(X.starts), X.length)
 
     def __len__(self) -> int:
         return self.starts.shape[0]
