@@ -1,6 +1,7 @@
 """Lazy panel windows: equal to the materialised ones, never crossing series, O(rows) memory."""
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from hypothesis import given, settings
@@ -18,7 +19,8 @@ def panels(draw):
     n_features = draw(st.integers(1, 2))
     window = draw(st.integers(1, 6))
     codes = np.repeat(np.arange(len(lengths)), lengths)
-    codes = codes[np.random.default_rng(draw(st.integers(0, 1000))).permutation(len(codes))]
+    if draw(st.booleans()):  # interleaved series, else grouped by series
+        codes = codes[np.random.default_rng(draw(st.integers(0, 1000))).permutation(len(codes))]
     # Row order within a series is the order of appearance; value // 1000 is the series code:
     # rows are code * 1000 + 500 + step, history rows code * 1000 + 499, 498, ...
     steps = np.zeros(len(codes), dtype=int)
@@ -39,10 +41,11 @@ def panels(draw):
 
 
 @settings(max_examples=200, deadline=None)
-@given(panel=panels())
-def test_property_lazy_panel_windows_equal_materialised_and_stay_in_their_series(panel):
+@given(panel=panels(), as_frame=st.booleans())
+def test_property_lazy_panel_windows_equal_materialised_and_stay_in_their_series(panel, as_frame):
     values, codes, window, padding, history = panel
-    lazy = panel_windows(values, codes, window, padding, history, dtype=np.float64)
+    rows = pd.DataFrame(values) if as_frame else values
+    lazy = panel_windows(rows, codes, window, padding, history, dtype=np.float64)
     assert lazy.shape == (len(values), window, values.shape[1])
     dense = np.asarray(lazy)
     for code, series_history in enumerate(history):

@@ -12,8 +12,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 from numpy.lib.stride_tricks import sliding_window_view
+
+# Rows per step when building a panel's base: temporaries of a few MB, whatever the panel.
+_CHUNK = 1 << 20
 
 
 class WindowArray:
@@ -85,7 +89,7 @@ class WindowArray:
 
 
 def panel_windows(
-    values: np.ndarray,
+    values: np.ndarray | pd.DataFrame,
     codes: np.ndarray,
     window: int,
     padding: str = "edge",
@@ -101,11 +105,13 @@ def panel_windows(
 
     Parameters
     ----------
-    values : ndarray of shape (n_rows, n_features)
-        The panel's feature rows, each series in time order (series may interleave).
+    values : ndarray or DataFrame of shape (n_rows, n_features)
+        The panel's feature rows, each series in time order (series may interleave). A
+        DataFrame is read column by column, never copied as a whole.
     codes : ndarray of shape (n_rows,)
         Series code of each row, integers ``0 .. n_series - 1`` (e.g. from
-        :func:`pandas.factorize`).
+        :func:`pandas.factorize`, or a categorical's ``codes``). Rows already grouped by
+        series (codes non-decreasing) skip a sort.
     window : int
         Time steps per window.
     padding : {"edge", "zero"}, default="edge"
@@ -127,15 +133,30 @@ def panel_windows(
     n_history = np.zeros(n_series, dtype=np.int64)
     if history is not None:
         n_history[:] = [0 if h is None else min(len(h), reach) for h in history]
-    block_start = np.concatenate([[0], np.cumsum(counts + reach)[:-1]]).astype(np.int64)
-    base = np.empty((int(counts.sum()) + reach * n_series, values.shape[1]), dtype=dtype)
-    # Each row's rank within its series, without sorting the rows by series.
-    order = np.argsort(codes, kind="stable")
-    rank = np.empty(len(codes), dtype=np.int64)
-    first_of_series = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    rank[order] = np.arange(len(codes)) - np.repeat(first_of_series, counts)
-    starts = block_start[codes] + rank
-    base[starts + reach] = values
+    block_start = np.arange(n_series, dtype=np.int64) * reach
+    block_start[1:] += np.cumsum(counts)[:-1]
+    columns = _columns(values)
+    n_rows = len(codes)
+    base = np.empty((n_rows + reach * n_series, len(columns)), dtype=dtype)
+    # Series c's block is its reach rows of history, then its rows: the k-th row of the
+    # panel sorted by series (stably) sits at base row k + reach * (c + 1). The work goes by
+    # chunks, so that temporaries stay small next to the base.
+    starts = np.empty(n_rows, dtype=np.int64)
+    in_blocks = n_rows < 2 or bool((codes[1:] >= codes[:-1]).all())
+    order = None if in_blocks else np.argsort(codes, kind="stable")
+    chunks = [slice(first, min(first + _CHUNK, n_rows)) for first in range(0, n_rows, _CHUNK)]
+    for part in chunks:
+        positions = np.arange(part.start, part.stop)
+        if order is None:
+            starts[part] = positions
+        else:
+            starts[order[part]] = positions
+    del order
+    for part in chunks:
+        starts[part] += reach * codes[part].astype(np.int64)
+        rows = starts[part] + reach
+        for j, column in enumerate(columns):
+            base[rows, j] = column[part]
     if history is not None:
         for code in np.flatnonzero(n_history):
             first = block_start[code] + reach - n_history[code]
@@ -148,6 +169,13 @@ def panel_windows(
     else:
         base[pad_rows] = 0
     return WindowArray(base, starts, window)
+
+
+def _columns(values: np.ndarray | pd.DataFrame) -> list[np.ndarray]:
+    """The feature columns, without a 2-D copy of a DataFrame's values."""
+    if isinstance(values, pd.DataFrame):
+        return [values[name].to_numpy() for name in values.columns]
+    return [values[:, j] for j in range(values.shape[1])]
 
 
 def _ranges(lengths: np.ndarray) -> np.ndarray:
