@@ -177,6 +177,7 @@ def test_property_o_test_backtest_never_looks_ahead(series_frame, fold, shift, r
 
 def test_backtest_fits_on_a_dask_cluster_equal_serial(series_frame):
     import distributed  # extra "dask", installed by `make venv`
+
     X, y = make_supervised(series_frame, target="price", horizon=1)
     cv = WalkForwardSplit(4, test_size=20)
     model = make_pipeline(StandardScaler(), SlidingWindowTransformer(window=12), DriftForecaster())
@@ -205,3 +206,22 @@ def test_backtest_n_jobs_equals_serial(series_frame):
     with joblib.parallel_config(backend="threading"):
         parallel = backtest(model, X, y, cv=cv, n_jobs=2)
     np.testing.assert_array_equal(parallel.predictions.to_numpy(), serial.predictions.to_numpy())
+
+
+def test_backtest_reports_a_baseline_on_the_same_folds(series_frame):
+    X, y = make_supervised(series_frame, target="price", horizon=1)
+    cv = WalkForwardSplit(3, test_size=20)
+    naive = make_pipeline(SlidingWindowTransformer(window=3), NaiveForecaster())
+    result = backtest(_lstm_pipeline(), X, y, cv=cv, refit=False, baseline=naive)
+    preds = result.predictions
+    assert preds.columns.tolist() == ["fold", "y_true", "y_pred", "y_baseline"]
+    np.testing.assert_allclose(preds["y_baseline"], X.loc[preds.index, "price"])
+    for k, fold in preds.groupby("fold"):
+        errors = fold["y_true"] - fold["y_baseline"]
+        assert result.metrics.loc[k, "baseline_mae"] == pytest.approx(errors.abs().mean())
+        assert result.metrics.loc[k, "mae"] == pytest.approx(
+            (fold["y_true"] - fold["y_pred"]).abs().mean()
+        )
+    # The model's own forecasts do not depend on the baseline.
+    alone = backtest(_lstm_pipeline(), X, y, cv=cv, refit=False).predictions
+    np.testing.assert_allclose(preds["y_pred"], alone["y_pred"])

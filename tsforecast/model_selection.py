@@ -10,16 +10,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
-from sklearn.compose import TransformedTargetRegressor
 from sklearn.metrics import mean_absolute_error, root_mean_squared_error
 from sklearn.model_selection import BaseCrossValidator, TimeSeriesSplit
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.parallel import Parallel, delayed
 
-from .panel import PanelWindowTransformer
-from .preprocessing import RelativeTargetRegressor, ReturnsTransformer
-from .windowing import SlidingWindowTransformer
+from ._lookback import check_lookback, infer_lookback
+
+__all__ = ["BacktestResult", "WalkForwardSplit", "backtest", "infer_lookback"]
 
 Metric = Callable[[np.ndarray, np.ndarray], float]
 DEFAULT_METRICS: dict[str, Metric] = {"mae": mean_absolute_error, "rmse": root_mean_squared_error}
@@ -128,10 +125,11 @@ class BacktestResult:
     ----------
     predictions : DataFrame
         One row per test sample, on the index of ``y``: ``fold``, the observed target(s)
-        (``y_true``, or ``y_true[<column>]`` per output) and the forecast(s) (``y_pred``...).
+        (``y_true``, or ``y_true[<column>]`` per output), the forecast(s) (``y_pred``...)
+        and the baseline's (``y_baseline``...) when there is one.
     metrics : DataFrame
         One row per fold: ``train_start``, ``train_end``, ``test_start``, ``test_end`` (index
-        labels), ``refit`` and one column per metric.
+        labels), ``refit``, one column per metric and ``baseline_<metric>`` for a baseline.
     estimators : list
         The fitted estimator used for each fold (the same object for folds without refit).
     """
@@ -166,82 +164,6 @@ def _refit_folds(refit: bool | int, n_folds: int) -> list[bool]:
     return [k % refit == 0 for k in range(n_folds)]
 
 
-def _has_inner_estimators(estimator: Any) -> bool:
-    for value in estimator.get_params(deep=False).values():
-        values = value if isinstance(value, list | tuple) else [value]
-        for item in values:
-            parts = item if isinstance(item, tuple) else (item,)
-            if any(hasattr(part, "fit") for part in parts):
-                return True
-    return False
-
-
-def infer_lookback(estimator: Any) -> int | None:
-    """Rows before a sample that the estimator's forecast for that sample reads.
-
-    A forecast for row ``t`` of a time-ordered input depends on rows ``t - lookback .. t``
-    only: ``window - 1`` for a :class:`~tsforecast.SlidingWindowTransformer`, one for a
-    :class:`~tsforecast.preprocessing.ReturnsTransformer`, summed along a Pipeline; zero for
-    row-wise steps (scikit-learn's transformers and regressors, tsforecast's estimators on
-    windows).
-
-    Parameters
-    ----------
-    estimator : estimator
-        A regressor, transformer or Pipeline, fitted or not.
-
-    Returns
-    -------
-    lookback : int or None
-        ``None`` when unknown: a step whose memory tsforecast cannot tell (a
-        ``FunctionTransformer``, a panel window transformer, whose rows interleave several
-        series, a search over windows, or any estimator from another package).
-
-    Examples
-    --------
-    >>> from sklearn.pipeline import make_pipeline
-    >>> from sklearn.preprocessing import StandardScaler
-    >>> from tsforecast import LSTMRegressor, SlidingWindowTransformer
-    >>> from tsforecast.model_selection import infer_lookback
-    >>> from tsforecast.preprocessing import ReturnsTransformer
-    >>> infer_lookback(make_pipeline(ReturnsTransformer(), StandardScaler(),
-    ...                              SlidingWindowTransformer(window=30), LSTMRegressor()))
-    30
-    """
-    if isinstance(estimator, Pipeline):
-        total = 0
-        for _, step in estimator.steps:
-            rows = 0 if step is None or step == "passthrough" else infer_lookback(step)
-            if rows is None:
-                return None
-            total += rows
-        return total
-    if isinstance(estimator, SlidingWindowTransformer):
-        return estimator.window - 1
-    if isinstance(estimator, ReturnsTransformer):
-        return 1
-    if isinstance(estimator, RelativeTargetRegressor | TransformedTargetRegressor):
-        # The reference column and the target transform act row by row.
-        return 0 if estimator.regressor is None else infer_lookback(estimator.regressor)
-    module = type(estimator).__module__.split(".")[0]
-    row_wise = (
-        module in ("sklearn", "tsforecast")
-        and not isinstance(estimator, FunctionTransformer | PanelWindowTransformer)
-        and not _has_inner_estimators(estimator)
-    )
-    return 0 if row_wise else None
-
-
-def _check_lookback(lookback: int | str | None, estimator: Any) -> int | None:
-    if lookback == "auto":
-        return infer_lookback(estimator)
-    if lookback is None or (
-        isinstance(lookback, Integral) and not isinstance(lookback, bool) and lookback >= 0
-    ):
-        return lookback
-    raise ValueError(f'lookback must be "auto", None or a non-negative int; got {lookback!r}.')
-
-
 def backtest(
     estimator: BaseEstimator,
     X: Any,
@@ -252,6 +174,7 @@ def backtest(
     metrics: dict[str, Metric] | None = None,
     lookback: int | str | None = "auto",
     n_jobs: int | None = None,
+    baseline: BaseEstimator | None = None,
 ) -> BacktestResult:
     """Walk-forward backtest: fit on the past, forecast the next test period, move on.
 
@@ -290,6 +213,10 @@ def backtest(
         unless in a :func:`joblib.parallel_config` context, so that
         ``with joblib.parallel_config(backend="dask"):`` runs the fits on a Dask cluster.
         Results do not depend on it.
+    baseline : estimator, default=None
+        A forecast to beat, backtested on the same folds and refit schedule (e.g. a Pipeline
+        of the same windowing and a :class:`~tsforecast.baselines.NaiveForecaster`): its
+        forecasts are added as ``y_baseline`` columns, its metrics as ``baseline_<name>``.
 
     Returns
     -------
@@ -311,7 +238,7 @@ def backtest(
     """
     cv = WalkForwardSplit() if cv is None else cv
     metrics = DEFAULT_METRICS if metrics is None else metrics
-    rows_before = _check_lookback(lookback, estimator)
+    rows_before = check_lookback(lookback, estimator)
     targets = _frame(y)
     if len(targets) != len(X):
         raise ValueError(f"X has {len(X)} samples but y has {len(targets)}.")
@@ -320,35 +247,39 @@ def backtest(
     labels = targets.index
     names = ["y_true"] if targets.shape[1] == 1 else [f"y_true[{c}]" for c in targets.columns]
     forecasts = _forecasts(estimator, X, targets, folds, refits, rows_before, n_jobs)
+    contenders = {"pred": [pred for _, pred in forecasts]}
+    if baseline is not None:
+        baseline_lookback = check_lookback(lookback, baseline)
+        baseline_forecasts = _forecasts(
+            baseline, X, targets, folds, refits, baseline_lookback, n_jobs
+        )
+        contenders["baseline"] = [pred for _, pred in baseline_forecasts]
     observed = targets.to_numpy()
-    estimators, parts, records = [], [], []
-    for k, ((train, test), fitted, predicted) in enumerate(
-        zip(folds, refits, forecasts, strict=True)
-    ):
-        model, pred = predicted
-        estimators.append(model)
+    parts, records = [], []
+    for k, ((train, test), fitted) in enumerate(zip(folds, refits, strict=True)):
         true = observed[test]
         part = pd.DataFrame(true, index=labels[test], columns=names)
-        for name, column in zip(names, pred.T, strict=True):
-            part[name.replace("y_true", "y_pred")] = column
+        record = {
+            "train_start": labels[train[0]],
+            "train_end": labels[train[-1]],
+            "test_start": labels[test[0]],
+            "test_end": labels[test[-1]],
+            "refit": fitted,
+        }
+        for contender, predictions in contenders.items():
+            pred = predictions[k]
+            for name, column in zip(names, pred.T, strict=True):
+                part[name.replace("y_true", f"y_{contender}", 1)] = column
+            prefix = "" if contender == "pred" else "baseline_"
+            for name, metric in metrics.items():
+                record[prefix + name] = metric(_squeeze(true), _squeeze(pred))
         part.insert(0, "fold", k)
         parts.append(part)
-        records.append(
-            {
-                "train_start": labels[train[0]],
-                "train_end": labels[train[-1]],
-                "test_start": labels[test[0]],
-                "test_end": labels[test[-1]],
-                "refit": fitted,
-                **{
-                    name: metric(_squeeze(true), _squeeze(pred)) for name, metric in metrics.items()
-                },
-            }
-        )
+        records.append(record)
     return BacktestResult(
         predictions=pd.concat(parts),
         metrics=pd.DataFrame.from_records(records, index=pd.RangeIndex(len(folds), name="fold")),
-        estimators=estimators,
+        estimators=[model for model, _ in forecasts],
     )
 
 
