@@ -225,3 +225,11 @@ def test_backtest_reports_a_baseline_on_the_same_folds(series_frame):
     # The model's own forecasts do not depend on the baseline.
     alone = backtest(_lstm_pipeline(), X, y, cv=cv, refit=False).predictions
     np.testing.assert_allclose(preds["y_pred"], alone["y_pred"])
+
+
+def test_backtest_refuses_folds_that_test_the_past():
+    from sklearn.model_selection import KFold
+
+    X, y = np.arange(30.0).reshape(-1, 1), np.arange(30.0)
+    with pytest.raises(ValueError, match="fold 0 tests from row 0 but trains up to row 29"):
+        backtest(NaiveForecaster(), X, y, cv=KFold(3))

@@ -243,6 +243,7 @@ def backtest(
     if len(targets) != len(X):
         raise ValueError(f"X has {len(X)} samples but y has {len(targets)}.")
     folds = list(cv.split(np.zeros(len(targets))))
+    _check_forward(folds)
     refits = _refit_folds(refit, len(folds))
     labels = targets.index
     names = ["y_true"] if targets.shape[1] == 1 else [f"y_true[{c}]" for c in targets.columns]
@@ -281,6 +282,18 @@ def backtest(
         metrics=pd.DataFrame.from_records(records, index=pd.RangeIndex(len(folds), name="fold")),
         estimators=[model for model, _ in forecasts],
     )
+
+
+def _check_forward(folds: list[tuple[np.ndarray, np.ndarray]]) -> None:
+    for k, (train, test) in enumerate(folds):
+        if len(train) == 0 or len(test) == 0:
+            raise ValueError(f"Fold {k} of cv has an empty training or test set.")
+        if test[0] <= train[-1] or (np.diff(test) <= 0).any():
+            raise ValueError(
+                f"backtest needs folds whose test rows are in time order after their training "
+                f"rows (a forecasting splitter such as WalkForwardSplit); fold {k} tests from row "
+                f"{test[0]} but trains up to row {train[-1]}."
+            )
 
 
 def _predicted_ranges(tests: list[np.ndarray], lookback: int | None) -> list[tuple[int, int]]:
