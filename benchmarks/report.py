@@ -153,6 +153,46 @@ def _cells(results: dict) -> list[str]:
     return lines
 
 
+def _backtest_scaling(results: dict) -> list[str]:
+    lines = [
+        "### Backtest time against the history length (fixed test size)",
+        "",
+        results["setup"] + ". Medians of interleaved rounds; CPU time is this process's.",
+        "",
+        "| history (steps) | refit | algorithm | wall (s) | CPU (s) | CPU vs shortest history |",
+        "| ---: | --- | --- | ---: | ---: | ---: |",
+    ]
+    for r in results["rows"]:
+        ratio = f"{r['cpu_vs_shortest_history']:.2f}x" if "cpu_vs_shortest_history" in r else ""
+        lines.append(
+            f"| {r['n_steps']:,} | {r['refit']} | {r['algorithm']} | {r['median_s']:.2f} | "
+            f"{r['median_cpu_s']:.2f} | {ratio} |"
+        )
+    return [*lines, ""]
+
+
+def _panel_memory(results: dict) -> list[str]:
+    lines = [
+        "### Memory of fit on panels",
+        "",
+        results["setup"] + ". 'fit adds': peak minus the resident memory with the input loaded.",
+        "",
+        "| case (series x steps, window, features) | contender | input (MB) | fit adds (MB) | "
+        "adds vs input | process peak (MB) | peak vs first |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for case in results["cases"]:
+        n_series, n_steps, window, n_covariates = case["shape"]
+        label = f"{case['case']}: {n_series:,} x {n_steps:,}, {window}, {1 + n_covariates}"
+        for m in case["measurements"]:
+            lines.append(
+                f"| {label} | {m['contender']} | {m['input_mb']:.0f} | {m['fit_added_mb']:.0f} | "
+                f"{m['added_vs_input']:.2f}x | {m['process_peak_mb']:.0f} | "
+                f"{m['peak_vs_first']:.2f}x |"
+            )
+    return [*lines, ""]
+
+
 _RENDERERS = {
     "fit_overhead": _fit_overhead,
     "predict_latency": _predict_latency,
@@ -164,6 +204,8 @@ _RENDERERS = {
     "optuna_vs_grid": _optuna_vs_grid,
     "tuning_memory": _tuning_memory,
     "cells": _cells,
+    "backtest_scaling": _backtest_scaling,
+    "panel_memory": _panel_memory,
 }
 
 
