@@ -47,6 +47,7 @@ def test_property_lazy_panel_windows_equal_materialised_and_stay_in_their_series
     rows = pd.DataFrame(values) if as_frame else values
     lazy = panel_windows(rows, codes, window, padding, history, dtype=np.float64)
     assert lazy.shape == (len(values), window, values.shape[1])
+    assert lazy.starts.dtype == np.int32  # half the memory of int64 start rows
     dense = np.asarray(lazy)
     for code, series_history in enumerate(history):
         rows = np.flatnonzero(codes == code)
@@ -68,6 +69,13 @@ def test_history_rows_before_a_series_are_its_own_context():
     np.testing.assert_array_equal(
         np.asarray(lazy)[..., 0], [[-1, 0, 1], [0, 0, 10], [0, 1, 2], [0, 10, 20]]
     )
+
+
+def test_panel_windows_refuses_rows_without_a_series():
+    with pytest.raises(ValueError, match="missing group key"):
+        panel_windows(np.zeros((3, 1)), np.array([0, -1, 0]), 2)
+    with pytest.raises(ValueError, match="every row"):
+        panel_windows(np.zeros((3, 1)), np.array([0, 0]), 2)
 
 
 def test_window_array_is_a_read_only_lazy_array_like():

@@ -68,7 +68,7 @@ class Windows:
     base : torch.Tensor of shape (n_rows, n_features)
         The rows every window reads from.
     starts : torch.Tensor of shape (n_samples,)
-        First row of each window, int64.
+        First row of each window, int64 (int32 from a panel's ``WindowArray``).
     length : int
         Number of time steps in each window.
     tiled : bool, default=False

@@ -33,7 +33,7 @@ class WindowArray:
     base : ndarray of shape (n_rows, n_features)
         The rows every window reads; not copied, and never written.
     starts : ndarray of shape (n_samples,)
-        First base row of each window.
+        First base row of each window; int32 is kept (half the memory of int64).
     length : int
         Time steps per window.
     """
@@ -41,9 +41,11 @@ class WindowArray:
     __slots__ = ("base", "length", "starts")
 
     def __init__(self, base: np.ndarray, starts: np.ndarray, length: int) -> None:
-        starts = np.asarray(starts, dtype=np.int64)
+        starts = np.asarray(starts)
         if base.ndim != 2 or starts.ndim != 1 or length < 1:
             raise ValueError("WindowArray needs a 2-D base, 1-D starts and a positive length.")
+        if starts.dtype not in (np.int32, np.int64):
+            starts = starts.astype(np.int64)
         if len(starts) and (starts.min() < 0 or starts.max() + length > len(base)):
             raise ValueError(f"Windows of length {length} must lie within the base's rows.")
         self.base, self.starts, self.length = base, starts, length
@@ -127,6 +129,11 @@ def panel_windows(
     windows : WindowArray of shape (n_rows, window, n_features)
     """
     codes = np.asarray(codes)
+    if len(codes) != len(values) or (len(codes) and codes.min() < 0):
+        raise ValueError(
+            "codes must give a non-negative series code for every row of values (a missing "
+            "group key is coded -1 by pandas.factorize)."
+        )
     n_series = int(codes.max()) + 1 if len(codes) else 0
     counts = np.bincount(codes, minlength=n_series)
     reach = window - 1
@@ -141,7 +148,9 @@ def panel_windows(
     # Series c's block is its reach rows of history, then its rows: the k-th row of the
     # panel sorted by series (stably) sits at base row k + reach * (c + 1). The work goes by
     # chunks, so that temporaries stay small next to the base.
-    starts = np.empty(n_rows, dtype=np.int64)
+    # int32 start rows when they fit: 4 bytes a window instead of 8 (torch indexes with both).
+    index_type = np.int32 if len(base) < np.iinfo(np.int32).max else np.int64
+    starts = np.empty(n_rows, dtype=index_type)
     in_blocks = n_rows < 2 or bool((codes[1:] >= codes[:-1]).all())
     order = None if in_blocks else np.argsort(codes, kind="stable")
     chunks = [slice(first, min(first + _CHUNK, n_rows)) for first in range(0, n_rows, _CHUNK)]
@@ -153,7 +162,7 @@ def panel_windows(
             starts[order[part]] = positions
     del order
     for part in chunks:
-        starts[part] += reach * codes[part].astype(np.int64)
+        starts[part] += reach * codes[part].astype(index_type)
         rows = starts[part] + reach
         for j, column in enumerate(columns):
             base[rows, j] = column[part]
