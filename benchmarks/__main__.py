@@ -55,8 +55,8 @@ SUITES = {
         backtest_scaling.run,
         {
             "lengths": [10_000, 100_000, 1_000_000],
-            "full_history_lengths": [10_000, 100_000],
-            "rounds": 3,
+            "full_history_lengths": [10_000, 100_000, 1_000_000],
+            "rounds": 5,
         },
         {"lengths": [10_000, 100_000], "full_history_lengths": [10_000], "rounds": 1},
     ),

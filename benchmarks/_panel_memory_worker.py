@@ -4,13 +4,14 @@
 prints one JSON line: resident memory with the input DataFrame loaded, the peak while
 windowing and fitting a fixed number of optimizer steps, and the input's own size.
 
-The estimators do not take lazy windows yet (the wiring is the lead's); ``LazyPanelRegressor``
-and ``SampledBatches`` below are that wiring, as proposed, so that the figures are those of
-the real fit path.
+The estimators do not take lazy windows yet (the wiring is the lead's): ``LazyPanelRegressor``
+below and the ``per_epoch`` passed to ``Batches`` are that wiring, as proposed, so that the
+figures are those of the real fit path.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from pathlib import Path
@@ -23,8 +24,8 @@ import torch
 import tsforecast._base
 from tsforecast import LSTMRegressor
 from tsforecast._base import _check_values
-from tsforecast._data import Batches, Chunk, Windows
-from tsforecast._lazy_windows import WindowArray, panel_windows, sample_epoch
+from tsforecast._data import Batches, Windows
+from tsforecast._lazy_windows import WindowArray, panel_windows
 from tsforecast.panel import PanelWindowTransformer
 
 UNITS, BATCH, CHUNKS = 16, 256, 2  # 2 Lightning batches of 16 minibatches: 32 optimizer steps
@@ -43,22 +44,6 @@ class LazyPanelRegressor(LSTMRegressor):
         windows = Windows.from_window_array(X)
         _check_values(windows.base, warn_unscaled=type(self).__name__ if reset else None)
         return windows
-
-
-class SampledBatches(Batches):
-    """Batches drawing ``WINDOWS_PER_EPOCH`` windows per epoch (the proposed sampling)."""
-
-    @property
-    def n_samples(self) -> int:
-        return min(WINDOWS_PER_EPOCH, len(self.windows)) // self.world_size
-
-    def __iter__(self):  # type: ignore[no-untyped-def]
-        order = sample_epoch(len(self.windows), WINDOWS_PER_EPOCH, self.generator)
-        starts, y = self.windows.starts[order], self.y[order]
-        starts_batches, y_batches = starts.split(self.batch_size), y.split(self.batch_size)
-        for first in range(0, len(starts_batches), self.chunk_size):
-            last = first + self.chunk_size
-            yield Chunk(self.windows, list(starts_batches[first:last]), list(y_batches[first:last]))
 
 
 def _status(field: str) -> float:
@@ -121,7 +106,7 @@ def main(name: str, n_series: int, n_steps: int, window: int, n_covariates: int)
         features = frame.drop(columns="id")
         lazy = panel_windows(features, frame["id"].cat.codes.to_numpy(), window)
         if "sampled" in name:
-            tsforecast._base.Batches = SampledBatches
+            tsforecast._base.Batches = functools.partial(Batches, per_epoch=WINDOWS_PER_EPOCH)
         _estimator(LazyPanelRegressor).fit(lazy, target)
     else:
         raise ValueError(name)

@@ -159,14 +159,15 @@ def _backtest_scaling(results: dict) -> list[str]:
         "",
         results["setup"] + ". Medians of interleaved rounds; CPU time is this process's.",
         "",
-        "| history (steps) | refit | algorithm | wall (s) | CPU (s) | CPU vs shortest history |",
-        "| ---: | --- | --- | ---: | ---: | ---: |",
+        "| history (steps) | refit | training | algorithm | wall (s) | CPU (s) | min CPU (s) | "
+        "CPU vs shortest history (median, min) |",
+        "| ---: | --- | --- | --- | ---: | ---: | ---: | ---: |",
     ]
     for r in results["rows"]:
-        ratio = f"{r['cpu_vs_shortest_history']:.2f}x" if "cpu_vs_shortest_history" in r else ""
+        ratio = f"{r['cpu_vs_shortest_history']:.2f}x, {r['min_cpu_vs_shortest_history']:.2f}x"
         lines.append(
-            f"| {r['n_steps']:,} | {r['refit']} | {r['algorithm']} | {r['median_s']:.2f} | "
-            f"{r['median_cpu_s']:.2f} | {ratio} |"
+            f"| {r['n_steps']:,} | {r['refit']} | {r['training']} | {r['algorithm']} | "
+            f"{r['median_s']:.2f} | {r['median_cpu_s']:.2f} | {r['min_cpu_s']:.2f} | {ratio} |"
         )
     return [*lines, ""]
 

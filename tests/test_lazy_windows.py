@@ -7,7 +7,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tsforecast._data import Windows
+from tsforecast._data import Batches, Windows
 from tsforecast._lazy_windows import WindowArray, panel_windows, sample_epoch
 from tsforecast.windowing import padded_windows
 
@@ -119,3 +119,19 @@ def test_sample_epoch_is_seeded_and_bounded():
     assert sorted(sample_epoch(50, 80, torch.Generator().manual_seed(0)).tolist()) == list(
         range(50)
     )
+
+
+def test_batches_draw_a_seeded_sample_of_windows_per_epoch():
+    lazy = panel_windows(np.arange(200.0)[:, None], np.repeat([0, 1], 100), 5)
+    windows, y = Windows.from_window_array(lazy), torch.arange(200.0)
+    batches = Batches(windows, y, 8, torch.Generator().manual_seed(0), chunk_size=2, per_epoch=20)
+    assert (batches.n_samples, batches.n_batches, len(batches)) == (20, 3, 2)
+    epoch = [(xb, yb) for chunk in batches for xb, yb in chunk]
+    assert [len(yb) for _, yb in epoch] == [8, 8, 4]
+    for xb, yb in epoch:  # each window still ends at its own row
+        torch.testing.assert_close(xb[:, -1, 0], yb)
+    again = Batches(windows, y, 8, torch.Generator().manual_seed(0), chunk_size=2, per_epoch=20)
+    assert [yb.tolist() for chunk in again for _, yb in chunk] == [yb.tolist() for _, yb in epoch]
+    # Without a generator (validation) every window is visited, in order.
+    ordered = Batches(windows, y, 64, None, chunk_size=2, per_epoch=20)
+    assert torch.cat([yb for chunk in ordered for _, yb in chunk]).tolist() == y.tolist()

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from numpy.lib.stride_tricks import as_strided
 
-from ._lazy_windows import WindowArray
+from ._lazy_windows import WindowArray, sample_epoch
 
 
 def _strided_base(X: np.ndarray) -> tuple[np.ndarray, int] | None:
@@ -197,6 +197,9 @@ class Batches:
         Source of each epoch's shuffle; ``None`` keeps the samples in order.
     chunk_size : int
         Minibatches per chunk.
+    per_epoch : int or None, default=None
+        With a ``generator``: windows drawn at random per epoch (with replacement, see
+        :func:`~tsforecast._lazy_windows.sample_epoch`) instead of all of them shuffled.
     """
 
     def __init__(
@@ -206,18 +209,23 @@ class Batches:
         batch_size: int,
         generator: torch.Generator | None,
         chunk_size: int,
+        per_epoch: int | None = None,
     ) -> None:
         self.windows = windows
         self.y = y
         self.batch_size = batch_size
         self.generator = generator
         self.chunk_size = chunk_size
+        self.per_epoch = per_epoch if generator is not None else None
         # Distributed training: this process takes the rank-th of world_size equal shares.
         self.rank, self.world_size = 0, 1
 
     @property
     def n_samples(self) -> int:
-        return len(self.windows) // self.world_size
+        n_windows = len(self.windows)
+        if self.per_epoch is not None:
+            n_windows = min(self.per_epoch, n_windows)
+        return n_windows // self.world_size
 
     @property
     def n_batches(self) -> int:
@@ -229,16 +237,22 @@ class Batches:
     def __iter__(self) -> Iterator[Chunk]:
         starts, y = self.windows.starts, self.y
         if self.generator is not None:
-            order = torch.randperm(len(starts), generator=self.generator).to(y.device)
+            order = sample_epoch(len(starts), self.per_epoch, self.generator).to(y.device)
             starts, y = starts[order], y[order]
         if self.world_size > 1:
             # Every process draws the same permutation: the shares are disjoint and equal.
             share = slice(self.rank * self.n_samples, (self.rank + 1) * self.n_samples)
             starts, y = starts[share], y[share]
-        starts_batches, y_batches = starts.split(self.batch_size), y.split(self.batch_size)
-        for first in range(0, len(starts_batches), self.chunk_size):
-            last = first + self.chunk_size
-            yield Chunk(self.windows, list(starts_batches[first:last]), list(y_batches[first:last]))
+        # Each chunk is cut when it is reached: a fit that stops early (limit_train_batches,
+        # an interrupt) pays only for the minibatches it used.
+        step = self.batch_size * self.chunk_size
+        for first in range(0, len(starts), step):
+            part = slice(first, first + step)
+            yield Chunk(
+                self.windows,
+                list(starts[part].split(self.batch_size)),
+                list(y[part].split(self.batch_size)),
+            )
 
 
 def forward_in_batches(module: torch.nn.Module, windows: Windows, batch_size: int) -> torch.Tensor:
