@@ -11,7 +11,7 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# Torch first: with the pin satisfied, the package install below pulls no CUDA build.
 	$(BIN)/python -m pip install --quiet "$(TORCH)"
-	$(BIN)/python -m pip install --quiet -e ".[dev,plot,arch,onnx,mlflow]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,plot,arch,onnx,mlflow,dask]"
 	touch $@
 
 venv: $(BIN)/.installed

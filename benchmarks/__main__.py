@@ -12,6 +12,7 @@ import time
 import torch
 
 from . import (
+    backtest_scaling,
     cells,
     distributed,
     fit_overhead,
@@ -19,6 +20,7 @@ from . import (
     import_time,
     memory,
     optuna_vs_grid,
+    panel_memory,
     peers,
     predict_latency,
     scaling,
@@ -51,6 +53,28 @@ SUITES = {
     "tuning_memory": (tuning_memory.run, 100, 12),
     "cells": (cells.run, 5, 1),
     "import_time": (import_time.run, 15, 3),
+    "backtest_scaling": (
+        backtest_scaling.run,
+        {
+            "lengths": [10_000, 100_000, 1_000_000],
+            "full_history_lengths": [10_000, 100_000, 1_000_000],
+            "rounds": 5,
+        },
+        {"lengths": [10_000, 100_000], "full_history_lengths": [10_000], "rounds": 1},
+    ),
+    "panel_memory": (
+        panel_memory.run,
+        {
+            "same rows as one series": [5_000, 1_000, 128, 0],
+            "materialised vs lazy": [2_000, 1_000, 64, 0],
+            "M5-shaped": [30_490, 1_941, 28, 2],
+        },
+        {
+            "same rows as one series": [500, 1_000, 128, 0],
+            "materialised vs lazy": [200, 1_000, 64, 0],
+            "M5-shaped": [3_049, 194, 28, 2],
+        },
+    ),
 }
 
 

@@ -167,6 +167,47 @@ def _import_time(results: dict) -> list[str]:
     ]
 
 
+def _backtest_scaling(results: dict) -> list[str]:
+    lines = [
+        "### Backtest time against the history length (fixed test size)",
+        "",
+        results["setup"] + ". Medians of interleaved rounds; CPU time is this process's.",
+        "",
+        "| history (steps) | refit | training | algorithm | wall (s) | CPU (s) | min CPU (s) | "
+        "CPU vs shortest history (median, min) |",
+        "| ---: | --- | --- | --- | ---: | ---: | ---: | ---: |",
+    ]
+    for r in results["rows"]:
+        ratio = f"{r['cpu_vs_shortest_history']:.2f}x, {r['min_cpu_vs_shortest_history']:.2f}x"
+        lines.append(
+            f"| {r['n_steps']:,} | {r['refit']} | {r['training']} | {r['algorithm']} | "
+            f"{r['median_s']:.2f} | {r['median_cpu_s']:.2f} | {r['min_cpu_s']:.2f} | {ratio} |"
+        )
+    return [*lines, ""]
+
+
+def _panel_memory(results: dict) -> list[str]:
+    lines = [
+        "### Memory of fit on panels",
+        "",
+        results["setup"] + ". 'fit adds': peak minus the resident memory with the input loaded.",
+        "",
+        "| case (series x steps, window, features) | contender | input (MB) | fit adds (MB) | "
+        "adds vs input | process peak (MB) | peak vs first |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for case in results["cases"]:
+        n_series, n_steps, window, n_covariates = case["shape"]
+        label = f"{case['case']}: {n_series:,} x {n_steps:,}, {window}, {1 + n_covariates}"
+        for m in case["measurements"]:
+            lines.append(
+                f"| {label} | {m['contender']} | {m['input_mb']:.0f} | {m['fit_added_mb']:.0f} | "
+                f"{m['added_vs_input']:.2f}x | {m['process_peak_mb']:.0f} | "
+                f"{m['peak_vs_first']:.2f}x |"
+            )
+    return [*lines, ""]
+
+
 _RENDERERS = {
     "fit_overhead": _fit_overhead,
     "predict_latency": _predict_latency,
@@ -179,6 +220,8 @@ _RENDERERS = {
     "tuning_memory": _tuning_memory,
     "cells": _cells,
     "import_time": _import_time,
+    "backtest_scaling": _backtest_scaling,
+    "panel_memory": _panel_memory,
 }
 
 

@@ -65,6 +65,7 @@ class TrainingConfig:
     learning_rate: float
     optimizer_kwargs: dict[str, Any]
     batch_size: int
+    windows_per_epoch: int | None
     epochs: int
     patience: int | None
     gradient_clip_val: float | None

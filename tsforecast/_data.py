@@ -19,6 +19,8 @@ import numpy as np
 import torch
 from numpy.lib.stride_tricks import as_strided
 
+from ._lazy_windows import WindowArray, sample_epoch
+
 
 def _strided_base(X: np.ndarray) -> tuple[np.ndarray, int] | None:
     """Find the 2-D array that a 3-D array is a strided window view of.
@@ -87,7 +89,7 @@ class Windows:
     base : torch.Tensor of shape (n_rows, n_features)
         The rows every window reads from.
     starts : torch.Tensor of shape (n_samples,)
-        First row of each window, int64.
+        First row of each window, int64 (int32 from a panel's ``WindowArray``).
     length : int
         Number of time steps in each window.
     tiled : bool, default=False
@@ -120,6 +122,11 @@ class Windows:
         starts = torch.from_numpy(np.arange(0, n_samples * step, step, dtype=np.int64))
         tiled = step == length and base.shape[0] == n_samples * length
         return cls(_as_float_tensor(base), starts, length, tiled)
+
+    @classmethod
+    def from_window_array(cls, X: WindowArray) -> Windows:
+        """Wrap lazy windows (e.g. a panel's), sharing a float32 base instead of copying it."""
+        return cls(_as_float_tensor(X.base), torch.from_numpy(X.starts), X.length)
 
     def __len__(self) -> int:
         return self.starts.shape[0]
@@ -162,18 +169,27 @@ def split_tail(windows: Windows, n_val: int) -> tuple[torch.Tensor, torch.Tensor
     """Split samples into a head for training and the last ``n_val`` for validation.
 
     Training samples whose window shares a row with any validation window are dropped (an
-    embargo), so that the validation loss never scores rows the model was trained on.
+    embargo), so that the validation loss never scores rows the model was trained on. The
+    rows are compared, not their order: this holds for one series and for panels whose
+    series lie side by side in the base.
 
     Returns
     -------
     train_index, val_index : torch.Tensor
         Sample indices, both in time order.
     """
-    n_samples = len(windows)
-    head = torch.arange(n_samples - n_val)
-    first_val_row = windows.starts[n_samples - n_val :].min()
-    keep = windows.starts[: n_samples - n_val] + windows.length <= first_val_row
-    return head[keep], torch.arange(n_samples - n_val, n_samples)
+    n_train = len(windows) - n_val
+    starts, length = windows.starts.long(), windows.length
+    val_starts = starts[n_train:]
+    # read[r] > 0 for each row r inside a validation window (a difference array, summed up).
+    edges = torch.zeros(windows.base.shape[0] + 1, dtype=torch.int32)
+    ones = torch.ones_like(val_starts, dtype=torch.int32)
+    edges.index_add_(0, val_starts, ones).index_add_(0, val_starts + length, -ones)
+    read = (edges.cumsum(0) > 0).to(torch.int32)
+    before = torch.cat([torch.zeros(1, dtype=read.dtype), read.cumsum(0)])  # rows read before r
+    train_starts = starts[:n_train]
+    keep = before[train_starts + length] == before[train_starts]
+    return torch.arange(n_train)[keep], torch.arange(n_train, len(windows))
 
 
 class Chunk:
@@ -214,6 +230,9 @@ class Batches:
         Source of each epoch's shuffle; ``None`` keeps the samples in order.
     chunk_size : int
         Minibatches per chunk.
+    per_epoch : int or None, default=None
+        With a ``generator``: windows drawn at random per epoch (with replacement, see
+        :func:`~tsforecast._lazy_windows.sample_epoch`) instead of all of them shuffled.
     """
 
     def __init__(
@@ -223,18 +242,23 @@ class Batches:
         batch_size: int,
         generator: torch.Generator | None,
         chunk_size: int,
+        per_epoch: int | None = None,
     ) -> None:
         self.windows = windows
         self.y = y
         self.batch_size = batch_size
         self.generator = generator
         self.chunk_size = chunk_size
+        self.per_epoch = per_epoch if generator is not None else None
         # Distributed training: this process takes the rank-th of world_size equal shares.
         self.rank, self.world_size = 0, 1
 
     @property
     def n_samples(self) -> int:
-        return len(self.windows) // self.world_size
+        n_windows = len(self.windows)
+        if self.per_epoch is not None:
+            n_windows = min(self.per_epoch, n_windows)
+        return n_windows // self.world_size
 
     @property
     def n_batches(self) -> int:
@@ -246,16 +270,22 @@ class Batches:
     def __iter__(self) -> Iterator[Chunk]:
         starts, y = self.windows.starts, self.y
         if self.generator is not None:
-            order = torch.randperm(len(starts), generator=self.generator).to(y.device)
+            order = sample_epoch(len(starts), self.per_epoch, self.generator).to(y.device)
             starts, y = starts[order], y[order]
         if self.world_size > 1:
             # Every process draws the same permutation: the shares are disjoint and equal.
             share = slice(self.rank * self.n_samples, (self.rank + 1) * self.n_samples)
             starts, y = starts[share], y[share]
-        starts_batches, y_batches = starts.split(self.batch_size), y.split(self.batch_size)
-        for first in range(0, len(starts_batches), self.chunk_size):
-            last = first + self.chunk_size
-            yield Chunk(self.windows, list(starts_batches[first:last]), list(y_batches[first:last]))
+        # Each chunk is cut when it is reached: a fit that stops early (limit_train_batches,
+        # an interrupt) pays only for the minibatches it used.
+        step = self.batch_size * self.chunk_size
+        for first in range(0, len(starts), step):
+            part = slice(first, first + step)
+            yield Chunk(
+                self.windows,
+                list(starts[part].split(self.batch_size)),
+                list(y[part].split(self.batch_size)),
+            )
 
 
 def forward_in_batches(module: torch.nn.Module, windows: Windows, batch_size: int) -> torch.Tensor:

@@ -37,6 +37,11 @@ _SHARED_PARAMETERS_DOC = """
         Further optimizer arguments, e.g. ``{"weight_decay": 1e-4}``.
     batch_size : int, default=64
         Samples per training step.
+    windows_per_epoch : int, default=None
+        Train each epoch on this many windows drawn at random (with replacement, from the
+        seeded generator) instead of every window once: for panels too large to visit every
+        window each epoch, as neuralforecast's ``windows_batch_size``. ``None`` uses every
+        window.
     max_epochs : int, default=100
         Maximum passes over the training data in ``fit``.
     validation_fraction : float or "auto", default="auto"

@@ -188,7 +188,14 @@ def _run_trainer(
         train_windows, train_targets = windows, targets
     else:
         train_windows, train_targets = windows.subset(train_index), targets[train_index]
-    batches = Batches(train_windows, train_targets, config.batch_size, generator, chunk_size)
+    batches = Batches(
+        train_windows,
+        train_targets,
+        config.batch_size,
+        generator,
+        chunk_size,
+        per_epoch=config.windows_per_epoch,
+    )
     val_batches = None
     if data.validated:
         val_batches = Batches(

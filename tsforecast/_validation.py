@@ -16,6 +16,7 @@ from sklearn.utils import check_array
 from sklearn.utils.validation import validate_data
 
 from ._data import Windows
+from ._lazy_windows import WindowArray
 from ._tokens import check_tokens
 
 FLOAT_DTYPES = (np.float64, np.float32)
@@ -52,6 +53,13 @@ def validate_X(estimator: Any, X: Any, *, reset: bool) -> Windows:
     """Check ``X`` and wrap it as lazy windows ``(n_samples, n_timesteps, n_features)``."""
     if estimator.embedding_dim is not None:
         return _validate_tokens(estimator, X, reset=reset)
+    if isinstance(X, WindowArray):  # lazy windows (a panel's): kept lazy, never copied
+        _check_n_features(estimator, X.shape[2], reset=reset)
+        if reset:
+            estimator._input_ndim = 3
+        windows = Windows.from_window_array(X)
+        check_values(windows, warn_unscaled=type(estimator).__name__ if reset else None)
+        return windows
     if not hasattr(X, "ndim"):  # lists and other array-likes
         X = np.asarray(X)
     ndim = X.ndim

@@ -6,7 +6,7 @@ Optuna is imported on first use of :class:`OptunaSearchCV`, :class:`LayerUnits` 
 
 from typing import Any
 
-from ._backtest import BacktestResult, WalkForwardSplit, backtest
+from ._backtest import BacktestResult, WalkForwardSplit, backtest, infer_lookback
 
 _SEARCH_NAMES = {
     "OptunaSearchCV": "._search",
@@ -30,4 +30,5 @@ __all__ = [
     "WalkForwardSplit",
     "backtest",
     "default_search_space",
+    "infer_lookback",
 ]

@@ -12,6 +12,12 @@ import pandas as pd
 from sklearn.base import BaseEstimator, clone
 from sklearn.metrics import mean_absolute_error, root_mean_squared_error
 from sklearn.model_selection import BaseCrossValidator, TimeSeriesSplit
+from sklearn.utils.parallel import Parallel, delayed
+
+from ..metrics import DieboldMarianoResult, diebold_mariano
+from ._lookback import check_lookback, infer_lookback
+
+__all__ = ["BacktestResult", "WalkForwardSplit", "backtest", "infer_lookback"]
 
 Metric = Callable[[np.ndarray, np.ndarray], float]
 DEFAULT_METRICS: dict[str, Metric] = {"mae": mean_absolute_error, "rmse": root_mean_squared_error}
@@ -120,17 +126,23 @@ class BacktestResult:
     ----------
     predictions : DataFrame
         One row per test sample, on the index of ``y``: ``fold``, the observed target(s)
-        (``y_true``, or ``y_true[<column>]`` per output) and the forecast(s) (``y_pred``...).
+        (``y_true``, or ``y_true[<column>]`` per output), the forecast(s) (``y_pred``...)
+        and the baseline's (``y_baseline``...) when there is one.
     metrics : DataFrame
         One row per fold: ``train_start``, ``train_end``, ``test_start``, ``test_end`` (index
-        labels), ``refit`` and one column per metric.
+        labels), ``refit``, one column per metric and ``baseline_<metric>`` for a baseline.
     estimators : list
         The fitted estimator used for each fold (the same object for folds without refit).
+    diebold_mariano : DieboldMarianoResult or None
+        With a baseline and one target: the Diebold-Mariano test of the squared errors of
+        every test row against the baseline's (negative statistic: the estimator's errors
+        are smaller), with the horizon of ``cv`` (``cv.horizon``, else 1).
     """
 
     predictions: pd.DataFrame
     metrics: pd.DataFrame
     estimators: list[BaseEstimator]
+    diebold_mariano: DieboldMarianoResult | None = None
 
 
 def _frame(y: Any) -> pd.DataFrame:
@@ -166,16 +178,19 @@ def backtest(
     cv: BaseCrossValidator | TimeSeriesSplit | None = None,
     refit: bool | int = True,
     metrics: dict[str, Metric] | None = None,
+    lookback: int | str | None = "auto",
+    n_jobs: int | None = None,
+    baseline: BaseEstimator | None = None,
 ) -> BacktestResult:
     """Walk-forward backtest: fit on the past, forecast the next test period, move on.
 
     Each fold's model is a fresh clone fitted on that fold's training rows only, so a
-    scaler or window transformer inside a Pipeline is re-fitted on past data. Forecasts
-    for a test period are computed by one ``predict`` call over the rows from the training
-    start to the test end, keeping the test rows' results: windows at the start of a test
-    period read their real history (rows before the test period, never after). With
-    ``refit=False`` the first fold's model forecasts all later test periods in one batched
-    ``predict``.
+    scaler or window transformer inside a Pipeline is re-fitted on past data. A test
+    period is forecast by one ``predict`` call over its rows and the ``lookback`` rows
+    before it (never rows after it, never earlier than the training start): windows at the
+    start of a test period read their real history, and the cost grows with the test
+    period, not with the history. With ``refit=False`` the first fold's model forecasts all
+    later (adjacent) test periods in one batched ``predict``.
 
     Parameters
     ----------
@@ -194,6 +209,20 @@ def backtest(
         ``n``-th fold.
     metrics : dict of str to callable, default=None
         ``name -> metric(y_true, y_pred)`` computed per fold; default MAE and RMSE.
+    lookback : "auto", int or None, default="auto"
+        Rows before each test period that its forecasts read (e.g. ``window - 1`` for a
+        sliding window). ``"auto"`` infers it with :func:`infer_lookback`; ``None``
+        predicts from the training start (exact for any model, cost grows with the
+        history), which is also what ``"auto"`` falls back to when it cannot tell.
+    n_jobs : int, default=None
+        Number of fits run in parallel through joblib (``-1``: all cores); ``None`` means 1
+        unless in a :func:`joblib.parallel_config` context, so that
+        ``with joblib.parallel_config(backend="dask"):`` runs the fits on a Dask cluster.
+        Results do not depend on it.
+    baseline : estimator, default=None
+        A forecast to beat, backtested on the same folds and refit schedule (e.g. a Pipeline
+        of the same windowing and a :class:`~tsforecast.baselines.NaiveForecaster`): its
+        forecasts are added as ``y_baseline`` columns, its metrics as ``baseline_<name>``.
 
     Returns
     -------
@@ -215,44 +244,112 @@ def backtest(
     """
     cv = WalkForwardSplit() if cv is None else cv
     metrics = DEFAULT_METRICS if metrics is None else metrics
+    rows_before = check_lookback(lookback, estimator)
     targets = _frame(y)
     if len(targets) != len(X):
         raise ValueError(f"X has {len(X)} samples but y has {len(targets)}.")
     folds = list(cv.split(np.zeros(len(targets))))
+    _check_forward(folds)
     refits = _refit_folds(refit, len(folds))
     labels = targets.index
     names = ["y_true"] if targets.shape[1] == 1 else [f"y_true[{c}]" for c in targets.columns]
-    forecasts = _forecasts(estimator, X, targets, folds, refits)
+    forecasts = _forecasts(estimator, X, targets, folds, refits, rows_before, n_jobs)
+    contenders = {"pred": [pred for _, pred in forecasts]}
+    if baseline is not None:
+        baseline_lookback = check_lookback(lookback, baseline)
+        baseline_forecasts = _forecasts(
+            baseline, X, targets, folds, refits, baseline_lookback, n_jobs
+        )
+        contenders["baseline"] = [pred for _, pred in baseline_forecasts]
     observed = targets.to_numpy()
-    estimators, parts, records = [], [], []
-    for k, ((train, test), fitted, predicted) in enumerate(
-        zip(folds, refits, forecasts, strict=True)
-    ):
-        model, pred = predicted
-        estimators.append(model)
+    parts, records = [], []
+    for k, ((train, test), fitted) in enumerate(zip(folds, refits, strict=True)):
         true = observed[test]
         part = pd.DataFrame(true, index=labels[test], columns=names)
-        for name, column in zip(names, pred.T, strict=True):
-            part[name.replace("y_true", "y_pred")] = column
+        record = {
+            "train_start": labels[train[0]],
+            "train_end": labels[train[-1]],
+            "test_start": labels[test[0]],
+            "test_end": labels[test[-1]],
+            "refit": fitted,
+        }
+        for contender, predictions in contenders.items():
+            pred = predictions[k]
+            for name, column in zip(names, pred.T, strict=True):
+                part[name.replace("y_true", f"y_{contender}", 1)] = column
+            prefix = "" if contender == "pred" else "baseline_"
+            for name, metric in metrics.items():
+                record[prefix + name] = metric(_squeeze(true), _squeeze(pred))
         part.insert(0, "fold", k)
         parts.append(part)
-        records.append(
-            {
-                "train_start": labels[train[0]],
-                "train_end": labels[train[-1]],
-                "test_start": labels[test[0]],
-                "test_end": labels[test[-1]],
-                "refit": fitted,
-                **{
-                    name: metric(_squeeze(true), _squeeze(pred)) for name, metric in metrics.items()
-                },
-            }
-        )
+        records.append(record)
+    predictions = pd.concat(parts)
+    test = None
+    if baseline is not None and len(names) == 1:
+        errors = predictions["y_true"] - predictions["y_pred"]
+        baseline_errors = predictions["y_true"] - predictions["y_baseline"]
+        test = diebold_mariano(errors, baseline_errors, horizon=getattr(cv, "horizon", 1))
     return BacktestResult(
-        predictions=pd.concat(parts),
+        predictions=predictions,
         metrics=pd.DataFrame.from_records(records, index=pd.RangeIndex(len(folds), name="fold")),
-        estimators=estimators,
+        estimators=[model for model, _ in forecasts],
+        diebold_mariano=test,
     )
+
+
+def _check_forward(folds: list[tuple[np.ndarray, np.ndarray]]) -> None:
+    for k, (train, test) in enumerate(folds):
+        if len(train) == 0 or len(test) == 0:
+            raise ValueError(f"Fold {k} of cv has an empty training or test set.")
+        if test[0] <= train[-1] or (np.diff(test) <= 0).any():
+            raise ValueError(
+                f"backtest needs folds whose test rows are in time order after their training "
+                f"rows (a forecasting splitter such as WalkForwardSplit); fold {k} tests from row "
+                f"{test[0]} but trains up to row {train[-1]}."
+            )
+
+
+def _predicted_ranges(tests: list[np.ndarray], lookback: int | None) -> list[tuple[int, int]]:
+    """Row ranges to predict so that every test row reads ``lookback`` rows of history.
+
+    Positions count from the training start (row 0); overlapping or adjacent ranges merge,
+    so adjacent test periods cost one ``predict``.
+    """
+    ranges: list[tuple[int, int]] = []
+    for test in tests:
+        start = 0 if lookback is None else max(0, int(test[0]) - lookback)
+        stop = int(test[-1]) + 1
+        if ranges and start <= ranges[-1][1]:
+            ranges[-1] = (ranges[-1][0], max(stop, ranges[-1][1]))
+        else:
+            ranges.append((start, stop))
+    return ranges
+
+
+def _fit_and_forecast(
+    estimator: BaseEstimator,
+    X: Any,
+    y: Any,
+    n_train: int,
+    tests: list[np.ndarray],
+    lookback: int | None,
+) -> tuple[BaseEstimator, list[np.ndarray]]:
+    """Fit a clone on the first ``n_train`` rows and forecast the rows ``tests``.
+
+    ``X`` and ``y`` start at the training start; ``tests`` are positions in them.
+    """
+    model = clone(estimator).fit(_rows(X, 0, n_train), _rows(y, 0, n_train))
+    ranges = _predicted_ranges(tests, lookback)
+    predicted = []
+    for start, stop in ranges:
+        pred = np.asarray(model.predict(_rows(X, start, stop)), dtype=np.float64)
+        predicted.append(pred.reshape(len(pred), -1))
+    starts = np.array([start for start, _ in ranges])
+    out = []
+    for test in tests:
+        k = int(np.searchsorted(starts, test[0], side="right")) - 1
+        out.append(predicted[k][test - starts[k]])
+    return model, out
 
 
 def _forecasts(
@@ -261,21 +358,33 @@ def _forecasts(
     targets: pd.DataFrame,
     folds: list[tuple[np.ndarray, np.ndarray]],
     refits: list[bool],
-) -> Iterator[tuple[BaseEstimator, np.ndarray]]:
-    """Yield each fold's model and its ``(n_test, n_outputs)`` forecasts."""
+    lookback: int | None,
+    n_jobs: int | None,
+) -> list[tuple[BaseEstimator, np.ndarray]]:
+    """Each fold's model and its ``(n_test, n_outputs)`` forecasts; the fits run in parallel."""
     y = targets.iloc[:, 0] if targets.shape[1] == 1 else targets
-    k = 0
-    while k < len(folds):
-        train, _ = folds[k]
-        first, end = train[0], train[-1] + 1
-        model = clone(estimator).fit(_rows(X, first, end), _rows(y, first, end))
-        # The folds this model forecasts: up to the next refit, in one predict call.
-        last = k + 1
-        while last < len(folds) and not refits[last]:
-            last += 1
-        stop = folds[last - 1][1][-1] + 1
-        pred = np.asarray(model.predict(_rows(X, first, stop)), dtype=np.float64)
-        pred = pred.reshape(len(pred), -1)
-        for _, test in folds[k:last]:
-            yield model, pred[test - first]
-        k = last
+    # Each fit forecasts its own fold and the folds without refit after it.
+    starts = [k for k, fitted in enumerate(refits) if fitted]
+    spans = list(zip(starts, [*starts[1:], len(folds)], strict=True))
+    tasks = []
+    for k, last in spans:
+        train = folds[k][0]
+        first = int(train[0])
+        stop = max(int(test[-1]) for _, test in folds[k:last]) + 1
+        # Each task gets only its rows: little to ship to a remote worker.
+        tests = [test - first for _, test in folds[k:last]]
+        tasks.append(
+            delayed(_fit_and_forecast)(
+                estimator,
+                _rows(X, first, stop),
+                _rows(y, first, stop),
+                int(train[-1]) + 1 - first,
+                tests,
+                lookback,
+            )
+        )
+    results = Parallel(n_jobs=n_jobs)(tasks)
+    out = []
+    for model, preds in results:
+        out.extend((model, pred) for pred in preds)
+    return out

@@ -12,10 +12,10 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
+from .._lazy_windows import WindowArray, panel_windows
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from ._history import _History, check_time_index
 from ._transaction import unchanged_on_error
-from ._windows import padded_windows
 
 
 class PanelWindowTransformer(TransformerMixin, BaseEstimator):
@@ -128,7 +128,8 @@ class PanelWindowTransformer(TransformerMixin, BaseEstimator):
         """
         keys, values = self._split(X, reset=True)
         self.context_ = {}
-        for key, positions in self._positions(keys).items():
+        codes, series = pd.factorize(keys)
+        for key, positions in zip(series, self._positions(codes, len(series)), strict=True):
             index = X.index[positions]
             check_time_index(index, f"series {key!r} of X")
             self.context_[key] = _History(
@@ -138,14 +139,12 @@ class PanelWindowTransformer(TransformerMixin, BaseEstimator):
         return self
 
     @staticmethod
-    def _positions(keys: pd.Series) -> dict[Any, np.ndarray]:
-        """Row positions of each series, in order of first appearance (one pass)."""
-        codes, uniques = pd.factorize(keys)
+    def _positions(codes: np.ndarray, n_series: int) -> list[np.ndarray]:
+        """Row positions of each series code, in order (one pass)."""
         order = np.argsort(codes, kind="stable")
-        bounds = np.cumsum(np.bincount(codes, minlength=len(uniques)))[:-1]
-        return dict(zip(uniques, np.split(order, bounds), strict=True))
+        return np.split(order, np.cumsum(np.bincount(codes, minlength=n_series))[:-1])
 
-    def transform(self, X: pd.DataFrame) -> np.ndarray:
+    def transform(self, X: pd.DataFrame) -> WindowArray:
         """The window of each row, within the row's own series.
 
         Parameters
@@ -155,25 +154,27 @@ class PanelWindowTransformer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        windows : ndarray of shape (n_rows, window, n_features)
-            ``windows[i, -1]`` holds the features of row ``i``.
+        windows : WindowArray of shape (n_rows, window, n_features)
+            Lazy, read-only float32 windows (one copy of the rows plus ``window - 1`` rows
+            per series, never one copy per window); ``windows[i, -1]`` holds the features
+            of row ``i``. ``np.asarray(windows)`` materialises them; the LSTM estimators
+            keep them lazy.
         """
         check_is_fitted(self)
         keys, values = self._split(X, reset=False)
-        groups = self._positions(keys)
-        unseen = [key for key in groups if key not in self.context_]
+        codes, series = pd.factorize(keys)
+        unseen = [key for key in series if key not in self.context_]
         if unseen:
             raise ValueError(
                 f"X holds series {unseen[:3]!r} of the group column {self.group!r} not seen in "
                 f"fit; {type(self).__name__} was fitted on {self.series_[:5]!r}."
             )
-        out = np.empty((len(values), self.window, values.shape[1]))
-        for key, positions in groups.items():
+        history = []
+        for key, positions in zip(series, self._positions(codes, len(series)), strict=True):
             index = X.index[positions]
             check_time_index(index, f"series {key!r} of X")
-            history = self.context_[key].rows_before(index)
-            out[positions] = padded_windows(values[positions], history, self.window, self.padding)
-        return out
+            history.append(self.context_[key].rows_before(index))
+        return panel_windows(values, codes, self.window, self.padding, history)
 
     def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
         tags = super().__sklearn_tags__()
