@@ -7,6 +7,7 @@ O(n_samples * n_timesteps). One eigendecomposition then gives the solution for e
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
@@ -28,7 +29,10 @@ class RidgeSolution:
     alpha: float
 
 
-def _chunks(windows: Windows, targets: torch.Tensor, index: torch.Tensor):  # type: ignore[no-untyped-def]
+def _chunks(
+    windows: Windows, targets: torch.Tensor, index: torch.Tensor
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Flattened windows and targets of samples ``index``, in float64, a chunk at a time."""
     for part in index.split(_CHUNK):
         yield windows.gather(part).flatten(1).double(), targets[part].double()
 
@@ -43,10 +47,17 @@ def fit_ridge(
     Like :class:`sklearn.linear_model.Ridge`, the intercept is not penalised.
     """
     n = len(train_index)
-    sum_x = sum_y = gram = cross = square = 0.0
+    d, n_outputs = windows.length * windows.n_features, targets.shape[1]
+    sum_x, sum_y = torch.zeros(d, dtype=torch.float64), torch.zeros(n_outputs, dtype=torch.float64)
+    gram = torch.zeros(d, d, dtype=torch.float64)
+    cross = torch.zeros(d, n_outputs, dtype=torch.float64)
+    square = torch.zeros((), dtype=torch.float64)
     for x, y in _chunks(windows, targets, train_index):
-        sum_x, sum_y = sum_x + x.sum(0), sum_y + y.sum(0)
-        gram, cross, square = gram + x.T @ x, cross + x.T @ y, square + (y * y).sum()
+        sum_x += x.sum(0)
+        sum_y += y.sum(0)
+        gram += x.T @ x
+        cross += x.T @ y
+        square += (y * y).sum()
     mean_x, mean_y = sum_x / n, sum_y / n
     gram = gram - n * torch.outer(mean_x, mean_x)  # centred: the intercept is not penalised
     cross = cross - n * torch.outer(mean_x, mean_y)
