@@ -146,3 +146,16 @@ def test_qlike_refuses_the_skip_and_leaves_the_model_as_it_was(linear_data):
         model.fit(X, y[:, 0] ** 2)
     np.testing.assert_array_equal(model.predict(X), before)
     assert model.loss_ == "mse" and not hasattr(model, "linear_skip_alpha_")
+
+
+def test_onnx_export_reads_the_fitted_window_length(linear_data, tmp_path):
+    onnxruntime = pytest.importorskip("onnxruntime")  # the "onnx" extra, installed by make venv
+    from tsforecast.export import to_onnx
+
+    X, y = linear_data
+    model = LSTMRegressor(**FAST, linear_skip=True, random_state=0).fit(X, y)
+    path = tmp_path / "model.onnx"
+    to_onnx(model, path)
+    session = onnxruntime.InferenceSession(str(path))
+    (out,) = session.run(None, {"X": X[:20]})
+    np.testing.assert_allclose(out, model.predict(X[:20]), rtol=1e-4, atol=1e-5)
