@@ -322,6 +322,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Predictions, one row per row of ``X``.
         """
+        check_is_fitted(self)  # before reading the fitted loss_
         if self._is_quantile_model():
             out = self._quantile_forecasts(X)[:, :, np.searchsorted(self.quantiles_, 0.5)]
         elif self.loss_ == "qlike":
