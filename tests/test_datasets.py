@@ -1,7 +1,7 @@
 import numpy as np
 import pandas as pd
 
-from tsforecast.datasets import load_eurusd, load_fx, load_kjv, load_sp500
+from tsforecast.datasets import load_eurusd, load_fx, load_hourly_weather, load_kjv, load_sp500
 
 
 def _check_frame(frame: pd.DataFrame) -> None:
@@ -68,3 +68,21 @@ def test_price_indexes_carry_their_trading_calendar_as_frequency():
     assert str((sp500[-1] + sp500.freq).date()) == "2019-01-01"  # beyond the data: weekdays
     assert pd.Timestamp("2018-12-25") not in sp500  # Christmas is a holiday of the calendar
     assert sp500[sp500.get_loc(pd.Timestamp("2018-12-24")) + 1] == pd.Timestamp("2018-12-26")
+
+
+def test_load_hourly_weather():
+    weather = load_hourly_weather()
+    _check_frame(weather)
+    assert weather.shape == (8760, 4)
+    assert weather.columns.tolist() == ["ghi", "temperature", "humidity", "wind_speed"]
+    assert weather.index.name == "time" and weather.index.freqstr == "h"
+    assert weather.index[0] == pd.Timestamp("2021-01-01 00:00")
+    assert weather.index[-1] == pd.Timestamp("2021-12-31 23:00")
+    # Irradiance is zero at night and never negative; the warmest month is July.
+    assert (weather["ghi"] >= 0).all()
+    assert (weather["ghi"][weather.index.hour.isin([0, 1, 2, 3, 22, 23])] == 0).all()
+    monthly = weather["temperature"].groupby(weather.index.month).mean()
+    assert monthly.idxmax() == 7 and monthly.idxmin() == 1
+    # The documented jump at a month boundary (months come from different years).
+    assert weather.loc["2021-01-31 23:00", "humidity"] == 93.0
+    assert weather.loc["2021-02-01 00:00", "humidity"] == 49.0

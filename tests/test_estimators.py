@@ -274,8 +274,9 @@ def test_clone_pickle_joblib_deepcopy_round_trips(windows_data, tmp_path):
     assert restored[0].n_iter_ == model.n_iter_ + 1
 
 
-def test_no_fitted_attributes_before_fit():
-    model = LSTMClassifier()
+@pytest.mark.parametrize("estimator", [LSTMClassifier, LSTMRegressor])
+def test_no_fitted_attributes_before_fit(estimator):
+    model = estimator()
     assert not [name for name in vars(model) if name.endswith("_")]
     with pytest.raises(NotFittedError):
         model.predict(np.zeros((2, 3)))

@@ -28,6 +28,7 @@ EXAMPLES = Path(__file__).parent.parent / "examples"
         ("fx_panel.py", ["global / naive", "per-currency / naive", "NOK"]),
         ("volatility.py", ["EUR/USD", "GARCH", "DM vs EWMA", "chosen on the inner split"]),
         ("intervals.py", ["S&P 500", "conformal(LSTM)", "conformal(zero)", "Within the goal"]),
+        ("hourly_weather.py", ["seasonal naive (24 h)", "RidgeCV, same window", "ghi:"]),
     ],
 )
 def test_examples_run(script, expected, monkeypatch, tmp_path, capsys):

@@ -179,7 +179,19 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
             bidirectional=shape["bidirectional"],
             cell=shape["cell"],
             embedding=embedding,
+            # Set by LSTMRegressor(linear_skip=True) when it fits the skip path.
+            skip_timesteps=getattr(self, "n_timesteps_in_", None),
         )
+
+    def _initial_network(
+        self,
+        windows: Windows,
+        targets: torch.Tensor,
+        train_index: torch.Tensor,
+        val_index: torch.Tensor,
+    ) -> StackedRNN:
+        """The network a fresh fit starts from (subclasses may initialise it from the data)."""
+        return self._build_network(windows.n_features)
 
     # ------------------------------------------------------------------ the fit transaction
     def _fit(
@@ -218,7 +230,9 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
         optimizer_states = {} if reset else dict(self._optimizer_state)
         with _seeded(seed, cuda=self.accelerator != "cpu"):
             network = (
-                draft._build_network(windows.n_features) if reset else copy.deepcopy(self.module_)
+                draft._initial_network(windows, targets, train_index, val_index)
+                if reset
+                else copy.deepcopy(self.module_)
             )
             checkpoint = None
             if path is not None:

@@ -1,5 +1,8 @@
 """The torch module behind the estimators: a stacked recurrent network with a dense head.
 
+Optionally a fixed linear skip path (as LSTNet's "highway") adds a linear map of the whole window
+to the head's output, so that the recurrent part learns only what a linear model misses.
+
 This module knows torch only; it never sees numpy, pandas, sklearn or Lightning.
 """
 
@@ -63,6 +66,12 @@ class StackedRNN(nn.Module):
         Read the single input feature as token ids through an ``nn.Embedding``. Sequences end at
         their last non-padding token: they are packed, so that the padding after it changes
         nothing.
+    skip_timesteps : int or None, default=None
+        Add a linear skip path: ``forward`` then returns ``head(last state) + window.flatten(1)
+        @ skip_weight.T + skip_bias``, the window flattened to ``skip_timesteps * n_features``
+        values, so windows must have exactly ``skip_timesteps`` steps. The skip's weights are
+        buffers, set by :meth:`start_linear` and never trained. Not for token input (a linear
+        map of token ids means nothing).
     """
 
     def __init__(
@@ -74,8 +83,11 @@ class StackedRNN(nn.Module):
         bidirectional: bool = False,
         cell: str = "lstm",
         embedding: Embedding | None = None,
+        skip_timesteps: int | None = None,
     ) -> None:
         super().__init__()
+        if skip_timesteps is not None and embedding is not None:
+            raise ValueError("A linear skip path cannot read token ids.")
         directions = 2 if bidirectional else 1
         self.embedding = None
         in_size = n_features
@@ -101,9 +113,24 @@ class StackedRNN(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(in_size, n_outputs)
         self.bidirectional = bidirectional
+        skip = skip_timesteps is not None
+        self.register_buffer(
+            "skip_weight", torch.zeros(n_outputs, skip_timesteps * n_features) if skip else None
+        )
+        self.register_buffer("skip_bias", torch.zeros(n_outputs) if skip else None)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # (B, T, F) -> (B, n_outputs)
+        skip = None
+        if self.skip_weight is not None:
+            flat = x.flatten(1)  # (B, T * F), time-major: step t's features together
+            if flat.shape[1] != self.skip_weight.shape[1]:
+                raise ValueError(
+                    f"The linear skip path reads windows of {self.skip_weight.shape[1]} values "
+                    f"(time steps x features) as in fit; got windows of shape "
+                    f"{tuple(x.shape[1:])}."
+                )
+            skip = nn.functional.linear(flat, self.skip_weight, self.skip_bias)
         lengths = None
         if self.embedding is not None:
             tokens = x[..., 0].long()
@@ -114,7 +141,18 @@ class StackedRNN(nn.Module):
         h_n = self._run_groups(x, lengths)
         # h_n: (num_layers * directions, B, H); the last layer's states come last.
         last = torch.cat([h_n[-2], h_n[-1]], dim=1) if self.bidirectional else h_n[-1]
-        return self.head(self.dropout(last))
+        out = self.head(self.dropout(last))
+        return out if skip is None else out + skip
+
+    @torch.no_grad()
+    def start_linear(self, coef: torch.Tensor, intercept: torch.Tensor) -> None:
+        """Make the network the linear model ``window.flatten(1) @ coef.T + intercept``: the
+        skip path takes those weights and the head starts at zero, so that training learns
+        only what the linear model misses."""
+        self.skip_weight.copy_(coef)
+        self.skip_bias.copy_(intercept)
+        self.head.weight.zero_()
+        self.head.bias.zero_()
 
     def _run_groups(self, x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
         """Run the stacked groups; return the last group's final hidden states."""

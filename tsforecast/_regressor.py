@@ -13,8 +13,11 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from ._base import _BaseLSTM
+from ._data import Windows
 from ._docstrings import _INPUT_DOC, _LOSS_DOC, _SHARED_ATTRIBUTES_DOC, _SHARED_PARAMETERS_DOC
 from ._losses import QLikeLoss, QuantileLoss
+from ._network import StackedRNN
+from ._ridge import fit_ridge
 from ._sklearn_compat import StrOptions, _fit_context
 
 _REGRESSION_LOSSES: dict[str, type[nn.Module]] = {
@@ -41,6 +44,18 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         With ``loss="quantile"``: the quantiles to forecast, increasing in (0, 1); ``None``
         means ``(0.1, 0.5, 0.9)``. ``predict`` returns the one nearest 0.5,
         :meth:`predict_quantiles` all of them (an 80% interval with the default).
+    linear_skip : bool, default=False
+        Add a linear skip path (as LSTNet's "highway"): the network's output is a fixed linear
+        map of the whole flattened window plus the LSTM head's output. ``fit`` sets the skip
+        to the ridge regression of the standardized target on the training windows, with the
+        penalty chosen on the validation windows (by generalised cross-validation without
+        any), and starts the head at zero: before training the network predicts exactly as
+        that ridge model, and training learns only what it misses. The skip is not trained
+        (trained jointly, Adam's steps undid the ridge solution and forecast worse). Windows
+        must keep the length seen in ``fit``. Memory: a matrix of (n_timesteps *
+        n_features)² floats. Ignored for token input (``embedding_dim``: a linear map of
+        token ids means nothing); refused with ``loss="qlike"`` (the network's output is then a
+        log-variance, not the target).
 
     Attributes
     ----------{_SHARED_ATTRIBUTES_DOC}    n_outputs_ : int
@@ -52,6 +67,12 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
     loss_ : str
         The loss the network was fitted with; ``predict`` follows it, not a later
         ``set_params(loss=...)``.
+    linear_skip_alpha_ : float
+        Ridge penalty of the skip path, for the flattened windows and the standardized
+        target (``linear_skip=True`` only).
+    n_timesteps_in_ : int
+        Time steps per window seen in ``fit``, the skip path's input (``linear_skip=True``
+        only).
 
     Examples
     --------
@@ -67,12 +88,19 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
     True
     """
 
-    _ARCHITECTURE = (*_BaseLSTM._ARCHITECTURE, "loss", "standardize_target", "quantiles")
+    _ARCHITECTURE = (
+        *_BaseLSTM._ARCHITECTURE,
+        "loss",
+        "standardize_target",
+        "quantiles",
+        "linear_skip",
+    )
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         **_BaseLSTM._parameter_constraints,
         "loss": [StrOptions({*_REGRESSION_LOSSES, "quantile", "qlike"})],
         "standardize_target": ["boolean"],
         "quantiles": [tuple, list, None],
+        "linear_skip": ["boolean"],
     }
 
     def __init__(
@@ -106,6 +134,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         loss: str = "mse",
         standardize_target: bool = True,
         quantiles: tuple[float, ...] | None = None,
+        linear_skip: bool = False,
     ) -> None:
         super().__init__(
             units=units,
@@ -137,6 +166,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         self.loss = loss
         self.standardize_target = standardize_target
         self.quantiles = quantiles
+        self.linear_skip = linear_skip
 
     @property
     def _n_outputs(self) -> int:
@@ -152,6 +182,31 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         if self.loss_ == "qlike":
             return QLikeLoss()
         return _REGRESSION_LOSSES[self.loss_]()
+
+    def _initial_network(
+        self,
+        windows: Windows,
+        targets: torch.Tensor,
+        train_index: torch.Tensor,
+        val_index: torch.Tensor,
+    ) -> StackedRNN:
+        if not self.linear_skip or self.embedding_dim is not None:
+            return super()._initial_network(windows, targets, train_index, val_index)
+        if self.loss_ == "qlike":
+            raise ValueError(
+                "linear_skip=True cannot be combined with loss='qlike': the network then "
+                "forecasts a log-variance, which a ridge model of the target cannot start."
+            )
+        ridge = fit_ridge(windows, targets, train_index, val_index)
+        self.linear_skip_alpha_, self.n_timesteps_in_ = ridge.alpha, windows.length
+        network = self._build_network(windows.n_features)
+        repeat = len(self.quantiles_) if self._is_quantile_model() else 1
+        # Quantile outputs are (target, quantile) pairs: every quantile starts at the mean.
+        network.start_linear(
+            ridge.coef.repeat_interleave(repeat, dim=0),
+            ridge.intercept.repeat_interleave(repeat),
+        )
+        return network
 
     def _check_quantiles(self) -> None:
         if self.loss != "quantile":
@@ -274,6 +329,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Predictions, one row per row of ``X``.
         """
+        check_is_fitted(self)  # before reading the fitted loss_
         if self._is_quantile_model():
             out = self._quantile_forecasts(X)[:, :, np.searchsorted(self.quantiles_, 0.5)]
         elif self.loss_ == "qlike":

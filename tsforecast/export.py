@@ -82,7 +82,11 @@ def _check_exportable(model: Any) -> None:
 
 def _example(model: LSTMRegressor | LSTMClassifier) -> torch.Tensor:
     # 2-D models read a fixed number of columns; 3-D ones any number of time steps.
-    shape = (1, model.n_features_in_) if model._input_ndim == 2 else (1, 7, model.n_features_in_)
+    # A linear skip path reads exactly the fitted window length (its time axis is then fixed).
+    length = getattr(model, "n_timesteps_in_", 7)
+    shape = (
+        (1, model.n_features_in_) if model._input_ndim == 2 else (1, length, model.n_features_in_)
+    )
     return torch.zeros(shape, dtype=torch.float32)
 
 

@@ -98,6 +98,40 @@ def load_eurusd() -> pd.DataFrame:
     return load_fx()[["USD"]]
 
 
+def load_hourly_weather() -> pd.DataFrame:
+    """Hourly weather of a typical year at Greensboro, North Carolina: 8,760 hours.
+
+    A typical meteorological year (TMY3): each calendar month is a real month of measurements
+    chosen from a different year (January is from 1988), all relabelled to 2021, so the series
+    jumps at month boundaries (at 2021-02-01 00:00 the humidity falls from 93% to 49% in one
+    hour). Within a month the data are real consecutive hours. Times are local standard time.
+    Source: US National Renewable Energy Laboratory TMY3 data (US government work, public
+    domain), file 723170TYA.CSV as shipped in the ``pvlib`` package's test data.
+
+    Returns
+    -------
+    weather : DataFrame
+        Columns ``ghi`` (global horizontal irradiance, W/m², zero at night), ``temperature``
+        (dry-bulb, °C), ``humidity`` (relative, %) and ``wind_speed`` (m/s), float64, on an
+        hourly ``DatetimeIndex`` named ``time`` from 2021-01-01 00:00 to 2021-12-31 23:00.
+
+    Examples
+    --------
+    >>> from tsforecast.datasets import load_hourly_weather
+    >>> weather = load_hourly_weather()
+    >>> weather.shape, weather.index.freqstr
+    ((8760, 4), 'h')
+    >>> float(weather["ghi"].max()), float(weather["temperature"].min())
+    (1013.0, -16.7)
+    """
+    source = resources.files("tsforecast.datasets").joinpath("data", "greensboro_hourly.csv.gz")
+    with source.open("rb") as f:
+        frame = pd.read_csv(f, compression="gzip")
+    times = pd.to_datetime(frame.pop("time"), format="%Y-%m-%d %H:%M:%S")
+    frame.index = pd.DatetimeIndex(times, name="time", freq="h")
+    return frame.astype("float64")
+
+
 def load_kjv() -> pd.DataFrame:
     """The books of Psalms and Proverbs, King James Version: 3,376 verses of labelled text.
 

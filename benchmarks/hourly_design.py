@@ -1,0 +1,112 @@
+"""Design choices for hourly data, measured on the inner split of examples/hourly_weather.py.
+
+Same data, window, horizons and features as the example, scored (RMSE averaged over the 24
+horizons, irradiance clipped at zero) on the last 20% of its training period after training on
+the rest; the test period is never read. Variants of a 1 x 64 LSTM (up to 60 epochs, patience
+8): the last-state head (the package's), the head of darts and neuralforecast (the 24 outputs
+from the last 24 hidden states through one shared layer), and the linear skip fixed at its
+ridge start (the package's) or trained jointly with the LSTM.
+
+Run:  python -m benchmarks.hourly_design [--target ghi] [--variant joint_skip ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import torch
+from sklearn.linear_model import RidgeCV
+from sklearn.metrics import root_mean_squared_error
+from sklearn.preprocessing import StandardScaler
+from torch import nn
+
+from tsforecast import LSTMRegressor
+from tsforecast._network import StackedRNN
+from tsforecast.datasets import load_hourly_weather
+from tsforecast.preprocessing import calendar_features
+
+WINDOW, HORIZON = 48, 24
+VARIANTS = ("last_state", "shared_layer", "fixed_skip", "joint_skip")
+
+
+class SharedLayerHead(StackedRNN):
+    """Output ``h`` is ``shared(hidden state at step T - HORIZON + h)`` (+ the skip, if any)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # (B, T, F) -> (B, HORIZON)
+        seq = x
+        for rnn in self.groups:
+            seq, _ = rnn(seq)
+        return self.shared(self.dropout(seq[:, -HORIZON:])).squeeze(-1)
+
+
+class Variant(LSTMRegressor):
+    """LSTMRegressor with the network of one variant (``variant`` is a plain attribute)."""
+
+    variant = "last_state"
+
+    def _build_network(self, n_features: int, units: tuple[int, ...]) -> StackedRNN:
+        network = super()._build_network(n_features, units)
+        if self.variant == "shared_layer":
+            network.__class__ = SharedLayerHead
+            network.shared = nn.Linear(units[-1], 1)
+        return network
+
+    def _initial_network(self, *args):  # type: ignore[no-untyped-def]
+        network = super()._initial_network(*args)
+        if self.variant == "joint_skip":  # the skip's buffers become trained parameters
+            for name in ("skip_weight", "skip_bias"):
+                setattr(network, name, nn.Parameter(network._buffers.pop(name)))
+        return network
+
+
+def inner_split(target: str) -> tuple[np.ndarray, ...]:
+    weather = load_hourly_weather()
+    data = weather[[target]].join(calendar_features(weather.index, ("hour",)))
+    n_rows = len(data) - HORIZON  # rows with a full 24-h target
+    split, y = int(0.8 * n_rows), data[target].to_numpy()
+    inner = int(0.8 * split)
+    values = StandardScaler().fit(data.iloc[:inner]).transform(data).astype(np.float32)
+
+    def rows(start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        t = np.arange(max(start, WINDOW - 1), stop)
+        X = np.stack([values[i - WINDOW + 1 : i + 1] for i in t])
+        return X, np.stack([y[i + 1 : i + HORIZON + 1] for i in t])
+
+    return (*rows(0, inner - HORIZON), *rows(inner, split - HORIZON))
+
+
+def score(truth: np.ndarray, pred: np.ndarray, clip: float) -> float:
+    """RMSE of each horizon, averaged over the horizons, of forecasts clipped at ``clip``."""
+    errors = root_mean_squared_error(truth, np.maximum(pred, clip), multioutput="raw_values")
+    return float(np.mean(errors))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--target", choices=("temperature", "ghi"), nargs="+")
+    parser.add_argument("--variant", choices=VARIANTS, nargs="+", default=list(VARIANTS))
+    args = parser.parse_args()
+    for target in args.target or ("temperature", "ghi"):
+        X, Y, X_val, Y_val = inner_split(target)
+        clip = 0.0 if target == "ghi" else -np.inf  # irradiance is never negative
+        ridge = RidgeCV(alphas=np.logspace(-3, 3, 13)).fit(X.reshape(len(X), -1), Y)
+        baseline = score(Y_val, ridge.predict(X_val.reshape(len(X_val), -1)), clip)
+        print(f"{target}: RidgeCV, same window {baseline:.4g}")
+        for variant in args.variant:
+            model = Variant(
+                units=64,
+                max_epochs=60,
+                patience=8,
+                linear_skip=variant.endswith("skip"),
+                random_state=0,
+            )
+            model.variant = variant
+            model.fit(X, Y)
+            rmse = score(Y_val, model.predict(X_val), clip)
+            print(f"{target}: {variant} {rmse:.4g} ({model.n_iter_} epochs)", flush=True)
+
+
+if __name__ == "__main__":
+    main()

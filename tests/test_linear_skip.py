@@ -1,0 +1,161 @@
+"""The linear skip path: a fixed ridge model on the flattened window plus the LSTM's head."""
+
+import numpy as np
+import pytest
+import torch
+from conftest import FAST
+from sklearn.linear_model import Ridge
+
+from tsforecast import LSTMRegressor, load_model, save_model
+from tsforecast._data import Windows
+from tsforecast._network import Embedding, StackedRNN
+from tsforecast._ridge import _RELATIVE_ALPHAS, fit_ridge
+
+
+@pytest.fixture
+def linear_data(rng):
+    """Windows (300, 6, 2) and two targets: linear in the window plus noise."""
+    X = rng.normal(size=(300, 6, 2)).astype(np.float32)
+    flat = X.reshape(len(X), -1)
+    y = np.column_stack([flat @ rng.normal(size=12), flat[:, -1] - flat[:, 0]])
+    return X, y + 0.3 * rng.normal(size=y.shape)
+
+
+def _flat(X):
+    return X.reshape(len(X), -1).astype(np.float64)
+
+
+def test_fit_ridge_is_sklearn_ridge_and_the_network_starts_there(linear_data):
+    X, y = linear_data
+    windows, targets = Windows.from_array(X), torch.from_numpy(y)
+    solution = fit_ridge(windows, targets, torch.arange(len(X)), torch.arange(0))
+    ridge = Ridge(alpha=solution.alpha).fit(_flat(X), y)
+    np.testing.assert_allclose(solution.coef.numpy(), ridge.coef_, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(solution.intercept.numpy(), ridge.intercept_, atol=1e-9)
+    network = StackedRNN(2, [8], 2, skip_timesteps=6)
+    network.start_linear(solution.coef, solution.intercept)
+    with torch.no_grad():
+        out = network(torch.from_numpy(X)).numpy()
+    np.testing.assert_allclose(out, ridge.predict(_flat(X)), rtol=1e-4, atol=1e-4)
+
+
+def test_fit_ridge_chooses_the_penalty_on_the_validation_windows(linear_data, rng):
+    X, y = linear_data
+    y = y + 3 * rng.normal(size=y.shape)  # few noisy training windows: shrinkage pays
+    windows, targets = Windows.from_array(X), torch.from_numpy(y)
+    train, val = np.arange(30), np.arange(30, 300)
+    solution = fit_ridge(windows, targets, torch.from_numpy(train), torch.from_numpy(val))
+    gram = _flat(X[train]) - _flat(X[train]).mean(axis=0)
+    alphas = np.linalg.eigvalsh(gram.T @ gram).clip(0).mean() * _RELATIVE_ALPHAS.numpy()
+    errors = [
+        np.sum((Ridge(alpha=a).fit(_flat(X[train]), y[train]).predict(_flat(X[val])) - y[val]) ** 2)
+        for a in alphas
+    ]
+    assert solution.alpha == pytest.approx(alphas[np.argmin(errors)])
+    # neither the weakest nor the strongest penalty of the grid wins
+    assert 0 < np.argmin(errors) < len(alphas) - 1
+
+
+@pytest.mark.parametrize("validation_fraction", [0.0, 0.2])
+def test_regressor_before_training_predicts_as_ridge(linear_data, validation_fraction):
+    X, y = linear_data
+    # A learning rate of 1e-12 leaves the starting weights unchanged to float precision.
+    model = LSTMRegressor(
+        units=8,
+        max_epochs=1,
+        learning_rate=1e-12,
+        validation_fraction=validation_fraction,
+        linear_skip=True,
+        random_state=0,
+    ).fit(X, y)
+    assert model.n_timesteps_in_ == 6
+    # Separate (not overlapping) windows: the validation tail is simply the last 20%.
+    n_train = round(300 * (1 - validation_fraction))
+    ridge = Ridge(alpha=model.linear_skip_alpha_).fit(_flat(X[:n_train]), y[:n_train])
+    np.testing.assert_allclose(model.predict(X), ridge.predict(_flat(X)), rtol=1e-4, atol=1e-4)
+
+
+def test_training_keeps_the_skip_and_the_head_learns_what_ridge_misses(rng):
+    X = rng.normal(size=(400, 5, 1)).astype(np.float32)
+    y = X[:, -1, 0] + np.abs(X[:, -2, 0])  # |x| is what no linear model can fit
+    model = LSTMRegressor(
+        units=16, max_epochs=40, learning_rate=0.01, batch_size=32, linear_skip=True, random_state=0
+    ).fit(X[:300], y[:300])
+    ridge = Ridge(alpha=model.linear_skip_alpha_).fit(_flat(X[:300]), y[:300])
+    scale = model.target_scale_[0]
+    # the skip path is a fixed buffer: still the ridge solution on the standardized target
+    np.testing.assert_allclose(
+        model.module_.skip_weight.numpy()[0] * scale, ridge.coef_, rtol=0.05, atol=0.02
+    )
+    assert [name for name, _ in model.module_.named_parameters() if "skip" in name] == []
+    lstm_error = np.mean((model.predict(X[300:]) - y[300:]) ** 2)
+    ridge_error = np.mean((ridge.predict(_flat(X[300:])) - y[300:]) ** 2)
+    assert lstm_error < 0.5 * ridge_error
+
+
+def test_quantiles_start_at_the_ridge_mean(linear_data):
+    X, y = linear_data
+    model = LSTMRegressor(
+        units=4,
+        max_epochs=1,
+        learning_rate=1e-12,
+        validation_fraction=0.0,
+        loss="quantile",
+        linear_skip=True,
+    ).fit(X, y)
+    quantiles = model.predict_quantiles(X[:5])
+    assert quantiles.shape == (5, 2, 3)
+    ridge = Ridge(alpha=model.linear_skip_alpha_).fit(_flat(X), y)
+    for q in range(3):
+        np.testing.assert_allclose(quantiles[:, :, q], ridge.predict(_flat(X[:5])), atol=1e-4)
+
+
+def test_other_window_lengths_are_refused_and_state_survives(linear_data, tmp_path):
+    X, y = linear_data
+    model = LSTMRegressor(**FAST, linear_skip=True, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="linear skip path reads windows of 12 values"):
+        model.predict(X[:, 1:])
+    path = tmp_path / "model.pt"
+    save_model(model, path)
+    loaded = load_model(path)
+    assert loaded.linear_skip_alpha_ == model.linear_skip_alpha_
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    # a refit without the skip forgets it
+    model.set_params(linear_skip=False).fit(X, y)
+    assert model.module_.skip_weight is None
+    assert not hasattr(model, "linear_skip_alpha_") and not hasattr(model, "n_timesteps_in_")
+    model.predict(X[:, 1:])  # any window length again
+
+
+def test_token_input_ignores_the_skip(rng):
+    tokens = rng.integers(1, 20, size=(60, 8))
+    y = (tokens == 3).sum(axis=1).astype(float)
+    model = LSTMRegressor(**FAST, embedding_dim=4, linear_skip=True, random_state=0)
+    model.fit(tokens, y)
+    assert model.module_.skip_weight is None and not hasattr(model, "linear_skip_alpha_")
+    with pytest.raises(ValueError, match="cannot read token ids"):
+        StackedRNN(1, [4], 1, embedding=Embedding(20, 4, 0), skip_timesteps=8)
+
+
+def test_qlike_refuses_the_skip_and_leaves_the_model_as_it_was(linear_data):
+    X, y = linear_data
+    model = LSTMRegressor(**FAST, random_state=0).fit(X, y[:, 0])
+    before = model.predict(X)
+    model.set_params(loss="qlike", linear_skip=True)
+    with pytest.raises(ValueError, match="linear_skip=True cannot be combined with loss='qlike'"):
+        model.fit(X, y[:, 0] ** 2)
+    np.testing.assert_array_equal(model.predict(X), before)
+    assert model.loss_ == "mse" and not hasattr(model, "linear_skip_alpha_")
+
+
+def test_onnx_export_reads_the_fitted_window_length(linear_data, tmp_path):
+    onnxruntime = pytest.importorskip("onnxruntime")  # the "onnx" extra, installed by make venv
+    from tsforecast.export import to_onnx
+
+    X, y = linear_data
+    model = LSTMRegressor(**FAST, linear_skip=True, random_state=0).fit(X, y)
+    path = tmp_path / "model.onnx"
+    to_onnx(model, path)
+    session = onnxruntime.InferenceSession(str(path))
+    (out,) = session.run(None, {"X": X[:20]})
+    np.testing.assert_allclose(out, model.predict(X[:20]), rtol=1e-4, atol=1e-5)
