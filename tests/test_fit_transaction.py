@@ -415,3 +415,12 @@ def test_a_second_ctrl_c_stops_at_once():
     assert interrupt.requested
     with pytest.raises(KeyboardInterrupt):
         interrupt._handle(signal.SIGINT, None)
+
+
+def test_one_row_of_a_dataframe_predicts(rng):
+    import pandas as pd
+
+    frame = pd.DataFrame(rng.normal(size=(50, 3)), columns=list("abc"))
+    model = LSTMRegressor(**FAST, random_state=0).fit(frame, frame["a"])
+    one = model.predict(frame.iloc[:1])  # a one-sample strided view: ZeroDivisionError before
+    np.testing.assert_allclose(one, model.predict(frame)[:1], rtol=1e-6)

@@ -53,9 +53,9 @@ def test_quantile_regressor_intervals_cover_as_promised(noisy):
 def test_quantiles_multi_output_and_persistence(noisy, tmp_path):
     X, y = noisy
     Y = np.c_[y, 2 * y][:300]
-    model = LSTMRegressor(**FAST, loss="quantile", quantiles=[0.25, 0.75]).fit(X[:300], Y)
-    assert model.predict_quantiles(X[:5]).shape == (5, 2, 2)
-    assert model.predict(X[:5]).shape == (5, 2)  # the quantile nearest 0.5: 0.25
+    model = LSTMRegressor(**FAST, loss="quantile", quantiles=[0.25, 0.5, 0.75]).fit(X[:300], Y)
+    assert model.predict_quantiles(X[:5]).shape == (5, 2, 3)
+    np.testing.assert_array_equal(model.predict(X[:5]), model.predict_quantiles(X[:5])[:, :, 1])
     save_model(model, tmp_path / "q.pt")
     np.testing.assert_array_equal(
         load_model(tmp_path / "q.pt").predict_quantiles(X[:5]), model.predict_quantiles(X[:5])

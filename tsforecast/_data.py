@@ -29,10 +29,10 @@ def _strided_base(X: np.ndarray) -> tuple[np.ndarray, int] | None:
     ``None`` when ``X`` is not laid out that way (or the base would hold more rows than ``X``).
     """
     n_samples, length, n_features = X.shape
+    if n_samples == 1:  # one window: nothing to share, and no step between windows
+        return None
     s_sample, s_step, s_feature = X.strides
     # The stride of an axis of size 1 is arbitrary (numpy may report 0): pick a consistent one.
-    if n_samples == 1:
-        s_sample = 0
     if length == 1:
         s_step = s_sample
     if n_features == 1:
