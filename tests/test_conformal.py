@@ -6,7 +6,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.linear_model import LinearRegression
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from tsforecast.compose import AdaptiveConformalRegressor
 from tsforecast.model_selection import WalkForwardSplit, backtest
@@ -147,8 +146,3 @@ def test_usable_in_a_backtest():
     np.testing.assert_allclose(
         result.predictions["y_pred"].to_numpy()[-50:], fold.estimator_.predict(X[-50:])
     )
-
-
-@parametrize_with_checks([AdaptiveConformalRegressor(LinearRegression())])
-def test_sklearn_compatible(estimator, check):
-    check(estimator)

@@ -4,7 +4,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from numpy.lib.stride_tricks import sliding_window_view
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from tsforecast import LSTMRegressor
 from tsforecast.metrics import diebold_mariano, qlike
@@ -196,9 +195,3 @@ def test_lstm_qlike_refuses_negative_targets_and_keeps_its_state():
     with pytest.raises(ValueError, match="loss='qlike' needs variance targets"):
         model.fit(X, y - 1.0)
     np.testing.assert_array_equal(model.predict(X), before)
-
-
-# HARForecaster is left out: sklearn's check data have fewer than the 22 steps it needs.
-@parametrize_with_checks([EWMAVarianceForecaster(), GARCHForecaster()])
-def test_sklearn_compatible(estimator, check):
-    check(estimator)

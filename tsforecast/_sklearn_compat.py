@@ -1,6 +1,7 @@
 """The one place that imports scikit-learn's private helpers, so an upgrade touches one file."""
 
 from sklearn.base import _fit_context
+from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import (
     HasMethods,
     Interval,
@@ -15,5 +16,6 @@ __all__ = [
     "Options",
     "StrOptions",
     "_fit_context",
+    "_safe_indexing",
     "validate_parameter_constraints",
 ]

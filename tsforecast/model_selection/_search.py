@@ -16,15 +16,17 @@ import joblib
 import numpy as np
 import optuna
 from optuna.trial import FixedTrial, TrialState
+from scipy.sparse import issparse
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import TimeSeriesSplit, check_cv
-from sklearn.utils import _safe_indexing
+from sklearn.utils import indexable
 from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted
 
 from .._base import _BaseLSTM
 from .._config import TRAIN_LOSS, VAL_LOSS, EpochRecord, epoch_hooks
-from .._sklearn_compat import HasMethods, Interval, _fit_context
+from .._sklearn_compat import HasMethods, Interval, _fit_context, _safe_indexing
 from ._parallel import gpu_count, run_workers, storage_with_heartbeats
 from ._space import check_space, default_search_space, find_step, suggest
 
@@ -266,6 +268,16 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         self : OptunaSearchCV
             The fitted search.
         """
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
+        if issparse(X):
+            raise TypeError(
+                f"{type(self).__name__} does not accept sparse X: the LSTM estimators read "
+                "dense windows. Convert it with X.toarray()."
+            )
+        X, y = indexable(X, y)
         space = self._space()
         self._check_no_checkpoint()
         n_jobs = joblib.effective_n_jobs(self.n_jobs)
@@ -344,26 +356,31 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
     @available_if(_estimator_has("predict"))
     def predict(self, X: Any) -> np.ndarray:
         """Predict with ``best_estimator_``."""
+        check_is_fitted(self, "best_estimator_")
         return self.best_estimator_.predict(X)
 
     @available_if(_estimator_has("predict_proba"))
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities from ``best_estimator_`` (classifiers)."""
+        check_is_fitted(self, "best_estimator_")
         return self.best_estimator_.predict_proba(X)
 
     @available_if(_estimator_has("decision_function"))
     def decision_function(self, X: Any) -> np.ndarray:
         """Decision function of ``best_estimator_``."""
+        check_is_fitted(self, "best_estimator_")
         return self.best_estimator_.decision_function(X)
 
     @available_if(_estimator_has("predict_quantiles"))
     def predict_quantiles(self, X: Any) -> np.ndarray:
         """Quantile forecasts of ``best_estimator_`` (quantile regressors)."""
+        check_is_fitted(self, "best_estimator_")
         return self.best_estimator_.predict_quantiles(X)
 
     @available_if(_estimator_has("score"))
     def score(self, X: Any, y: Any) -> float:
         """Score of ``best_estimator_`` (its own ``score``, or ``scoring``)."""
+        check_is_fitted(self, "best_estimator_")
         return check_scoring(self.best_estimator_, scoring=self.scoring)(self.best_estimator_, X, y)
 
     @property
@@ -371,10 +388,17 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         """Class labels of ``best_estimator_`` (classifiers)."""
         return self.best_estimator_.classes_
 
+    @property
+    def n_features_in_(self) -> int:
+        """Number of features of ``best_estimator_``'s input."""
+        return self.best_estimator_.n_features_in_
+
     def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
         tags = super().__sklearn_tags__()
         inner = self.estimator.__sklearn_tags__()
         tags.estimator_type = inner.estimator_type
         tags.input_tags = inner.input_tags
         tags.target_tags = inner.target_tags
+        tags.regressor_tags = inner.regressor_tags
+        tags.classifier_tags = inner.classifier_tags
         return tags
