@@ -168,9 +168,11 @@ def test_partial_fit_classes_and_unseen_labels(rng):
 def test_warm_start_keeps_the_network(windows_data):
     X, y = windows_data
     model = LSTMRegressor(**FAST, warm_start=True, random_state=0).fit(X, y)
-    module = model.module_
     model.fit(X, y)
-    assert model.module_ is module and model.n_iter_ == 6
+    assert model.n_iter_ == 6
+    assert [r["epoch"] for r in model.history_] == list(range(6))
+    # The second fit went on from the first one's weights, not from a new network.
+    assert model.history_[3]["train_loss"] < model.history_[0]["train_loss"]
     cold = LSTMRegressor(**FAST, random_state=0).fit(X, y)
     module = cold.module_
     assert cold.fit(X, y).module_ is not module and cold.n_iter_ == 3
@@ -213,7 +215,7 @@ def test_divergence_after_good_epochs_restores_the_best_weights(windows_data):
         random_state=0,
         trainer_kwargs={"callbacks": [_PoisonWeights(epoch=3)]},
     )
-    with pytest.warns(RuntimeWarning, match="NaN or infinite after epoch 3.*best epoch"):
+    with pytest.warns(RuntimeWarning, match="NaN, infinite or exploded in epoch 3.*best epoch"):
         model.fit(X, y)
     assert model.n_iter_ == 4
     assert np.isfinite(model.predict(X)).all()

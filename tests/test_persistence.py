@@ -319,7 +319,18 @@ _ALTERATIONS = {
         lambda p: p["params"].update(units=(8, 0), num_layers=2),
         "'units' parameter .* one positive int per layer",
     ),
-    "units=2**28": (_set("params", "units", 2**28), "should be a torch.float32 tensor of shape"),
+    "units=2**28": (
+        lambda p: p["fitted"]["_architecture"].update(units=[2**28]),
+        "should be a torch.float32 tensor of shape",
+    ),
+    "architecture units=0": (
+        lambda p: p["fitted"]["_architecture"].update(units=[0]),
+        "units should be a list of positive ints",
+    ),
+    "architecture cell": (
+        lambda p: p["fitted"]["_architecture"].update(cell="rnn"),
+        "'cell' parameter",
+    ),
     "unknown parameter": (_set("params", "alpha", 1.0), r"\['alpha'\] are not parameters"),
     "unknown class": (lambda p: p.__setitem__("class", "Pipeline"), "class 'Pipeline'"),
     "NaN weight": (_weight("head.weight", lambda w: w * np.nan), "'head.weight' holds NaN"),

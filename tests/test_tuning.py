@@ -444,6 +444,7 @@ def test_a_sigterm_in_a_worker_exits_143_and_fails_its_trial(series, tmp_path):
     assert "terminated" in trials[1].user_attrs["fail_reason"]
 
 
+@pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")
 def test_the_trial_of_a_killed_worker_is_failed_and_retried(series, tmp_path, monkeypatch):
     import time
 

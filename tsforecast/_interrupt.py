@@ -10,8 +10,36 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import FrameType, TracebackType
-from typing import Any
+from typing import Any, NoReturn
+
+# The exit status of a process ended by SIGTERM (128 + 15), as a shell reports it.
+SIGTERM_EXIT_STATUS = 143
+
+
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> NoReturn:
+    raise SystemExit(SIGTERM_EXIT_STATUS)
+
+
+@contextmanager
+def sigterm_raises_system_exit() -> Iterator[None]:
+    """Within the block, SIGTERM raises ``SystemExit(143)`` (main thread only).
+
+    Python's default is to die at once, which skips every ``except``/``finally``: an Optuna
+    trial in progress would stay RUNNING. Raised as an exception, it unwinds the fit (which
+    leaves the estimator as it was), marks the trial failed, and still ends the process with
+    the status a shell expects of a terminated process.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class GracefulInterrupt:

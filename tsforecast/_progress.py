@@ -17,13 +17,12 @@ from torch import nn
 
 from ._config import TRAIN_LOSS, VAL_LOSS, EpochHook, EpochRecord, TrainingResult
 
-# A training loss this many times the lowest one so far, and above the model's first epoch's,
-# has exploded (a learning rate far too large keeps it finite but useless).
+# A training loss further above the model's first loss than this many times that loss's
+# size has exploded (a learning rate far too large keeps the loss finite but useless).
 EXPLOSION_RATIO = 1e4
 SNAPSHOT_FIELDS = (
     "first_epoch",
-    "explosion_floor",
-    "lowest_train_loss",
+    "reference_loss",
     "history",
     "best_loss",
     "best_epoch",
@@ -73,8 +72,9 @@ class Progress:
     ) -> None:
         self.first_epoch = len(earlier)
         losses = [r[TRAIN_LOSS] for r in earlier if math.isfinite(r[TRAIN_LOSS])]
-        self.explosion_floor = losses[0] if losses else math.inf
-        self.lowest_train_loss = min(losses, default=math.inf)
+        # The model's first loss: its first epoch's, else (set by the training step) the
+        # loss of the untrained network on the first minibatch.
+        self.reference_loss: float | None = losses[0] if losses else None
         self.patience = patience
         self.validated = validated
         self.hooks = hooks
@@ -98,11 +98,12 @@ class Progress:
     def _exploded(self, train_loss: float) -> bool:
         if not math.isfinite(train_loss):
             return True
-        if math.isinf(self.explosion_floor):  # the first epoch ever sets the scale
-            self.explosion_floor = train_loss
-        exploded = train_loss > max(EXPLOSION_RATIO * self.lowest_train_loss, self.explosion_floor)
-        self.lowest_train_loss = min(self.lowest_train_loss, train_loss)
-        return exploded
+        reference = self.reference_loss
+        if reference is None or not math.isfinite(reference):
+            return False
+        # Distance from the reference in units of its size: also right for losses that can
+        # be negative (QLIKE without its constant).
+        return train_loss > reference + EXPLOSION_RATIO * max(abs(reference), 1e-12)
 
     def end_epoch(
         self,

@@ -38,7 +38,7 @@ from ._config import (
     TrainingResult,
 )
 from ._data import Batches, Chunk, Windows
-from ._interrupt import GracefulInterrupt
+from ._interrupt import SIGTERM_EXIT_STATUS, GracefulInterrupt
 from ._processes import (
     LIGHTNING_FUTURE_WARNING,
     LIGHTNING_LOGGERS,
@@ -53,8 +53,6 @@ from ._progress import Progress
 # Minibatches per Lightning batch: amortises Lightning's fixed cost per batch (hooks, progress
 # tracking) over several optimizer steps. See benchmarks/ for the measured overhead.
 _CHUNK_SIZE = 16
-# The exit status of a process ended by SIGTERM (128 + 15), as a shell reports it.
-SIGTERM_EXIT_STATUS = 143
 
 # Trainer options that the estimator's own parameters set: passing them in trainer_kwargs
 # would bypass the parameters' validation and the epoch count of a resumed fit.
@@ -378,6 +376,8 @@ class _SequenceModule(pl.LightningModule):
         clip = self.config.gradient_clip_val
         for x, y in batch:
             loss = self._batch_loss(TRAIN_LOSS, x, y)
+            if self.progress.reference_loss is None:  # once per run: the untrained loss
+                self.progress.reference_loss = float(loss)
             optimizer.zero_grad(set_to_none=True)
             backward(loss)
             if clip is not None:

@@ -26,6 +26,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._base import _BaseLSTM
 from .._config import TRAIN_LOSS, VAL_LOSS, EpochRecord, epoch_hooks
+from .._interrupt import sigterm_raises_system_exit
 from .._sklearn_compat import HasMethods, Interval, _fit_context, _safe_indexing
 from ._parallel import gpu_count, run_workers, storage_with_heartbeats
 from ._space import check_space, default_search_space, find_step, suggest
@@ -316,14 +317,15 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         study = self._create_study(storage_with_heartbeats(self.storage))
         missing = self.n_trials - len(study.get_trials(states=_FINISHED))
         if missing > 0:
-            study.optimize(
-                self._objective(X, y, space, folds, scorer),
-                n_trials=missing,
-                timeout=self.timeout,
-                catch=(Exception,),
-                callbacks=[optuna.study.MaxTrialsCallback(self.n_trials, states=_FINISHED)],
-                gc_after_trial=True,
-            )
+            with sigterm_raises_system_exit():  # a terminated worker fails its trial
+                study.optimize(
+                    self._objective(X, y, space, folds, scorer),
+                    n_trials=missing,
+                    timeout=self.timeout,
+                    catch=(Exception,),
+                    callbacks=[optuna.study.MaxTrialsCallback(self.n_trials, states=_FINISHED)],
+                    gc_after_trial=True,
+                )
         return study
 
     def dump_job(self, path: str | os.PathLike[str], X: Any, y: Any) -> None:

@@ -66,7 +66,7 @@ class PanelWindowTransformer(TransformerMixin, BaseEstimator):
     array([[ 1.,  1.],
            [ 1.,  2.],
            [10., 10.],
-           [10., 20.]])
+           [10., 20.]], dtype=float32)
     """
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
