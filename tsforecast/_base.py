@@ -373,15 +373,53 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
         return hasattr(self, "module_")
 
     def __getstate__(self) -> dict[str, Any]:
-        # Tensors are pickled on the CPU, so that a model whose network a user moved to a GPU
-        # still unpickles on a machine without one.
-        state = super().__getstate__()
-        module = state.get("module_")
-        if module is not None and any(p.device.type != "cpu" for p in module.parameters()):
-            state["module_"] = copy.deepcopy(module).cpu()
+        # Weights and optimizer state are pickled as NumPy arrays on the CPU, never as torch
+        # objects: a model trained on a GPU unpickles on a machine without one, and loaders
+        # that allow-list what a pickle may build (darts' safe loading) need nothing from
+        # torch. The network is rebuilt from the fitted _architecture on unpickling.
+        state = dict(super().__getstate__())  # object.__getstate__ returns __dict__ itself
+        if isinstance(state.get("module_"), nn.Module):
+            state["module_"] = _to_numpy(state["module_"].state_dict())
+        if "_optimizer_state" in state:
+            state["_optimizer_state"] = _to_numpy(state["_optimizer_state"])
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        weights = state.pop("module_", None)
+        if "_optimizer_state" in state:
+            state["_optimizer_state"] = _to_torch(state["_optimizer_state"])
+        super().__setstate__(state)
+        if isinstance(weights, nn.Module):  # pickled by an earlier version
+            self.module_ = weights
+        elif weights is not None:
+            network = self._build_network(1 if self._input_ndim == 2 else self.n_features_in_)
+            network.load_state_dict(_to_torch(weights))
+            self.module_ = network.eval()
 
     def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True
         return tags
+
+
+def _to_numpy(value: Any) -> Any:
+    """Nested dicts and lists with every tensor as a NumPy array (on the CPU)."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().numpy()
+    if isinstance(value, dict):
+        return {k: _to_numpy(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_to_numpy(v) for v in value)
+    return value
+
+
+def _to_torch(value: Any) -> Any:
+    """The inverse of :func:`_to_numpy`."""
+    if isinstance(value, np.ndarray):
+        return torch.from_numpy(value.copy())
+    if isinstance(value, dict):
+        return {k: _to_torch(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_to_torch(v) for v in value)
+    return value

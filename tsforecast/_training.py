@@ -377,7 +377,7 @@ class _SequenceModule(pl.LightningModule):
         for x, y in batch:
             loss = self._batch_loss(TRAIN_LOSS, x, y)
             if self.progress.reference_loss is None:  # once per run: the untrained loss
-                self.progress.reference_loss = float(loss)
+                self.progress.reference_loss = float(loss.detach())
             optimizer.zero_grad(set_to_none=True)
             backward(loss)
             if clip is not None:
