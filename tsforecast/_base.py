@@ -24,12 +24,25 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from ._checkpoint import Checkpoint, data_digest, data_digest_of_state
-from ._config import ACCELERATORS, OPTIMIZERS, PRECISIONS, TrainingConfig, active_epoch_hooks
+from ._config import (
+    ACCELERATORS,
+    OPTIMIZERS,
+    PRECISIONS,
+    TrainingConfig,
+    TrainingData,
+    active_epoch_hooks,
+)
 from ._data import Windows, forward_in_batches, split_tail
 from ._defaults import _validation_size
 from ._network import CELLS, Embedding, StackedRNN
+from ._progress import to_numpy, to_torch
 from ._sklearn_compat import Interval, Options, StrOptions
-from ._validation import check_checkpoint_path, layer_units, validate_X
+from ._validation import (
+    architecture_params,
+    check_checkpoint_path,
+    check_same_architecture,
+    validate_X,
+)
 
 # Windows per forward pass in predict: large enough to amortise the call, small enough for memory.
 _PREDICT_BATCH_SIZE = 4096
@@ -205,7 +218,7 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
         first keeps the best whole epoch's weights (if one finished), with a checkpoint it
         stays as it was and calling ``fit`` again resumes.
         """
-        from ._training import TrainingData, train  # Lightning loads at the first fit only
+        from ._training import train  # Lightning loads at the first fit only
 
         reset = not (self.__sklearn_is_fitted__() and (incremental or self.warm_start))
         draft = object.__new__(type(self))
@@ -213,7 +226,7 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
         if reset:
             draft._forget_fit()
         else:
-            self._check_same_architecture()
+            check_same_architecture(self)
         if reset:
             draft._architecture = draft._architecture_params()
         path = None if incremental else check_checkpoint_path(draft)
@@ -293,25 +306,7 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
 
     def _architecture_params(self) -> dict[str, Any]:
         """The parameters that shape the network and its outputs."""
-        return {
-            "units": list(layer_units(self)),
-            **{name: getattr(self, name) for name in self._ARCHITECTURE},
-        }
-
-    def _check_same_architecture(self) -> None:
-        """Refuse a warm start or partial_fit after a change of the network's shape."""
-        fitted = getattr(self, "_architecture", None)
-        current = self._architecture_params()
-        if fitted is None or fitted == current:
-            return
-        changed = sorted(k for k in current if current[k] != fitted.get(k))
-        raise ValueError(
-            f"{type(self).__name__} was fitted with "
-            + ", ".join(f"{k}={fitted.get(k)!r}" for k in changed)
-            + f", but its parameters now say {', '.join(f'{k}={current[k]!r}' for k in changed)}: "
-            "warm_start and partial_fit continue the fitted network. Set warm_start=False (or "
-            "fit a clone) to train a new one."
-        )
+        return architecture_params(self, self._ARCHITECTURE)
 
     def _split(self, windows: Windows, *, validate: bool) -> tuple[torch.Tensor, torch.Tensor]:
         """Training and validation samples: whether there is validation is decided here."""
@@ -379,47 +374,25 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
         # torch. The network is rebuilt from the fitted _architecture on unpickling.
         state = dict(super().__getstate__())  # object.__getstate__ returns __dict__ itself
         if isinstance(state.get("module_"), nn.Module):
-            state["module_"] = _to_numpy(state["module_"].state_dict())
+            state["module_"] = to_numpy(state["module_"].state_dict())
         if "_optimizer_state" in state:
-            state["_optimizer_state"] = _to_numpy(state["_optimizer_state"])
+            state["_optimizer_state"] = to_numpy(state["_optimizer_state"])
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         state = dict(state)
         weights = state.pop("module_", None)
         if "_optimizer_state" in state:
-            state["_optimizer_state"] = _to_torch(state["_optimizer_state"])
+            state["_optimizer_state"] = to_torch(state["_optimizer_state"])
         super().__setstate__(state)
         if isinstance(weights, nn.Module):  # pickled by an earlier version
             self.module_ = weights
         elif weights is not None:
             network = self._build_network(1 if self._input_ndim == 2 else self.n_features_in_)
-            network.load_state_dict(_to_torch(weights))
+            network.load_state_dict(to_torch(weights))
             self.module_ = network.eval()
 
     def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True
         return tags
-
-
-def _to_numpy(value: Any) -> Any:
-    """Nested dicts and lists with every tensor as a NumPy array (on the CPU)."""
-    if isinstance(value, torch.Tensor):
-        return value.detach().cpu().numpy()
-    if isinstance(value, dict):
-        return {k: _to_numpy(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return type(value)(_to_numpy(v) for v in value)
-    return value
-
-
-def _to_torch(value: Any) -> Any:
-    """The inverse of :func:`_to_numpy`."""
-    if isinstance(value, np.ndarray):
-        return torch.from_numpy(value.copy())
-    if isinstance(value, dict):
-        return {k: _to_torch(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return type(value)(_to_torch(v) for v in value)
-    return value

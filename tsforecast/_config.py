@@ -16,6 +16,8 @@ from typing import Any
 
 import torch
 
+from ._data import Windows
+
 TRAIN_LOSS = "train_loss"
 VAL_LOSS = "val_loss"
 
@@ -29,6 +31,18 @@ OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
 # "64-true", "16-true" and "bf16-true" convert the network's weights but not our batches.
 PRECISIONS = ("32-true", "32", "16-mixed", "bf16-mixed")
 ACCELERATORS = ("auto", "cpu", "gpu", "cuda", "mps")
+
+# Trainer options that the estimator's own parameters set: passing them in trainer_kwargs
+# would bypass the parameters' validation and the epoch count of a resumed fit.
+OWN_TRAINER_OPTIONS = {
+    "accelerator": "accelerator",
+    "devices": "devices",
+    "precision": "precision",
+    "max_epochs": "max_epochs",
+    "gradient_clip_val": "gradient_clip_val",
+    "enable_checkpointing": "checkpoint_path",
+    "strategy": "devices",
+}
 
 EpochRecord = dict[str, float]
 EpochHook = Callable[[EpochRecord], None]
@@ -105,3 +119,17 @@ class TrainingResult:
     best_loss: float
     diverged_at: int | None
     interrupted: bool
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """All windows and targets of a fit, and which samples train and which validate."""
+
+    windows: Windows
+    targets: torch.Tensor
+    train_index: torch.Tensor
+    val_index: torch.Tensor
+
+    @property
+    def validated(self) -> bool:
+        return len(self.val_index) > 0

@@ -22,6 +22,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._sklearn_compat import validate_parameter_constraints
+
 PathLike = str | os.PathLike[str]
 _KNOWN_READ_ERRORS = (pickle.UnpicklingError, zipfile.BadZipFile, RuntimeError, EOFError, OSError)
 
@@ -229,3 +231,23 @@ def check_optimizer_state(state: Any, network: nn.Module, *, name: str) -> None:
             ),
             f"the {name!r} optimizer state of parameter {i} does not match its shape",
         )
+
+
+def check_architecture(estimator: Any, architecture: Any, name: str) -> None:
+    """Check a file's ``_architecture`` (the fitted network's shape, which may differ from
+    parameters changed after fit): the entries the estimator records, and values that the
+    parameters they came from would allow."""
+    expected = estimator._architecture_params()
+    expect(
+        isinstance(architecture, dict) and architecture.keys() == expected.keys(),
+        f"_architecture should hold {sorted(expected)}",
+    )
+    units = architecture["units"]
+    expect(
+        isinstance(units, list) and units and all(type(u) is int and u >= 1 for u in units),
+        "_architecture's units should be a list of positive ints",
+    )
+    values = {k: v for k, v in architecture.items() if k != "units"}
+    validate_parameter_constraints(  # raises InvalidParameterError, a ValueError
+        {k: estimator._parameter_constraints[k] for k in values}, values, caller_name=name
+    )

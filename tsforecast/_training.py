@@ -1,7 +1,6 @@
 """The one seam to PyTorch Lightning: train a network on in-memory windows, return plain values.
 
-No other module of the package imports Lightning, and the estimators import this one only when
-they train, so ``import tsforecast`` and a predict-only process never load it.
+No other module imports Lightning; the estimators import this one only to train.
 
 :func:`train` takes a network, a loss, the data, a :class:`~tsforecast._config.TrainingConfig`
 and per-epoch hooks, and returns a :class:`~tsforecast._config.TrainingResult`. Inside, each
@@ -19,7 +18,6 @@ import logging
 import os
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import lightning.pytorch as pl
@@ -30,14 +28,16 @@ from torch import nn
 
 from ._config import (
     OPTIMIZERS,
+    OWN_TRAINER_OPTIONS,
     TRAIN_LOSS,
     VAL_LOSS,
     EpochHook,
     EpochRecord,
     TrainingConfig,
+    TrainingData,
     TrainingResult,
 )
-from ._data import Batches, Chunk, Windows
+from ._data import Batches, Chunk
 from ._interrupt import SIGTERM_EXIT_STATUS, GracefulInterrupt
 from ._processes import (
     LIGHTNING_FUTURE_WARNING,
@@ -54,17 +54,6 @@ from ._progress import Progress
 # tracking) over several optimizer steps. See benchmarks/ for the measured overhead.
 _CHUNK_SIZE = 16
 
-# Trainer options that the estimator's own parameters set: passing them in trainer_kwargs
-# would bypass the parameters' validation and the epoch count of a resumed fit.
-_OWN_OPTIONS = {
-    "accelerator": "accelerator",
-    "devices": "devices",
-    "precision": "precision",
-    "max_epochs": "max_epochs",
-    "gradient_clip_val": "gradient_clip_val",
-    "enable_checkpointing": "checkpoint_path",
-    "strategy": "devices",
-}
 # Trainer options that watch nothing per optimizer step (unlike loggers or max_steps).
 _STEP_NEUTRAL_OPTIONS = {"callbacks", "default_root_dir", "enable_model_summary"}
 _STEP_HOOKS = (
@@ -75,20 +64,6 @@ _STEP_HOOKS = (
     "on_before_optimizer_step",
     "on_before_zero_grad",
 )
-
-
-@dataclass(frozen=True)
-class TrainingData:
-    """All windows and targets of a fit, and which samples train and which validate."""
-
-    windows: Windows
-    targets: torch.Tensor
-    train_index: torch.Tensor
-    val_index: torch.Tensor
-
-    @property
-    def validated(self) -> bool:
-        return len(self.val_index) > 0
 
 
 def train(
@@ -228,11 +203,11 @@ def _run_trainer(
 
 def _make_trainer(config: TrainingConfig, epochs: int) -> pl.Trainer:
     user = dict(config.trainer_kwargs)
-    own = sorted(set(user) & set(_OWN_OPTIONS))
+    own = sorted(set(user) & set(OWN_TRAINER_OPTIONS))
     if own:
         raise ValueError(
             f"trainer_kwargs sets {own}, which the estimator's own parameters control: use "
-            + ", ".join(f"{_OWN_OPTIONS[key]}=" for key in own)
+            + ", ".join(f"{OWN_TRAINER_OPTIONS[key]}=" for key in own)
             + " instead."
         )
     callbacks = user.pop("callbacks", None) or []

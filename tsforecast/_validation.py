@@ -166,3 +166,27 @@ def check_checkpoint_path(estimator: Any) -> str | None:
             f"got {estimator.checkpoint_path!r}."
         )
     return path
+
+
+def architecture_params(estimator: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    """The parameters that shape the network and its outputs: ``units`` per layer and ``names``."""
+    return {
+        "units": list(layer_units(estimator)),
+        **{name: getattr(estimator, name) for name in names},
+    }
+
+
+def check_same_architecture(estimator: Any) -> None:
+    """Refuse a warm start or partial_fit after a change of the network's shape."""
+    fitted = getattr(estimator, "_architecture", None)
+    current = estimator._architecture_params()
+    if fitted is None or fitted == current:
+        return
+    changed = sorted(k for k in current if current[k] != fitted.get(k))
+    raise ValueError(
+        f"{type(estimator).__name__} was fitted with "
+        + ", ".join(f"{k}={fitted.get(k)!r}" for k in changed)
+        + f", but its parameters now say {', '.join(f'{k}={current[k]!r}' for k in changed)}: "
+        "warm_start and partial_fit continue the fitted network. Set warm_start=False (or "
+        "fit a clone) to train a new one."
+    )

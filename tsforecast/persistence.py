@@ -22,6 +22,7 @@ from . import __version__
 from ._base import _BaseLSTM
 from ._persistence import (
     PathLike,
+    check_architecture,
     check_optimizer_state,
     check_weights,
     decode_array,
@@ -279,7 +280,7 @@ def _restore(payload: dict[str, Any]) -> tuple[_BaseLSTM, list[str]]:
     expect(all(type(k) is str for k in payload["fitted"]), "fitted names should be strings")
     fitted = {key: _decode(key, value) for key, value in payload["fitted"].items()}
     _check_fitted(estimator, fitted)
-    _check_architecture(estimator, fitted["_architecture"], payload["class"])
+    check_architecture(estimator, fitted["_architecture"], payload["class"])
     for key, value in fitted.items():
         setattr(estimator, key, value)
     n_features = 1 if fitted["_input_ndim"] == 2 else fitted["n_features_in_"]
@@ -292,25 +293,6 @@ def _restore(payload: dict[str, Any]) -> tuple[_BaseLSTM, list[str]]:
     network.load_state_dict(payload["network"])
     estimator.module_ = network.eval()
     return estimator, ignored
-
-
-def _check_architecture(estimator: _BaseLSTM, architecture: Any, name: str) -> None:
-    """The fitted network's shape (which may differ from parameters changed after fit) must
-    hold the entries and values that the parameters it came from would allow."""
-    expected = estimator._architecture_params()
-    expect(
-        isinstance(architecture, dict) and architecture.keys() == expected.keys(),
-        f"_architecture should hold {sorted(expected)}",
-    )
-    units = architecture["units"]
-    expect(
-        isinstance(units, list) and units and all(_is_int(u, 1) for u in units),
-        "_architecture's units should be a list of positive ints",
-    )
-    values = {k: v for k, v in architecture.items() if k != "units"}
-    validate_parameter_constraints(  # raises InvalidParameterError, a ValueError
-        {k: estimator._parameter_constraints[k] for k in values}, values, caller_name=name
-    )
 
 
 def _is_int(value: Any, low: int) -> bool:

@@ -25,45 +25,14 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from .._base import _BaseLSTM
-from .._config import TRAIN_LOSS, VAL_LOSS, EpochRecord, epoch_hooks
+from .._config import epoch_hooks
 from .._interrupt import sigterm_raises_system_exit
 from .._sklearn_compat import HasMethods, Interval, _fit_context, _safe_indexing
 from ._parallel import gpu_count, run_workers, storage_with_heartbeats
+from ._pruning import PruneOnEpoch, Terminated
 from ._space import check_space, default_search_space, find_step, suggest
 
 _FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
-
-
-class _Terminated(KeyboardInterrupt):
-    """SIGTERM inside a trial, carried through Optuna as an interrupt so that the trial is
-    recorded as failed (Optuna leaves a trial ended by SystemExit RUNNING forever)."""
-
-    def __init__(self, code: Any) -> None:
-        super().__init__(code)
-        self.code = code
-
-
-class _PruneOnEpoch:
-    """Report each epoch to an Optuna trial and prune when the pruner says so.
-
-    The reported value is minus the validation loss (the training loss without validation):
-    larger is better, as for the study's objective (a score), so a pruner compares trials in
-    the study's own direction. Raising ``TrialPruned`` ends the fit, which leaves the fold's
-    clone unfitted.
-    """
-
-    def __init__(self, trial: optuna.Trial, first_step: int) -> None:
-        self.trial = trial
-        self.first_step = first_step
-
-    def __call__(self, record: EpochRecord) -> None:
-        step = self.first_step + int(record["epoch"])
-        loss = record.get(VAL_LOSS, record[TRAIN_LOSS])
-        self.trial.report(-loss, step)
-        if self.trial.should_prune():
-            reason = f"pruned at step {step} (epoch {record['epoch']}), loss {loss:.6g}"
-            self.trial.set_user_attr("prune_reason", reason)
-            raise optuna.TrialPruned(reason)
 
 
 def _estimator_has(attr: str):  # type: ignore[no-untyped-def]
@@ -221,14 +190,14 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
             try:
                 for fold, (train, test) in enumerate(folds):
                     model = clone(self.estimator).set_params(**params)
-                    with epoch_hooks(_PruneOnEpoch(trial, fold * max_epochs)):
+                    with epoch_hooks(PruneOnEpoch(trial, fold * max_epochs)):
                         model.fit(_safe_indexing(X, train), _safe_indexing(y, train))
                     scores.append(scorer(model, _safe_indexing(X, test), _safe_indexing(y, test)))
             except optuna.TrialPruned:
                 raise
             except SystemExit as exc:
                 trial.set_user_attr("fail_reason", f"terminated (exit status {exc.code})")
-                raise _Terminated(exc.code) from exc
+                raise Terminated(exc.code) from exc
             except KeyboardInterrupt:
                 trial.set_user_attr("fail_reason", "interrupted (Ctrl+C)")
                 raise
@@ -286,7 +255,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         try:
             study = run_workers(self, X, y, n_jobs) if n_jobs > 1 else self._optimize(X, y, space)
-        except _Terminated as exc:
+        except Terminated as exc:
             raise SystemExit(exc.code) from None
         finally:
             optuna.logging.set_verbosity(verbosity)
