@@ -41,7 +41,6 @@ OWN_TRAINER_OPTIONS = {
     "max_epochs": "max_epochs",
     "gradient_clip_val": "gradient_clip_val",
     "enable_checkpointing": "checkpoint_path",
-    "strategy": "devices",
 }
 
 EpochRecord = dict[str, float]
