@@ -442,3 +442,13 @@ def test_fits_in_threads_equal_serial_fits_and_leave_global_state(windows_data):
         np.testing.assert_array_equal(predictions, serial)  # differed by up to 0.19 before
     assert torch.equal(torch.get_rng_state(), state)
     assert logging.getLogger("lightning.pytorch").level == level
+
+
+def test_the_progress_bar_counts_optimizer_steps(windows_data, tmp_path, capfd):
+    X, y = windows_data
+    LSTMRegressor(
+        **FAST, verbose=1, random_state=0, trainer_kwargs={"default_root_dir": str(tmp_path)}
+    ).fit(X, y)
+    out, err = capfd.readouterr()
+    steps = int(np.ceil(len(X) / FAST["batch_size"]))
+    assert f"{steps}/{steps}" in out + err  # was 1/1: one Lightning batch per 16 steps
