@@ -20,6 +20,8 @@ from ._network import StackedRNN
 from ._ridge import fit_ridge
 from ._sklearn_compat import StrOptions, _fit_context
 
+# Standardized targets this far from the fitted mean cannot continue a fitted network.
+_FARTHEST_TARGET = 1e4
 _REGRESSION_LOSSES: dict[str, type[nn.Module]] = {
     "mse": nn.MSELoss,
     "mae": nn.L1Loss,
@@ -266,6 +268,14 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         scaled = (y2d - self.target_mean_) / self.target_scale_
         if not np.isfinite(scaled.astype(np.float32)).all():
             raise ValueError("Input y contains values too large for float32.")
+        farthest = np.abs(scaled).max(initial=0.0)
+        if not reset and self.standardize_target and farthest > _FARTHEST_TARGET:
+            raise ValueError(
+                f"y lies up to {farthest:.3g} standard deviations from the target mean of the "
+                "first fit: partial_fit and warm starts keep that fit's target scaling, on "
+                "which targets this far outside the fitted range cannot train. Call fit with "
+                "warm_start=False to train on them."
+            )
         return torch.from_numpy(scaled.astype(np.float32))
 
     @staticmethod
