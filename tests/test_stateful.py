@@ -139,21 +139,31 @@ class _EstimatorMachine(RuleBasedStateMachine):
     def start(self, warm_start: bool) -> None:
         self.model.set_params(warm_start=warm_start)
 
+    def _continues(self, call: Any, *args: Any, **kwargs: Any) -> bool:
+        """Run a call that continues the fitted network (partial_fit, a warm start); return
+        whether it trained. It may be refused on purpose, changing nothing: the network's
+        shape was changed by set_params, or the targets lie far outside those of the fit
+        it continues (e.g. a one-sample fit)."""
+        snapshot = _snapshot(self.model)
+        try:
+            self._succeeds(call, *args, **kwargs)
+        except ValueError as exc:
+            assert re.search("continue the fitted network|outside the fitted range", str(exc))
+            _assert_same(snapshot, _snapshot(self.model), f"{call.__name__} that raised")
+            return False
+        return True
+
     @rule()
     def fit(self) -> None:
-        self._succeeds(self.model.fit, _X, self.y)
+        if self.model.warm_start and _fitted(self.model):
+            self._continues(self.model.fit, _X, self.y)
+        else:
+            self._succeeds(self.model.fit, _X, self.y)
 
     @rule(epochs=st.integers(1, 2))
     def partial_fit(self, epochs: int) -> None:
         before = _weights(self.model) if _fitted(self.model) else None
-        snapshot = _snapshot(self.model)
-        try:
-            self._succeeds(self.model.partial_fit, _X, self.y, epochs=epochs)
-        except ValueError as exc:
-            # Refused on purpose: the network's shape was changed by set_params, or the
-            # targets lie far outside those of the fit it continues (e.g. a one-sample fit).
-            assert re.search("continue the fitted network|outside the fitted range", str(exc))
-            _assert_same(snapshot, _snapshot(self.model), "partial_fit that raised")
+        if not self._continues(self.model.partial_fit, _X, self.y, epochs=epochs):
             return
         if before is not None:
             after = self.model.module_.state_dict()
