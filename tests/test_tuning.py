@@ -243,7 +243,7 @@ def test_parallel_trials_run_in_processes_and_score_as_serial_fits(series):
     X, y = series
     search = _units_search(n_trials=4, n_jobs=2, random_state=0).fit(X, y)
     complete = search.study_.get_trials(states=(TrialState.COMPLETE,))
-    assert len(complete) == 4
+    assert 4 <= len(complete) <= 5  # the workers' last trials may overlap by one
     assert len({t.user_attrs["worker"] for t in search.study_.trials}) == 2
     # Each trial's score is what the same fits give in this process, serially (the worker
     # processes run torch on fewer threads: equal up to float rounding).
