@@ -80,7 +80,8 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         for other negative values). Processes, not
         threads: each fit is seeded exactly as a serial one. Workers finishing together
         may each add a last trial (at most ``n_jobs - 1`` beyond ``n_trials``). Without a
-        ``storage`` they share a temporary journal file. With several GPUs, trial ``k`` trains on GPU
+        ``storage`` they share a temporary journal file. With several GPUs, trial ``k`` trains
+        on GPU
         ``k % n_gpus``.
     storage : str or optuna storage, default=None
         Where the study lives: ``None`` in memory; a URL (``sqlite:///study.db``,
