@@ -6,65 +6,41 @@ module never imports Lightning.
 
 from __future__ import annotations
 
-import copy
 import os
-import threading
-import warnings
 from abc import ABCMeta, abstractmethod
-from collections.abc import Iterator
-from contextlib import contextmanager
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
-from sklearn.utils import check_consistent_length, check_random_state
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from ._checkpoint import Checkpoint, data_digest, data_digest_of_state
+from ._checkpoint import data_digest, data_digest_of_state
 from ._config import (
     ACCELERATORS,
     OPTIMIZERS,
     PRECISIONS,
     TrainingConfig,
-    TrainingData,
     active_epoch_hooks,
 )
 from ._data import Windows, forward_in_batches, split_tail
 from ._defaults import _validation_size
+from ._fit import begin_fit, finish_fit, seeded
 from ._network import CELLS, Embedding, StackedRNN
 from ._progress import to_numpy, to_torch
 from ._sklearn_compat import Interval, Options, StrOptions
 from ._validation import (
     architecture_params,
-    check_checkpoint_path,
-    check_same_architecture,
     validate_X,
 )
 
 # Windows per forward pass in predict: large enough to amortise the call, small enough for memory.
 _PREDICT_BATCH_SIZE = 4096
-# torch's random state is process-global: fits in several threads take turns, so that each is
-# seeded as a serial fit would be and leaves the global state (and logging levels) as found.
-_FIT_LOCK = threading.RLock()
 # Parameters that do not change what a fit computes, left out of a checkpoint's fingerprint.
 # (An int random_state is added back; a RandomState or None draws a seed that cannot be matched.)
 _NOT_FINGERPRINTED = {"verbose", "checkpoint_path", "trainer_kwargs", "random_state", "warm_start"}
-
-
-@contextmanager
-def _seeded(seed: int, *, cuda: bool) -> Iterator[None]:
-    """Seed torch for the block and restore the caller's random state afterwards.
-
-    CUDA's generators are included only when the fit may use a GPU: touching them
-    initialises CUDA, which later fork-based worker processes cannot inherit.
-    """
-    devices = list(range(torch.cuda.device_count())) if cuda and torch.cuda.is_available() else []
-    with _FIT_LOCK, torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
-        yield
 
 
 class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
@@ -213,96 +189,26 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
         """Train, building the new fitted state on a draft and committing it on success.
 
         Any exception (bad input, divergence in the first epoch, a pruning hook, SIGTERM)
-        leaves the estimator exactly as it was. Ctrl+C raises ``KeyboardInterrupt`` so that
-        the calling code (a search, a script) stops too; without a checkpoint the estimator
-        first keeps the best whole epoch's weights (if one finished), with a checkpoint it
-        stays as it was and calling ``fit`` again resumes.
+        leaves the estimator exactly as it was; see :func:`tsforecast._fit.finish_fit` for
+        Ctrl+C.
         """
         from ._training import train  # Lightning loads at the first fit only
 
-        reset = not (self.__sklearn_is_fitted__() and (incremental or self.warm_start))
-        draft = object.__new__(type(self))
-        draft.__dict__.update(self.__dict__)
-        if reset:
-            draft._forget_fit()
-        else:
-            check_same_architecture(self)
-        if reset:
-            draft._architecture = draft._architecture_params()
-        path = None if incremental else check_checkpoint_path(draft)
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y is None."
-            )
-        windows = validate_X(draft, X, reset=reset)
-        targets = draft._encode_targets(y, reset=reset, classes=classes)
-        check_consistent_length(windows.starts, targets)
-        train_index, val_index = self._split(windows, validate=not incremental)
-        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        history = [] if reset else list(self.history_)
-        optimizer_states = {} if reset else dict(self._optimizer_state)
-        with _seeded(seed, cuda=self.accelerator != "cpu"):
-            network = (
-                draft._initial_network(windows, targets, train_index, val_index)
-                if reset
-                else copy.deepcopy(self.module_)
-            )
-            checkpoint = None
-            if path is not None:
-                checkpoint = Checkpoint(path, self._fingerprint(windows, targets, network))
+        pending = begin_fit(self, X, y, epochs=epochs, incremental=incremental, classes=classes)
+        with seeded(pending.seed, cuda=pending.cuda):
+            network = pending.start_network(getattr(self, "module_", None))
+            checkpoint = pending.checkpoint(network)
             result = train(
                 network,
-                draft._make_loss(),
-                TrainingData(windows, targets, train_index, val_index),
-                self._training_config(epochs, seed),
-                earlier=history,
-                optimizer_state=copy.deepcopy(optimizer_states.get(self.optimizer)),
+                pending.draft._make_loss(),
+                pending.data,
+                pending.config,
+                earlier=pending.history,
+                optimizer_state=pending.optimizer_state(),
                 hooks=active_epoch_hooks(),
                 checkpoint=checkpoint,
             )
-        name = type(self).__name__
-        if result.interrupted and (checkpoint is not None or result.state is None):
-            if checkpoint is not None:
-                warnings.warn(
-                    f"{name}: training was interrupted (Ctrl+C); the estimator is unchanged. "
-                    f"Calling fit again resumes from {path!r}.",
-                    UserWarning,
-                    stacklevel=3,
-                )
-            raise KeyboardInterrupt
-        hint = "lower learning_rate, scale X and y (e.g. StandardScaler), or set gradient_clip_val"
-        if result.state is None:
-            raise ValueError(
-                f"{name}: training diverged (the loss became NaN, infinite or exploded in "
-                f"epoch {result.diverged_at}, the first of this fit); {hint}."
-            )
-        network.load_state_dict(result.state)
-        draft.module_ = network.cpu().eval()
-        draft.history_ = history + result.history
-        draft.n_iter_ = len(draft.history_)
-        draft.best_epoch_, draft.best_loss_ = result.best_epoch, result.best_loss
-        draft._optimizer_state = {**optimizer_states, self.optimizer: result.optimizer_state}
-        self.__dict__ = draft.__dict__  # the commit
-        if result.diverged_at is not None:
-            warnings.warn(
-                f"{name}: the loss became NaN, infinite or exploded in epoch "
-                f"{result.diverged_at}; restored the weights of the best epoch "
-                f"({result.best_epoch}). To train further, {hint}.",
-                RuntimeWarning,
-                stacklevel=3,
-            )
-        if result.interrupted:
-            kept = result.best_epoch if result.best_epoch is not None else self.n_iter_ - 1
-            warnings.warn(
-                f"{name}: training was interrupted (Ctrl+C); the estimator keeps the weights "
-                f"of epoch {kept} ({self.n_iter_} whole epoch(s) trained).",
-                UserWarning,
-                stacklevel=3,
-            )
-            raise KeyboardInterrupt
-        if checkpoint is not None:
-            checkpoint.remove()
-        return self
+        return finish_fit(self, pending, network, result, checkpoint)
 
     def _architecture_params(self) -> dict[str, Any]:
         """The parameters that shape the network and its outputs."""
