@@ -340,19 +340,25 @@ def test_the_pruner_stops_hopeless_trials_not_the_best_ones():
 
 
 class _InterruptInTrial:
-    """Send SIGINT (Ctrl+C) during the n-th fit of a search."""
+    """Send SIGINT (Ctrl+C) during the n-th training run of a search (a single fit, or the
+    folds of a trial trained together)."""
 
     def __init__(self, monkeypatch, at_fit):
         import tsforecast._training as training
+        import tsforecast.model_selection._together as together
 
-        self.calls, self.at_fit, self.original = 0, at_fit, training.train
-        monkeypatch.setattr(training, "train", self)
+        self.calls, self.at_fit = 0, at_fit
+        for module, name in ((training, "train"), (together, "train_grouped")):
+            monkeypatch.setattr(module, name, self._wrap(getattr(module, name)))
 
-    def __call__(self, *args, **kwargs):
-        self.calls += 1
-        if self.calls == self.at_fit:
-            signal.raise_signal(signal.SIGINT)
-        return self.original(*args, **kwargs)
+    def _wrap(self, original):
+        def run(*args, **kwargs):
+            self.calls += 1
+            if self.calls == self.at_fit:
+                signal.raise_signal(signal.SIGINT)
+            return original(*args, **kwargs)
+
+        return run
 
 
 def test_ctrl_c_stops_an_optuna_search_without_scoring_the_truncated_fit(
@@ -360,7 +366,7 @@ def test_ctrl_c_stops_an_optuna_search_without_scoring_the_truncated_fit(
 ):
     X, y = series
     storage = JournalStorage(JournalFileBackend(str(tmp_path / "study.log")))
-    _InterruptInTrial(monkeypatch, at_fit=3)  # the first fold of the second trial
+    _InterruptInTrial(monkeypatch, at_fit=2)  # the second trial (its two folds train together)
     search = _units_search(n_trials=4, storage=storage, study_name="s", random_state=0)
     with pytest.raises(KeyboardInterrupt):
         search.fit(X, y)
@@ -409,18 +415,29 @@ def test_worker_help_says_job_files_are_trusted_input():
 _SIGTERM_WORKER = """
 import os, signal, sys, joblib
 import tsforecast._training as training
-original, calls = training.train, []
-def train(*args, **kwargs):
-    calls.append(1)
-    if len(calls) == 3:  # during the second trial
-        os.kill(os.getpid(), signal.SIGTERM)
-    return original(*args, **kwargs)
-training.train = train
+import tsforecast.model_selection._together as together
+calls = []
+def wrap(original):
+    def run(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == KILL_AT:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return original(*args, **kwargs)
+    return run
+training.train = wrap(training.train)
+together.train_grouped = wrap(together.train_grouped)
 from tsforecast.model_selection._worker import main
 main([sys.argv[1]])
 """
 
-_KILLED_WORKER = _SIGTERM_WORKER.replace("signal.SIGTERM", "signal.SIGKILL")
+# During the second trial, whose folds train together.
+_SIGTERM_WORKER, _KILLED_WORKER = (
+    _SIGTERM_WORKER.replace("KILL_AT", "2"),
+    # With folds fitted one by one, during the second fold of the second trial: Optuna's
+    # heartbeat thread has then surely recorded the trial (a worker killed within the
+    # first milliseconds of a trial leaves it RUNNING, an Optuna limitation).
+    _SIGTERM_WORKER.replace("KILL_AT", "4").replace("signal.SIGTERM", "signal.SIGKILL"),
+)
 
 
 def _job(search, X, y, tmp_path):
@@ -452,7 +469,11 @@ def test_the_trial_of_a_killed_worker_is_failed_and_retried(series, tmp_path, mo
 
     X, y = series
     search = _units_search(
-        n_trials=3, storage=f"sqlite:///{tmp_path / 's.db'}", study_name="k", refit=False
+        n_trials=3,
+        storage=f"sqlite:///{tmp_path / 's.db'}",
+        study_name="k",
+        refit=False,
+        group_folds=False,
     )
     killed = subprocess.run(
         [sys.executable, "-c", _KILLED_WORKER, _job(search, X, y, tmp_path)],
@@ -474,23 +495,27 @@ def test_the_trial_of_a_killed_worker_is_failed_and_retried(series, tmp_path, mo
 
 def test_ctrl_c_during_the_refit_leaves_the_search_unfitted(series, monkeypatch):
     X, y = series
-    _InterruptInTrial(monkeypatch, at_fit=3)  # after one trial of two folds: the refit
+    _InterruptInTrial(monkeypatch, at_fit=2)  # after one trial (folds together): the refit
     search = _units_search(n_trials=1, random_state=0)
     with pytest.raises(KeyboardInterrupt):
         search.fit(X, y)
     assert not hasattr(search, "best_estimator_") and not hasattr(search, "study_")
 
 
-def test_a_searched_max_epochs_keeps_fold_steps_apart(series):
+@pytest.mark.parametrize(("group_folds", "n_steps"), [(False, 10), (True, 5)])
+def test_a_searched_max_epochs_keeps_fold_steps_apart(series, group_folds, n_steps):
     X, y = series
     search = OptunaSearchCV(
         _pipe(),
         {"lstmregressor__max_epochs": IntDistribution(5, 5)},  # the default says 4
         n_trials=1,
         cv=TimeSeriesSplit(2),
+        group_folds=group_folds,
     ).fit(X, y)  # a step reported twice used to warn (an error here) and be dropped
+    # Folds fitted one by one report at fold * max_epochs + epoch; folds trained together
+    # report their mean once per epoch.
     steps = sorted(search.study_.trials[0].intermediate_values)
-    assert steps == list(range(10))
+    assert steps == list(range(n_steps))
 
 
 def test_parallel_workers_reseed_a_seeded_sampler(series):

@@ -4,7 +4,7 @@ No other module imports Lightning; the estimators import this one only to train.
 
 :func:`train` takes a network, a loss, the data, a :class:`~tsforecast._config.TrainingConfig`
 and per-epoch hooks, and returns a :class:`~tsforecast._config.TrainingResult`. Inside, each
-Lightning batch is a chunk of up to :data:`_CHUNK_SIZE` minibatches stepped with manual
+Lightning batch is a chunk of up to :data:`CHUNK_SIZE` minibatches stepped with manual
 optimization, so Lightning's fixed cost per batch is paid once per chunk; when nothing watches
 the per-step hooks the step calls ``backward`` and the optimizer directly. Everything that
 happens at the end of an epoch (the record, the best weights, divergence, early stopping, the
@@ -27,6 +27,7 @@ from lightning.pytorch.utilities.exceptions import SIGTERMException
 from torch import nn
 
 from ._config import (
+    CHUNK_SIZE,
     OPTIMIZERS,
     OWN_TRAINER_OPTIONS,
     TRAIN_LOSS,
@@ -49,10 +50,6 @@ from ._processes import (
     warn_if_nondeterministic,
 )
 from ._progress import Progress
-
-# Minibatches per Lightning batch: amortises Lightning's fixed cost per batch (hooks, progress
-# tracking) over several optimizer steps. See benchmarks/ for the measured overhead.
-_CHUNK_SIZE = 16
 
 # Trainer options that watch nothing per optimizer step (unlike loggers or max_steps).
 _STEP_NEUTRAL_OPTIONS = {"callbacks", "default_root_dir", "enable_model_summary"}
@@ -146,34 +143,14 @@ def _run_trainer(
             "and cannot follow a fit spread over several devices: use devices=1."
         )
     observed = _observes_steps(config)
-    windows, targets = data.windows, data.targets
-    train_index, val_index = data.train_index, data.val_index
     if trainer.num_devices == 1:
         # Keep all data on the training device: batches are then gathered there.
-        device = trainer.strategy.root_device
-        windows, targets = windows.to(device), targets.to(device)
-        train_index, val_index = train_index.to(device), val_index.to(device)
+        data = data.to(trainer.strategy.root_device)
     # One optimizer step per Lightning batch when something counts or watches the steps
     # (progress bar, logger, batch callbacks) and in distributed training, which
     # synchronises gradients once per Lightning batch.
-    chunk_size = 1 if observed or trainer.world_size > 1 else _CHUNK_SIZE
-    if len(train_index) == len(windows):  # no validation split: no index copies
-        train_windows, train_targets = windows, targets
-    else:
-        train_windows, train_targets = windows.subset(train_index), targets[train_index]
-    batches = Batches(
-        train_windows,
-        train_targets,
-        config.batch_size,
-        generator,
-        chunk_size,
-        per_epoch=config.windows_per_epoch,
-    )
-    val_batches = None
-    if data.validated:
-        val_batches = Batches(
-            windows.subset(val_index), targets[val_index], config.batch_size, None, chunk_size
-        )
+    chunk_size = 1 if observed or trainer.world_size > 1 else CHUNK_SIZE
+    batches, val_batches = data.batches(config, generator, chunk_size)
     warn_if_nondeterministic(trainer, network, config)
     plugin = trainer.precision_plugin
     direct = (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from numbers import Integral
 from typing import Any
@@ -16,106 +16,13 @@ from sklearn.utils.parallel import Parallel, delayed
 
 from ..metrics import DieboldMarianoResult, diebold_mariano
 from ._lookback import check_lookback, infer_lookback
+from ._split import WalkForwardSplit
+from ._together import fit_together, grouping_blocker_of
 
 __all__ = ["BacktestResult", "WalkForwardSplit", "backtest", "infer_lookback"]
 
 Metric = Callable[[np.ndarray, np.ndarray], float]
 DEFAULT_METRICS: dict[str, Metric] = {"mae": mean_absolute_error, "rmse": root_mean_squared_error}
-
-
-class WalkForwardSplit(BaseCrossValidator):
-    """Chronological train/test splits that leave out the samples whose targets overlap a test.
-
-    scikit-learn's :class:`~sklearn.model_selection.TimeSeriesSplit` with the embargo a
-    forecast needs: a sample at time ``t`` with a target ``horizon`` steps ahead is only
-    known at ``t + horizon``, so the last ``horizon - 1`` samples before each test period are
-    dropped from training, plus ``gap`` more. Usable as ``cv=`` anywhere scikit-learn takes a
-    splitter (``GridSearchCV``, ``OptunaSearchCV``, :func:`backtest`).
-
-    Parameters
-    ----------
-    n_splits : int, default=5
-        Number of folds.
-    horizon : int, default=1
-        The largest forecast horizon of the targets (steps ahead).
-    gap : int, default=0
-        Further samples to leave out between each training set and its test set.
-    test_size : int, default=None
-        Samples per test set (refit every ``test_size`` steps in a backtest); default
-        ``n_samples // (n_splits + 1)``.
-    max_train_size : int, default=None
-        Keep only the most recent ``max_train_size`` training samples: a rolling window.
-        ``None`` trains on all the past: an expanding window.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from tsforecast.model_selection import WalkForwardSplit
-    >>> for train, test in WalkForwardSplit(n_splits=2, horizon=3, test_size=2).split(
-    ...     np.zeros(10)
-    ... ):
-    ...     print(train, test)
-    [0 1 2 3] [6 7]
-    [0 1 2 3 4 5] [8 9]
-    """
-
-    def __init__(
-        self,
-        n_splits: int = 5,
-        *,
-        horizon: int = 1,
-        gap: int = 0,
-        test_size: int | None = None,
-        max_train_size: int | None = None,
-    ) -> None:
-        self.n_splits = n_splits
-        self.horizon = horizon
-        self.gap = gap
-        self.test_size = test_size
-        self.max_train_size = max_train_size
-
-    def split(
-        self, X: Any, y: Any = None, groups: Any = None
-    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """Generate ``(train, test)`` index arrays, oldest fold first.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, ...)
-            Time-ordered samples (only their number is used).
-        y, groups : None
-            Ignored.
-
-        Yields
-        ------
-        train, test : ndarray
-            Positions of the training and test samples of each fold.
-        """
-        if not isinstance(self.horizon, Integral) or self.horizon < 1:
-            raise ValueError(f"horizon must be a positive int; got {self.horizon!r}.")
-        if not isinstance(self.gap, Integral) or self.gap < 0:
-            raise ValueError(f"gap must be a non-negative int; got {self.gap!r}.")
-        splitter = TimeSeriesSplit(
-            n_splits=self.n_splits,
-            max_train_size=self.max_train_size,
-            test_size=self.test_size,
-            gap=self.gap + self.horizon - 1,
-        )
-        return splitter.split(X, y, groups)
-
-    def get_n_splits(self, X: Any = None, y: Any = None, groups: Any = None) -> int:
-        """Number of folds.
-
-        Parameters
-        ----------
-        X, y, groups : None
-            Ignored.
-
-        Returns
-        -------
-        n_splits : int
-        """
-        return self.n_splits
 
 
 @dataclass(frozen=True)
@@ -181,6 +88,7 @@ def backtest(
     lookback: int | str | None = "auto",
     n_jobs: int | None = None,
     baseline: BaseEstimator | None = None,
+    group_folds: bool = True,
 ) -> BacktestResult:
     """Walk-forward backtest: fit on the past, forecast the next test period, move on.
 
@@ -223,6 +131,14 @@ def backtest(
         A forecast to beat, backtested on the same folds and refit schedule (e.g. a Pipeline
         of the same windowing and a :class:`~tsforecast.baselines.NaiveForecaster`): its
         forecasts are added as ``y_baseline`` columns, its metrics as ``baseline_<name>``.
+    group_folds : bool, default=True
+        Train the refits of an LSTM estimator (or a Pipeline ending in one) together, as one
+        block-diagonal network in one process, when the configuration allows it (one
+        device, 32-bit, no ``trainer_kwargs``, ``verbose``, ``warm_start`` or
+        ``checkpoint_path``; not for token input or the peephole cell). The forecasts equal
+        those of separate fits to float rounding (exactly so without dropout); all folds'
+        training data are in memory at once. ``False`` fits them one by one, through
+        ``n_jobs`` (and a joblib backend such as Dask's).
 
     Returns
     -------
@@ -253,12 +169,12 @@ def backtest(
     refits = _refit_folds(refit, len(folds))
     labels = targets.index
     names = ["y_true"] if targets.shape[1] == 1 else [f"y_true[{c}]" for c in targets.columns]
-    forecasts = _forecasts(estimator, X, targets, folds, refits, rows_before, n_jobs)
+    forecasts = _forecasts(estimator, X, targets, folds, refits, rows_before, n_jobs, group_folds)
     contenders = {"pred": [pred for _, pred in forecasts]}
     if baseline is not None:
         baseline_lookback = check_lookback(lookback, baseline)
         baseline_forecasts = _forecasts(
-            baseline, X, targets, folds, refits, baseline_lookback, n_jobs
+            baseline, X, targets, folds, refits, baseline_lookback, n_jobs, group_folds
         )
         contenders["baseline"] = [pred for _, pred in baseline_forecasts]
     observed = targets.to_numpy()
@@ -339,6 +255,13 @@ def _fit_and_forecast(
     ``X`` and ``y`` start at the training start; ``tests`` are positions in them.
     """
     model = clone(estimator).fit(_rows(X, 0, n_train), _rows(y, 0, n_train))
+    return model, _forecast(model, X, tests, lookback)
+
+
+def _forecast(
+    model: BaseEstimator, X: Any, tests: list[np.ndarray], lookback: int | None
+) -> list[np.ndarray]:
+    """The fitted ``model``'s forecasts of the rows ``tests`` of ``X`` (positions in it)."""
     ranges = _predicted_ranges(tests, lookback)
     predicted = []
     for start, stop in ranges:
@@ -349,7 +272,7 @@ def _fit_and_forecast(
     for test in tests:
         k = int(np.searchsorted(starts, test[0], side="right")) - 1
         out.append(predicted[k][test - starts[k]])
-    return model, out
+    return out
 
 
 def _forecasts(
@@ -360,8 +283,10 @@ def _forecasts(
     refits: list[bool],
     lookback: int | None,
     n_jobs: int | None,
+    group_folds: bool,
 ) -> list[tuple[BaseEstimator, np.ndarray]]:
-    """Each fold's model and its ``(n_test, n_outputs)`` forecasts; the fits run in parallel."""
+    """Each fold's model and its ``(n_test, n_outputs)`` forecasts: the fits run together
+    (:func:`fit_together`) or in parallel."""
     y = targets.iloc[:, 0] if targets.shape[1] == 1 else targets
     # Each fit forecasts its own fold and the folds without refit after it.
     starts = [k for k, fitted in enumerate(refits) if fitted]
@@ -373,17 +298,23 @@ def _forecasts(
         stop = max(int(test[-1]) for _, test in folds[k:last]) + 1
         # Each task gets only its rows: little to ship to a remote worker.
         tests = [test - first for _, test in folds[k:last]]
-        tasks.append(
-            delayed(_fit_and_forecast)(
-                estimator,
-                _rows(X, first, stop),
-                _rows(y, first, stop),
-                int(train[-1]) + 1 - first,
-                tests,
-                lookback,
-            )
+        n_train = int(train[-1]) + 1 - first
+        tasks.append((_rows(X, first, stop), _rows(y, first, stop), n_train, tests))
+    models = [clone(estimator) for _ in tasks]
+    if group_folds and grouping_blocker_of(models) is None:
+        fit_together(
+            models,
+            [_rows(X_k, 0, n_train) for X_k, _, n_train, _ in tasks],
+            [_rows(y_k, 0, n_train) for _, y_k, n_train, _ in tasks],
         )
-    results = Parallel(n_jobs=n_jobs)(tasks)
+        results = [
+            (model, _forecast(model, X_k, tests, lookback))
+            for model, (X_k, _, _, tests) in zip(models, tasks, strict=True)
+        ]
+    else:
+        results = Parallel(n_jobs=n_jobs)(
+            delayed(_fit_and_forecast)(estimator, *task, lookback) for task in tasks
+        )
     out = []
     for model, preds in results:
         out.extend((model, pred) for pred in preds)

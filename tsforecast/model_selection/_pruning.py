@@ -39,3 +39,22 @@ class PruneOnEpoch:
             reason = f"pruned at step {step} (epoch {record['epoch']}), loss {loss:.6g}"
             self.trial.set_user_attr("prune_reason", reason)
             raise optuna.TrialPruned(reason)
+
+
+class PruneOnFoldMean(PruneOnEpoch):
+    """:class:`PruneOnEpoch` for folds trained together: once per epoch, the folds' mean.
+
+    Called with every fold's latest record (a fold that stopped early keeps its last one),
+    it reports the mean loss at step ``epoch``: the pruner's warm-up and steps count epochs,
+    as for a single fit.
+    """
+
+    def __init__(self, trial: optuna.Trial) -> None:
+        super().__init__(trial, 0)
+
+    def __call__(self, records: list[EpochRecord]) -> None:  # type: ignore[override]
+        keys = [TRAIN_LOSS] + ([VAL_LOSS] if all(VAL_LOSS in r for r in records) else [])
+        mean: EpochRecord = {"epoch": max(r["epoch"] for r in records)}
+        for key in keys:
+            mean[key] = sum(r[key] for r in records) / len(records)
+        super().__call__(mean)

@@ -25,12 +25,12 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from .._base import _BaseLSTM
-from .._config import epoch_hooks
 from .._interrupt import sigterm_raises_system_exit
 from .._sklearn_compat import HasMethods, Interval, _fit_context, _safe_indexing
 from ._parallel import gpu_count, run_workers, storage_with_heartbeats
-from ._pruning import PruneOnEpoch, Terminated
+from ._pruning import PruneOnEpoch, PruneOnFoldMean, Terminated
 from ._space import check_space, default_search_space, find_step, suggest
+from ._together import fit_together
 
 _FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 
@@ -51,7 +51,8 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
 
     Each trial samples parameters, fits one clone per cross-validation fold and scores it;
     during every fit the LSTM reports minus its validation loss each epoch (step
-    ``fold * max_epochs + epoch``) and the study's pruner can stop the trial. Pruned and
+    ``fold * max_epochs + epoch``; folds trained together report their mean at step
+    ``epoch``) and the study's pruner can stop the trial. Pruned and
     failed trials are recorded with their reason (``user_attrs["prune_reason"]`` /
     ``user_attrs["fail_reason"]``) and the search goes on. Ctrl+C stops the search: the
     trial in progress is recorded as failed, completed trials stay in the storage.
@@ -97,6 +98,11 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         ``None`` uses ``MedianPruner()``. It sees minus the loss, larger is better.
     random_state : int, default=None
         Seed of the default sampler.
+    group_folds : bool, default=True
+        Train a trial's fold models together, as one block-diagonal network, when the
+        configuration allows it (see :func:`~tsforecast.model_selection.backtest`); the
+        scores equal those of separate fits to float rounding. Folds trained together
+        report once per epoch, the mean over folds at step ``epoch``.
 
     Attributes
     ----------
@@ -124,6 +130,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         "sampler": [optuna.samplers.BaseSampler, None],
         "pruner": [optuna.pruners.BasePruner, None],
         "random_state": [Interval(Integral, 0, None, closed="left"), None],
+        "group_folds": ["boolean"],
     }
 
     def __init__(
@@ -142,6 +149,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         sampler: optuna.samplers.BaseSampler | None = None,
         pruner: optuna.pruners.BasePruner | None = None,
         random_state: int | None = None,
+        group_folds: bool = True,
     ) -> None:
         self.estimator = estimator
         self.param_distributions = param_distributions
@@ -156,6 +164,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         self.sampler = sampler
         self.pruner = pruner
         self.random_state = random_state
+        self.group_folds = group_folds
 
     def _space(self) -> dict[str, Any]:
         if self.param_distributions is None:
@@ -188,13 +197,20 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
             if gpus > 1 and lstm is not None:
                 # Parallel workers take turns over the GPUs instead of crowding the first.
                 params[f"{lstm}devices"] = [trial.number % gpus]
-            scores = []
+            models = [clone(self.estimator).set_params(**params) for _ in folds]
             try:
-                for fold, (train, test) in enumerate(folds):
-                    model = clone(self.estimator).set_params(**params)
-                    with epoch_hooks(PruneOnEpoch(trial, fold * max_epochs)):
-                        model.fit(_safe_indexing(X, train), _safe_indexing(y, train))
-                    scores.append(scorer(model, _safe_indexing(X, test), _safe_indexing(y, test)))
+                fit_together(
+                    models,
+                    [_safe_indexing(X, train) for train, _ in folds],
+                    [_safe_indexing(y, train) for train, _ in folds],
+                    hooks=[[PruneOnEpoch(trial, k * max_epochs)] for k in range(len(folds))],
+                    lockstep_hooks=[PruneOnFoldMean(trial)],
+                    together=self.group_folds,
+                )
+                scores = [
+                    scorer(model, _safe_indexing(X, test), _safe_indexing(y, test))
+                    for model, (_, test) in zip(models, folds, strict=True)
+                ]
             except optuna.TrialPruned:
                 raise
             except SystemExit as exc:

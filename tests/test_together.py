@@ -1,0 +1,256 @@
+"""Fold models trained together (one block-diagonal network) equal separate fits."""
+
+import signal
+
+import numpy as np
+import optuna
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.model_selection import TimeSeriesSplit
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from tsforecast import LSTMClassifier, LSTMRegressor, SlidingWindowTransformer, make_supervised
+from tsforecast._config import epoch_hooks
+from tsforecast._grouped_network import GroupedNetwork
+from tsforecast._network import StackedRNN
+from tsforecast.model_selection import OptunaSearchCV, WalkForwardSplit, backtest
+from tsforecast.model_selection._together import fit_together, grouping_blocker_of
+
+
+@pytest.fixture
+def windows(rng):
+    series = np.cumsum(rng.normal(size=700)).astype(np.float32)
+    X = np.lib.stride_tricks.sliding_window_view(series[:-1], 8)[:, :, None]
+    return X, series[8:]
+
+
+# Expanding folds of different lengths: different numbers of minibatches per epoch and
+# different last-minibatch sizes.
+SIZES = (230, 350, 470, 690)
+
+CONFIGS = {
+    "lstm": {"units": 8},
+    "gru, two bidirectional layers, validation and early stopping": {
+        "units": (6, 4),
+        "num_layers": 2,
+        "cell": "gru",
+        "bidirectional": True,
+        "validation_fraction": 0.25,
+        "patience": 1,
+        "max_epochs": 6,
+    },
+    "stacked lstm, linear skip, clipping, adamw": {
+        "units": 5,
+        "num_layers": 2,
+        "linear_skip": True,
+        "gradient_clip_val": 0.1,
+        "optimizer": "adamw",
+        "optimizer_kwargs": {"weight_decay": 0.1},
+    },
+    "quantiles, sampled windows per epoch": {
+        "units": 4,
+        "loss": "quantile",
+        "quantiles": (0.1, 0.5, 0.9),
+        "windows_per_epoch": 100,
+    },
+}
+
+
+def _separate_and_together(make, Xs, ys):
+    separate = [make().fit(X, y) for X, y in zip(Xs, ys, strict=True)]
+    together = fit_together([make() for _ in Xs], Xs, ys)
+    return separate, together
+
+
+def _assert_same_fit(a, b, X):
+    assert [r["epoch"] for r in a.history_] == [r["epoch"] for r in b.history_]
+    for ra, rb in zip(a.history_, b.history_, strict=True):
+        assert ra.keys() == rb.keys()
+        for key in ra:
+            assert ra[key] == pytest.approx(rb[key], rel=1e-4, abs=1e-7)
+    assert a.best_epoch_ == b.best_epoch_
+    for name, value in a.module_.state_dict().items():
+        torch.testing.assert_close(b.module_.state_dict()[name], value, rtol=1e-4, atol=1e-5)
+    state_a = a._optimizer_state[a.optimizer]["state"]
+    state_b = b._optimizer_state[b.optimizer]["state"]
+    assert state_a.keys() == state_b.keys()
+    for i in state_a:
+        for key, value in state_a[i].items():
+            torch.testing.assert_close(state_b[i][key], value, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(b.predict(X), a.predict(X), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("params", CONFIGS.values(), ids=CONFIGS.keys())
+def test_folds_trained_together_equal_separate_fits(windows, params):
+    X, y = windows
+    settings = {"max_epochs": 3, "batch_size": 32, "validation_fraction": 0.0, "random_state": 0}
+
+    def make():
+        return LSTMRegressor(**{**settings, **params})
+
+    Xs, ys = [X[:n] for n in SIZES], [y[:n] for n in SIZES]
+    assert grouping_blocker_of([make(), make()]) is None
+    separate, together = _separate_and_together(make, Xs, ys)
+    for a, b in zip(separate, together, strict=True):
+        _assert_same_fit(a, b, X[-40:])
+
+
+def test_early_stopping_is_per_fold(windows):
+    """Folds stopping at different epochs each train exactly as they would alone."""
+    X, y = windows
+
+    def make():
+        return LSTMRegressor(
+            units=4,
+            max_epochs=10,
+            patience=1,
+            learning_rate=0.05,
+            validation_fraction=0.3,
+            random_state=3,
+        )
+
+    Xs, ys = [X[:n] for n in SIZES], [y[:n] for n in SIZES]
+    separate, together = _separate_and_together(make, Xs, ys)
+    assert len({m.n_iter_ for m in separate}) > 1  # the folds stop at different epochs
+    for a, b in zip(separate, together, strict=True):
+        _assert_same_fit(a, b, X[-40:])
+
+
+def test_classifier_folds_and_pipelines_train_together(windows):
+    X, y = windows
+    labels = (np.diff(y, prepend=y[0]) > 0).astype(int)
+
+    def make():
+        return LSTMClassifier(units=6, max_epochs=3, validation_fraction=0.0, random_state=1)
+
+    Xs, ys = [X[:n] for n in SIZES], [labels[:n] for n in SIZES]
+    separate, together = _separate_and_together(make, Xs, ys)
+    for a, b in zip(separate, together, strict=True):
+        np.testing.assert_allclose(b.predict_proba(X), a.predict_proba(X), rtol=1e-4, atol=1e-6)
+
+    def pipeline():
+        return make_pipeline(StandardScaler(), LSTMRegressor(units=4, max_epochs=2, random_state=0))
+
+    flat = X[:, :, 0]
+    separate, together = _separate_and_together(
+        pipeline, [flat[:n] for n in SIZES], [y[:n] for n in SIZES]
+    )
+    for a, b in zip(separate, together, strict=True):
+        np.testing.assert_allclose(b[0].mean_, a[0].mean_)
+        np.testing.assert_allclose(b.predict(flat), a.predict(flat), rtol=1e-4, atol=1e-5)
+
+
+def test_the_grouped_network_keeps_folds_apart():
+    """Block-diagonal: fold j's loss moves only fold j's parameters, and the grouped
+    output of fold j is its own network's output."""
+    torch.manual_seed(0)
+    nets = [StackedRNN(3, [5, 4], 2, bidirectional=True, skip_timesteps=6) for _ in range(3)]
+    for net in nets:
+        net.start_linear(torch.randn(2, 18), torch.randn(2))
+    grouped = GroupedNetwork(nets)
+    xs = [torch.randn(7, 6, 3) for _ in nets]
+    out = grouped(torch.cat(xs, dim=2))
+    for j, (net, x) in enumerate(zip(nets, xs, strict=True)):
+        torch.testing.assert_close(grouped.fold_outputs(out, j), net(x), rtol=1e-5, atol=1e-6)
+    grouped.fold_outputs(out, 1).sum().backward()
+    assert grouped.leaves[0].grad.abs().sum() == 0
+    assert grouped.leaves[2].grad.abs().sum() == 0
+    assert grouped.leaves[1].grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize(
+    ("params", "reason"),
+    [
+        ({"cell": "peephole"}, "cell other than"),
+        ({"trainer_kwargs": {"enable_progress_bar": False}}, "trainer_kwargs"),
+        ({"precision": "bf16-mixed"}, "precision"),
+    ],
+)
+def test_configurations_that_cannot_train_together_are_fitted_one_by_one(windows, params, reason):
+    X, y = windows
+
+    def make():
+        return LSTMRegressor(units=3, max_epochs=1, random_state=0, **params)
+
+    Xs, ys = [X[:n] for n in SIZES[:2]], [y[:n] for n in SIZES[:2]]
+    blocker = grouping_blocker_of([make(), make()])
+    if blocker is None:  # the cell is only known once the networks are built
+        assert params == {"cell": "peephole"}
+    else:
+        assert reason in blocker
+    separate, together = _separate_and_together(make, Xs, ys)
+    for a, b in zip(separate, together, strict=True):
+        np.testing.assert_allclose(b.predict(X), a.predict(X), rtol=1e-5, atol=1e-6)
+
+
+def test_backtest_with_and_without_grouped_folds_agree(series_frame):
+    X, y = make_supervised(series_frame, target="price", horizon=1)
+    model = make_pipeline(
+        StandardScaler(),
+        SlidingWindowTransformer(window=6),
+        LSTMRegressor(units=6, max_epochs=2, batch_size=16, random_state=0),
+    )
+    cv = WalkForwardSplit(3, test_size=30)
+    grouped = backtest(model, X, y, cv=cv)
+    separate = backtest(model, X, y, cv=cv, group_folds=False)
+    np.testing.assert_allclose(
+        grouped.predictions["y_pred"], separate.predictions["y_pred"], rtol=1e-4, atol=1e-6
+    )
+    assert len({id(m) for m in grouped.estimators}) == 3
+
+
+def test_search_scores_equal_with_and_without_grouped_folds(windows):
+    X, y = windows
+    X, y = X[:300], y[:300]
+
+    def search(group_folds):
+        return OptunaSearchCV(
+            LSTMRegressor(max_epochs=2, validation_fraction=0.2, random_state=0),
+            {"units": optuna.distributions.IntDistribution(2, 6)},
+            n_trials=2,
+            cv=TimeSeriesSplit(3),
+            pruner=optuna.pruners.NopPruner(),
+            random_state=0,
+            refit=False,
+            group_folds=group_folds,
+        ).fit(X, y)
+
+    grouped, separate = search(True), search(False)
+    for a, b in zip(grouped.study_.trials, separate.study_.trials, strict=True):
+        assert a.params == b.params
+        assert a.value == pytest.approx(b.value, rel=1e-4)
+
+
+def test_ctrl_c_keeps_every_folds_whole_epochs_and_stops(windows):
+    X, y = windows
+    Xs, ys = [X[:n] for n in SIZES], [y[:n] for n in SIZES]
+    models = [LSTMRegressor(units=3, max_epochs=5, random_state=0) for _ in SIZES]
+
+    pressed = []
+
+    def press_ctrl_c(record):  # once (a second press would stop at once)
+        if record["epoch"] == 1 and not pressed:
+            pressed.append(True)
+            signal.raise_signal(signal.SIGINT)
+
+    with (
+        pytest.raises(KeyboardInterrupt),
+        pytest.warns(UserWarning, match="interrupted"),
+        epoch_hooks(press_ctrl_c),
+    ):
+        fit_together(models, Xs, ys)
+    # The SIGINT came during epoch 1's hooks: epochs 0 and 1 are whole, for every fold.
+    assert [m.n_iter_ for m in models] == [2] * len(SIZES)
+
+
+def test_an_already_fitted_pipeline_is_refitted_from_scratch(windows):
+    X, y = windows
+    flat = X[:, :, 0]
+    model = make_pipeline(StandardScaler(), LSTMRegressor(units=3, max_epochs=1, random_state=0))
+    Xs, ys = [flat[:200], flat[:300]], [y[:200], y[:300]]
+    fitted = fit_together([clone(model), clone(model)], Xs, ys)
+    again = fit_together([clone(model).fit(flat, y), clone(model)], Xs, ys)
+    for a, b in zip(fitted, again, strict=True):
+        np.testing.assert_array_equal(a.predict(flat), b.predict(flat))

@@ -1,0 +1,263 @@
+"""Train the fold models of one configuration together, as one grouped network.
+
+A walk-forward backtest or a cross-validated trial fits the same estimator on ``k`` training
+sets. :func:`train_grouped` runs those ``k`` training runs in lockstep: at every step each
+fold draws its own minibatch (its own seeded shuffle, as its fit alone would), the
+minibatches go side by side through one :class:`~tsforecast._grouped_network.GroupedNetwork`,
+and one optimizer steps every fold's parameters (each with its own state). Everything else
+is per fold and exactly as in :func:`tsforecast._training.train`: the epoch records, the
+validation loss, the best weights, divergence, early stopping and the epoch hooks, all in
+:class:`~tsforecast._progress.Progress`. With ``dropout=0`` the results equal ``k``
+separate fits to float rounding; with dropout the masks are drawn differently.
+
+It is a plain torch loop on one device: it serves the configurations in which Lightning
+would only drive the loop (one device, 32-bit, no logger, callbacks, progress bar or
+checkpoint); :func:`grouping_blocker` says when that is not the case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from ._config import (
+    CHUNK_SIZE,
+    OPTIMIZERS,
+    EpochHook,
+    EpochRecord,
+    TrainingConfig,
+    TrainingData,
+    TrainingResult,
+)
+from ._data import Batches
+from ._grouped_network import GroupedNetwork
+from ._interrupt import GracefulInterrupt, sigterm_raises_system_exit
+from ._progress import Progress
+
+_SINGLE_PRECISION = ("32-true", "32", 32)
+
+
+def grouping_blocker(config: TrainingConfig) -> str | None:
+    """Why a fit with ``config`` cannot be trained in a group, or ``None`` if it can."""
+    if config.devices != 1:
+        return f"devices={config.devices!r} (a group trains on one device)"
+    if config.precision not in _SINGLE_PRECISION:
+        return f"precision={config.precision!r} (a group trains in 32-bit)"
+    if config.trainer_kwargs:
+        return "trainer_kwargs (a group runs no Lightning Trainer)"
+    if config.verbose:
+        return "verbose (a group has no progress bar)"
+    if config.accelerator == "mps" or (
+        config.accelerator in ("gpu", "cuda") and not torch.cuda.is_available()
+    ):
+        return f"accelerator={config.accelerator!r}"
+    return None
+
+
+def _device(config: TrainingConfig) -> torch.device:
+    if config.accelerator != "cpu" and torch.cuda.is_available():
+        return torch.device("cuda", torch.cuda.current_device())
+    return torch.device("cpu")
+
+
+class _FoldOptimizer:
+    """Fold ``j``'s view of the shared optimizer, as :class:`Progress` reads it."""
+
+    def __init__(self, network: GroupedNetwork, optimizer: torch.optim.Optimizer, j: int) -> None:
+        self.network, self.optimizer, self.j = network, optimizer, j
+
+    def state_dict(self) -> dict[str, Any]:
+        return self.network.optimizer_state(self.optimizer, self.j)
+
+
+@dataclass
+class _Fold:
+    """One fold's training run: its data, loss, shuffle and progress."""
+
+    loss: nn.Module
+    batches: Batches
+    val_batches: Batches | None
+    progress: Progress
+    losses: dict[str, list[torch.Tensor]] = field(default_factory=dict)
+    counts: dict[str, list[int]] = field(default_factory=dict)
+
+    def record(self, key: str, loss: torch.Tensor, count: int) -> None:
+        self.losses.setdefault(key, []).append(loss.detach())
+        self.counts.setdefault(key, []).append(count)
+
+    def epoch_mean(self, key: str) -> float:
+        """The epoch's loss, weighted by minibatch size, as the single-fit module computes it."""
+        losses = torch.stack(self.losses.pop(key)).double()
+        counts = torch.tensor(self.counts.pop(key), dtype=losses.dtype, device=losses.device)
+        return float(losses @ counts / counts.sum())
+
+
+def _minibatches(batches: Batches) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    for chunk in batches:
+        yield from chunk
+
+
+def train_grouped(
+    networks: Sequence[nn.Module],
+    losses: Sequence[nn.Module],
+    datas: Sequence[TrainingData],
+    configs: Sequence[TrainingConfig],
+    hooks: Sequence[Sequence[EpochHook]],
+    lockstep_hooks: Sequence[Callable[[list[EpochRecord]], None]] = (),
+) -> list[TrainingResult]:
+    """Train fold ``j``'s ``networks[j]`` with ``losses[j]`` on ``datas[j]``, all at once.
+
+    Parameters
+    ----------
+    networks : sequence of nn.Module
+        Fresh fold networks of one shape (see
+        :func:`~tsforecast._grouped_network.groupable`).
+    losses : sequence of nn.Module
+        Each fold's mean loss over a minibatch.
+    datas : sequence of TrainingData
+        Each fold's windows, targets and train/validation split.
+    configs : sequence of TrainingConfig
+        One configuration (see :func:`grouping_blocker`), differing only in the seed.
+    hooks : sequence of sequence of callable
+        Each fold's epoch hooks; an exception from any ends the whole group.
+    lockstep_hooks : sequence of callable, default=()
+        Called after every epoch with each fold's latest record (a fold that stopped early
+        keeps its last one), e.g. to prune on the folds' mean.
+
+    Returns
+    -------
+    list of TrainingResult
+        One per fold, as :func:`tsforecast._training.train` would return it.
+
+    Raises
+    ------
+    SystemExit
+        With status 143 when the process receives SIGTERM.
+    """
+    config = configs[0]
+    device = _device(config)
+    grouped = GroupedNetwork([n.to(device) for n in networks]).to(device)
+    optimizer = OPTIMIZERS[config.optimizer](
+        grouped.leaves, lr=config.learning_rate, **config.optimizer_kwargs
+    )
+    folds = []
+    for j, data in enumerate(datas):
+        generator = torch.Generator().manual_seed(configs[j].seed)
+        batches, val_batches = data.to(device).batches(configs[j], generator, CHUNK_SIZE)
+        progress = Progress((), config.patience, data.validated, tuple(hooks[j]), None)
+        folds.append(_Fold(losses[j], batches, val_batches, progress))
+    with GracefulInterrupt() as interrupt, sigterm_raises_system_exit():
+        for _ in range(config.epochs):
+            running = [j for j, fold in enumerate(folds) if not fold.progress.stopped]
+            if not running or interrupt.requested:
+                break
+            grouped.train()
+            _train_epoch(grouped, optimizer, folds, running, config, interrupt)
+            if interrupt.requested:  # a partial epoch is neither recorded nor kept
+                break
+            grouped.eval()
+            with torch.no_grad():
+                _validate(grouped, folds, running)
+            for j in running:
+                fold = folds[j]
+                fold.progress.end_epoch(
+                    grouped.write_back(j),
+                    _FoldOptimizer(grouped, optimizer, j),
+                    fold.epoch_mean("train"),
+                    fold.epoch_mean("val") if fold.val_batches is not None else None,
+                    fold.batches.generator,
+                    is_global_zero=True,
+                )
+            records = [fold.progress.history[-1] for fold in folds if fold.progress.history]
+            for hook in lockstep_hooks:
+                hook(records)
+    return [fold.progress.result(interrupted=interrupt.requested) for fold in folds]
+
+
+def _side_by_side(
+    grouped: GroupedNetwork, batches: dict[int, tuple[torch.Tensor, torch.Tensor]]
+) -> torch.Tensor:
+    """The folds' minibatches ``(b_j, T, F)`` as one ``(max b_j, T, k * F)`` input; a fold
+    without a minibatch, and the rows after a short one, read zeros."""
+    x = next(iter(batches.values()))[0]
+    rows = max(x_j.shape[0] for x_j, _ in batches.values())
+    zeros = x.new_zeros(rows, *x.shape[1:])
+    parts = []
+    for j in range(grouped.k):
+        if j not in batches:
+            parts.append(zeros)
+            continue
+        x_j = batches[j][0]
+        parts.append(x_j if x_j.shape[0] == rows else torch.cat([x_j, zeros[x_j.shape[0] :]]))
+    return torch.cat(parts, dim=2)
+
+
+def _fold_losses(
+    grouped: GroupedNetwork,
+    folds: list[_Fold],
+    batches: dict[int, tuple[torch.Tensor, torch.Tensor]],
+    key: str,
+) -> list[torch.Tensor]:
+    out = grouped(_side_by_side(grouped, batches))
+    losses = []
+    for j, (x_j, y_j) in batches.items():
+        loss = folds[j].loss(grouped.fold_outputs(out, j)[: x_j.shape[0]], y_j)
+        folds[j].record(key, loss, x_j.shape[0])
+        losses.append(loss)
+    return losses
+
+
+def _lockstep(
+    folds: list[_Fold], running: list[int], validation: bool
+) -> Iterator[dict[int, tuple[torch.Tensor, torch.Tensor]]]:
+    """Each step's minibatch of every fold that still has one."""
+    streams = {
+        j: _minibatches(folds[j].val_batches if validation else folds[j].batches)
+        for j in running
+        if not validation or folds[j].val_batches is not None
+    }
+    while streams:
+        step = {}
+        for j, stream in list(streams.items()):
+            batch = next(stream, None)
+            if batch is None:
+                del streams[j]
+            else:
+                step[j] = batch
+        if step:
+            yield step
+
+
+def _train_epoch(
+    grouped: GroupedNetwork,
+    optimizer: torch.optim.Optimizer,
+    folds: list[_Fold],
+    running: list[int],
+    config: TrainingConfig,
+    interrupt: GracefulInterrupt,
+) -> None:
+    for step in _lockstep(folds, running, validation=False):
+        losses = _fold_losses(grouped, folds, step, "train")
+        for j, loss in zip(step, losses, strict=True):
+            progress = folds[j].progress
+            if progress.reference_loss is None:  # once per run: the untrained loss
+                progress.reference_loss = float(loss.detach())
+        optimizer.zero_grad(set_to_none=True)
+        torch.stack(losses).sum().backward()
+        for j, leaf in enumerate(grouped.leaves):
+            if j not in step:  # no minibatch, no step: as if trained alone
+                leaf.grad = None
+            elif config.gradient_clip_val is not None:
+                nn.utils.clip_grad_norm_([leaf], config.gradient_clip_val)
+        optimizer.step()
+        if interrupt.requested:
+            return
+
+
+def _validate(grouped: GroupedNetwork, folds: list[_Fold], running: list[int]) -> None:
+    for step in _lockstep(folds, running, validation=True):
+        _fold_losses(grouped, folds, step, "val")

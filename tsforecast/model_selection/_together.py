@@ -1,0 +1,136 @@
+"""Fit the fold models of one configuration together (backtests and cross-validated trials).
+
+:func:`fit_together` fits each estimator (an LSTM estimator, or a Pipeline ending in one) on
+its own data. When the folds can share one training run (:func:`grouping_blocker`), their
+transformers are fitted one by one and their networks trained as one grouped network
+(:func:`tsforecast._grouped.train_grouped`); otherwise each is fitted on its own. Either way
+each estimator ends up fitted on its data only, with the same weights to float rounding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sklearn.base import BaseEstimator
+from sklearn.pipeline import Pipeline
+
+from .._base import _BaseLSTM
+from .._config import EpochHook, EpochRecord, active_epoch_hooks, epoch_hooks
+from .._fit import begin_fit, finish_fit, seeded
+from .._grouped import grouping_blocker, train_grouped
+from .._grouped_network import groupable
+
+
+def _final_lstm(estimator: BaseEstimator) -> _BaseLSTM | None:
+    if isinstance(estimator, _BaseLSTM):
+        return estimator
+    if isinstance(estimator, Pipeline) and isinstance(estimator.steps[-1][1], _BaseLSTM):
+        return estimator.steps[-1][1]
+    return None
+
+
+def _has_transformers(estimator: BaseEstimator) -> bool:
+    return isinstance(estimator, Pipeline) and len(estimator.steps) > 1
+
+
+def grouping_blocker_of(estimators: Sequence[BaseEstimator]) -> str | None:
+    """Why ``estimators`` cannot train together, or ``None`` if they can (as far as their
+    parameters tell: the fitted networks must also have one shape)."""
+    lstms = [_final_lstm(e) for e in estimators]
+    if len(estimators) < 2:
+        return "a single fit"
+    if any(lstm is None for lstm in lstms):
+        return "not an LSTM estimator or a Pipeline ending in one"
+    if any(lstm.warm_start or lstm.checkpoint_path is not None for lstm in lstms):
+        return "warm_start or checkpoint_path"
+    params = [{k: v for k, v in lstm.get_params().items() if k != "random_state"} for lstm in lstms]
+    if any(repr(p) != repr(params[0]) for p in params[1:]):
+        return "estimators with different parameters"
+    return grouping_blocker(lstms[0]._training_config(lstms[0].max_epochs, 0))
+
+
+def fit_together(
+    estimators: Sequence[BaseEstimator],
+    Xs: Sequence[Any],
+    ys: Sequence[Any],
+    *,
+    hooks: Sequence[Sequence[EpochHook]] | None = None,
+    lockstep_hooks: Sequence[Callable[[list[EpochRecord]], None]] = (),
+    together: bool = True,
+) -> list[BaseEstimator]:
+    """Fit ``estimators[j]`` on ``Xs[j]`` and ``ys[j]``, training the folds together if possible.
+
+    Parameters
+    ----------
+    estimators : sequence of estimator
+        Unfitted estimators of one configuration (clones), one per fold.
+    Xs, ys : sequence
+        Each fold's training data.
+    hooks : sequence of sequence of callable, default=None
+        Each fold's epoch hooks when the folds are fitted one by one, added to those of the
+        enclosing :func:`~tsforecast._config.epoch_hooks` blocks (which also apply to folds
+        trained together).
+    lockstep_hooks : sequence of callable, default=()
+        When the folds train together: called after every epoch with the folds' latest
+        records (see :func:`~tsforecast._grouped.train_grouped`).
+    together : bool, default=True
+        ``False`` fits the estimators one by one.
+
+    Returns
+    -------
+    list of estimator
+        ``estimators``, fitted.
+    """
+    hooks = [()] * len(estimators) if hooks is None else hooks
+    if not together or grouping_blocker_of(estimators) is not None:
+        return _one_by_one(estimators, Xs, ys, hooks)
+    lstms = [_final_lstm(e) for e in estimators]
+    for lstm in lstms:
+        lstm._validate_params()
+    inputs = [
+        estimator[:-1].fit_transform(X, y) if _has_transformers(estimator) else X
+        for estimator, X, y in zip(estimators, Xs, ys, strict=True)
+    ]
+    pendings = [
+        begin_fit(lstm, X, y, epochs=lstm.max_epochs, incremental=False)
+        for lstm, X, y in zip(lstms, inputs, ys, strict=True)
+    ]
+    networks = []
+    for pending in pendings:
+        with seeded(pending.seed, cuda=pending.cuda):
+            networks.append(pending.start_network(None))
+    if groupable(networks) is not None:
+        return _one_by_one(lstms, inputs, ys, hooks, fitted=estimators)
+    shared = active_epoch_hooks()
+    with seeded(pendings[0].seed, cuda=pendings[0].cuda):
+        results = train_grouped(
+            networks,
+            [pending.draft._make_loss() for pending in pendings],
+            [pending.data for pending in pendings],
+            [pending.config for pending in pendings],
+            [shared] * len(pendings),
+            lockstep_hooks,
+        )
+    interrupted = False
+    for lstm, pending, network, result in zip(lstms, pendings, networks, results, strict=True):
+        try:
+            finish_fit(lstm, pending, network, result, None)
+        except KeyboardInterrupt:  # Ctrl+C: every fold keeps its whole epochs, then stop
+            interrupted = True
+    if interrupted:
+        raise KeyboardInterrupt
+    return list(estimators)
+
+
+def _one_by_one(
+    estimators: Sequence[BaseEstimator],
+    Xs: Sequence[Any],
+    ys: Sequence[Any],
+    hooks: Sequence[Sequence[EpochHook]],
+    fitted: Sequence[BaseEstimator] | None = None,
+) -> list[BaseEstimator]:
+    for estimator, X, y, fold_hooks in zip(estimators, Xs, ys, hooks, strict=True):
+        with epoch_hooks(*fold_hooks):
+            estimator.fit(X, y)
+    return list(estimators if fitted is None else fitted)
