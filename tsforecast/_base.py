@@ -32,7 +32,7 @@ from ._config import (
     TrainingData,
     active_epoch_hooks,
 )
-from ._data import Windows, forward_in_batches, split_tail
+from ._data import Windows, forward_in_batches, input_moments, split_tail
 from ._defaults import _validation_size
 from ._network import CELLS, Embedding, StackedRNN
 from ._progress import to_numpy, to_torch
@@ -78,6 +78,7 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
         "embedding_dim",
         "vocab_size",
         "padding_idx",
+        "standardize_inputs",
     )
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
@@ -106,6 +107,7 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
         "checkpoint_path": [str, os.PathLike, None],
+        "standardize_inputs": ["boolean"],
     }
 
     def __init__(
@@ -136,6 +138,7 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
         verbose: int = 0,
         warm_start: bool = False,
         checkpoint_path: str | os.PathLike[str] | None = None,
+        standardize_inputs: bool = False,
     ) -> None:
         self.units = units
         self.num_layers = num_layers
@@ -162,6 +165,7 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
         self.verbose = verbose
         self.warm_start = warm_start
         self.checkpoint_path = checkpoint_path
+        self.standardize_inputs = standardize_inputs
 
     # ------------------------------------------------------------------ subclass hooks
     @abstractmethod
@@ -184,6 +188,7 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
         embedding = None
         if shape["embedding_dim"] is not None:
             embedding = Embedding(self.vocab_size_, shape["embedding_dim"], shape["padding_idx"])
+        scaling = (self.input_mean_, self.input_scale_) if hasattr(self, "input_mean_") else None
         return StackedRNN(
             n_features,
             shape["units"],
@@ -194,6 +199,7 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
             embedding=embedding,
             # Set by LSTMRegressor(linear_skip=True) when it fits the skip path.
             skip_timesteps=getattr(self, "n_timesteps_in_", None),
+            input_scaling=scaling,
         )
 
     def _initial_network(
@@ -235,6 +241,8 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
         windows = validate_X(draft, X, reset=reset)
+        if reset and draft.standardize_inputs and draft.embedding_dim is None:
+            draft.input_mean_, draft.input_scale_ = input_moments(windows)
         targets = draft._encode_targets(y, reset=reset, classes=classes)
         check_consistent_length(windows.starts, targets)
         train_index, val_index = self._split(windows, validate=not incremental)

@@ -279,6 +279,8 @@ def _restore(payload: dict[str, Any]) -> tuple[_BaseLSTM, list[str]]:
     estimator.set_params(**params)
     expect(all(type(k) is str for k in payload["fitted"]), "fitted names should be strings")
     fitted = {key: _decode(key, value) for key, value in payload["fitted"].items()}
+    if isinstance(fitted.get("_architecture"), dict):  # files from before standardize_inputs
+        fitted["_architecture"].setdefault("standardize_inputs", False)
     _check_fitted(estimator, fitted)
     check_architecture(estimator, fitted["_architecture"], payload["class"])
     for key, value in fitted.items():
@@ -377,6 +379,18 @@ def _check_fitted(estimator: _BaseLSTM, fitted: dict[str, Any]) -> None:
                 f"{key} should hold {n_outputs} finite float64 values",
             )
         expect(bool((fitted["target_scale_"] > 0).all()), "target_scale_ should be positive")
+    if "input_mean_" in fitted or "input_scale_" in fitted:
+        width = 1 if fitted["_input_ndim"] == 2 else n_features
+        for key in ("input_mean_", "input_scale_"):
+            value = fitted.get(key)
+            expect(
+                isinstance(value, np.ndarray)
+                and value.dtype == np.float64
+                and value.shape == (width,)
+                and bool(np.isfinite(value).all()),
+                f"{key} should hold {width} finite float64 values",
+            )
+        expect(bool((fitted["input_scale_"] > 0).all()), "input_scale_ should be positive")
     if "quantiles_" in fitted:
         quantiles = fitted["quantiles_"]
         expect(
