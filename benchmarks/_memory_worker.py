@@ -45,8 +45,9 @@ def _bare_steps(X_t: torch.Tensor, y_t: torch.Tensor, gather) -> None:
         optimizer.step()
 
 
-def _estimator() -> LSTMRegressor:
+def _estimator(**params: bool) -> LSTMRegressor:
     return LSTMRegressor(
+        **params,
         units=UNITS,
         num_layers=LAYERS,
         batch_size=BATCH,
@@ -82,6 +83,11 @@ def main(name: str, n_steps: int) -> None:
         _estimator().fit(windows, target[WINDOW - 1 :])
     elif name == "tsforecast (Pipeline)":
         pipe = make_pipeline(StandardScaler(), SlidingWindowTransformer(WINDOW), _estimator())
+        pipe.fit(series, target)
+    elif name == "tsforecast (Pipeline, inputs standardized in the network)":
+        pipe = make_pipeline(
+            SlidingWindowTransformer(WINDOW, lazy=True), _estimator(standardize_inputs=True)
+        )
         pipe.fit(series, target)
     else:
         raise ValueError(name)

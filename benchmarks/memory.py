@@ -12,6 +12,7 @@ CONTENDERS = (
     "lazy bare loop",
     "tsforecast (3-D windows)",
     "tsforecast (Pipeline)",
+    "tsforecast (Pipeline, inputs standardized in the network)",
     "materialised windows",
 )
 

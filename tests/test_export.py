@@ -25,6 +25,7 @@ CASES = {
         np.c_[_Y, -2 * _Y],
     ),
     "quantile-median": (LSTMRegressor(loss="quantile", **_FAST), _X3, _Y),
+    "standardized-inputs": (LSTMRegressor(standardize_inputs=True, **_FAST), _X3 * 50 - 7, _Y),
     "classifier-3-classes": (
         LSTMClassifier(**_FAST),
         _X3,

@@ -49,6 +49,7 @@ CONFIGS = {
         "optimizer": "adamw",
         "optimizer_kwargs": {"weight_decay": 0.1},
     },
+    "inputs standardized in the network": {"units": 4, "standardize_inputs": True},
     "quantiles, sampled windows per epoch": {
         "units": 4,
         "loss": "quantile",
@@ -146,7 +147,17 @@ def test_the_grouped_network_keeps_folds_apart():
     """Block-diagonal: fold j's loss moves only fold j's parameters, and the grouped
     output of fold j is its own network's output."""
     torch.manual_seed(0)
-    nets = [StackedRNN(3, [5, 4], 2, bidirectional=True, skip_timesteps=6) for _ in range(3)]
+    nets = [
+        StackedRNN(
+            3,
+            [5, 4],
+            2,
+            bidirectional=True,
+            skip_timesteps=6,
+            input_scaling=(np.random.default_rng(j).normal(size=3), np.full(3, 0.5 + j)),
+        )
+        for j in range(3)
+    ]
     for net in nets:
         net.start_linear(torch.randn(2, 18), torch.randn(2))
     grouped = GroupedNetwork(nets)

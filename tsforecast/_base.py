@@ -54,6 +54,7 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
         "embedding_dim",
         "vocab_size",
         "padding_idx",
+        "standardize_inputs",
     )
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
@@ -82,6 +83,7 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
         "checkpoint_path": [str, os.PathLike, None],
+        "standardize_inputs": ["boolean"],
     }
 
     def __init__(
@@ -112,6 +114,7 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
         verbose: int = 0,
         warm_start: bool = False,
         checkpoint_path: str | os.PathLike[str] | None = None,
+        standardize_inputs: bool = False,
     ) -> None:
         self.units = units
         self.num_layers = num_layers
@@ -138,6 +141,7 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
         self.verbose = verbose
         self.warm_start = warm_start
         self.checkpoint_path = checkpoint_path
+        self.standardize_inputs = standardize_inputs
 
     # ------------------------------------------------------------------ subclass hooks
     @abstractmethod
@@ -160,6 +164,7 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
         embedding = None
         if shape["embedding_dim"] is not None:
             embedding = Embedding(self.vocab_size_, shape["embedding_dim"], shape["padding_idx"])
+        scaling = (self.input_mean_, self.input_scale_) if hasattr(self, "input_mean_") else None
         return StackedRNN(
             n_features,
             shape["units"],
@@ -170,6 +175,7 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
             embedding=embedding,
             # Set by LSTMRegressor(linear_skip=True) when it fits the skip path.
             skip_timesteps=getattr(self, "n_timesteps_in_", None),
+            input_scaling=scaling,
         )
 
     def _initial_network(
@@ -287,6 +293,10 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         state = dict(state)
+        # Pickled before standardize_inputs existed: those models read raw inputs.
+        state.setdefault("standardize_inputs", False)
+        if isinstance(state.get("_architecture"), dict):
+            state["_architecture"].setdefault("standardize_inputs", False)
         weights = state.pop("module_", None)
         if "_optimizer_state" in state:
             state["_optimizer_state"] = to_torch(state["_optimizer_state"])

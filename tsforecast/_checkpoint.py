@@ -36,6 +36,8 @@ def data_digest(windows: Windows, targets: torch.Tensor) -> str:
         digest.update(repr((tuple(tensor.shape), str(tensor.dtype))).encode())
         digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
     digest.update(str(windows.length).encode())
+    if windows.lead:  # edge padding changes the windows, not the base
+        digest.update(f"lead {windows.lead}".encode())
     return digest.hexdigest()
 
 

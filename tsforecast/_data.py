@@ -21,6 +21,9 @@ from numpy.lib.stride_tricks import as_strided
 
 from ._lazy_windows import WindowArray, sample_epoch
 
+# Rows per step of input_moments: float64 temporaries of a few MB, whatever the base.
+_MOMENT_CHUNK = 1 << 16
+
 
 def _strided_base(X: np.ndarray) -> tuple[np.ndarray, int] | None:
     """Find the 2-D array that a 3-D array is a strided window view of.
@@ -95,12 +98,16 @@ class Windows:
     tiled : bool, default=False
         Whether the windows are the base's rows cut in consecutive blocks of ``length`` (a
         contiguous 3-D array): they can then be read as a view, without gathering.
+    lead : int, default=0
+        Rows before the base's first row that read as copies of it (edge padding that takes
+        no memory): ``starts`` then count from the first of them.
     """
 
     base: torch.Tensor
     starts: torch.Tensor
     length: int
     tiled: bool = False
+    lead: int = 0
 
     @classmethod
     def from_array(cls, X: np.ndarray) -> Windows:
@@ -126,7 +133,7 @@ class Windows:
     @classmethod
     def from_window_array(cls, X: WindowArray) -> Windows:
         """Wrap lazy windows (e.g. a panel's), sharing a float32 base instead of copying it."""
-        return cls(_as_float_tensor(X.base), torch.from_numpy(X.starts), X.length)
+        return cls(_as_float_tensor(X.base), torch.from_numpy(X.starts), X.length, lead=X.lead)
 
     def __len__(self) -> int:
         return self.starts.shape[0]
@@ -134,6 +141,11 @@ class Windows:
     @property
     def n_features(self) -> int:
         return self.base.shape[1]
+
+    @property
+    def n_rows(self) -> int:
+        """Rows the start rows count over: the base's and the ``lead`` rows before it."""
+        return self.base.shape[0] + self.lead
 
     @cached_property
     def every_start(self) -> torch.Tensor:
@@ -143,7 +155,17 @@ class Windows:
 
     def at(self, starts: torch.Tensor) -> torch.Tensor:
         """Materialise the windows starting at rows ``starts``: ``(len(starts), length, F)``."""
+        if self.lead:
+            # One index_select of the clamped rows: faster on CPU than indexing by a 2-D
+            # index (and than the unfolded view's gather) for windows of 128 steps.
+            rows = (starts.unsqueeze(1) + self._offsets).clamp_(min=0)
+            return self.base.index_select(0, rows.view(-1)).view(*rows.shape, self.n_features)
         return self.every_start[starts]
+
+    @cached_property
+    def _offsets(self) -> torch.Tensor:
+        """Base row of each time step of the window starting at row 0, before clamping."""
+        return torch.arange(-self.lead, self.length - self.lead, device=self.base.device)
 
     def gather(self, index: torch.Tensor) -> torch.Tensor:
         """Materialise the windows of samples ``index`` only."""
@@ -157,12 +179,31 @@ class Windows:
 
     def subset(self, index: torch.Tensor) -> Windows:
         """The windows of ``index``, sharing this object's base."""
-        return Windows(self.base, self.starts[index], self.length)
+        return Windows(self.base, self.starts[index], self.length, lead=self.lead)
 
     def to(self, device: torch.device) -> Windows:
         if self.base.device == device:
             return self
-        return Windows(self.base.to(device), self.starts.to(device), self.length, self.tiled)
+        return Windows(
+            self.base.to(device), self.starts.to(device), self.length, self.tiled, self.lead
+        )
+
+
+def input_moments(windows: Windows) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation of each feature over the rows the windows read.
+
+    Each base row counts once (the ``lead`` rows, copies of the first, not at all), as a
+    :class:`~sklearn.preprocessing.StandardScaler` fitted on the series before windowing
+    would count them. Two passes in float64, a chunk of rows at a time: the base can be
+    gigabytes. A constant feature gets a scale of 1.
+    """
+    values = windows.base.cpu().numpy()
+    chunks = range(0, len(values), _MOMENT_CHUNK)
+    total = sum(values[i : i + _MOMENT_CHUNK].sum(axis=0, dtype=np.float64) for i in chunks)
+    mean = total / len(values)
+    squares = sum(np.square(values[i : i + _MOMENT_CHUNK] - mean).sum(axis=0) for i in chunks)
+    scale = np.sqrt(squares / len(values))
+    return mean, np.where(scale > 0, scale, 1.0)
 
 
 def split_tail(windows: Windows, n_val: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -182,7 +223,7 @@ def split_tail(windows: Windows, n_val: int) -> tuple[torch.Tensor, torch.Tensor
     starts, length = windows.starts.long(), windows.length
     val_starts = starts[n_train:]
     # read[r] > 0 for each row r inside a validation window (a difference array, summed up).
-    edges = torch.zeros(windows.base.shape[0] + 1, dtype=torch.int32)
+    edges = torch.zeros(windows.n_rows + 1, dtype=torch.int32)
     ones = torch.ones_like(val_starts, dtype=torch.int32)
     edges.index_add_(0, val_starts, ones).index_add_(0, val_starts + length, -ones)
     read = (edges.cumsum(0) > 0).to(torch.int32)

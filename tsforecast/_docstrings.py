@@ -82,6 +82,13 @@ _SHARED_PARAMETERS_DOC = """
         interrupted or crashed), training resumes from it and ends where an uninterrupted fit
         would have (on CPU, bit for bit); a file written for other parameters or other data
         is refused. The file is deleted when ``fit`` completes.
+    standardize_inputs : bool, default=False
+        Standardize each input feature inside the network, ``(x - input_mean_) /
+        input_scale_``, with the mean and standard deviation of the rows that ``fit``'s
+        windows read (each row once), as a :class:`~sklearn.preprocessing.StandardScaler`
+        before the windows would. The data are then read as given, with no scaled copy: with
+        ``SlidingWindowTransformer(window, lazy=True)`` a Pipeline trains on ``X``'s own
+        memory. Kept by ``partial_fit`` and warm starts; ignored for token input.
 """
 
 _SHARED_ATTRIBUTES_DOC = """
@@ -106,6 +113,9 @@ _SHARED_ATTRIBUTES_DOC = """
         for 3-D input the features per time step (the number of time steps may vary).
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Column names of a DataFrame ``X`` (2-D input only).
+    input_mean_, input_scale_ : ndarray of shape (n_features,)
+        Standardization of each input feature inside the network (``standardize_inputs=True``
+        only; one feature for 2-D input).
 """
 
 _INPUT_DOC = """

@@ -25,6 +25,7 @@ from torch import nn
 
 from ._checkpoint import Checkpoint
 from ._config import TrainingConfig, TrainingData, TrainingResult
+from ._data import input_moments
 from ._validation import check_checkpoint_path, check_same_architecture, validate_X
 
 if TYPE_CHECKING:
@@ -109,6 +110,8 @@ def begin_fit(
             f"{type(estimator).__name__} requires y to be passed, but the target y is None."
         )
     windows = validate_X(draft, X, reset=reset)
+    if reset and draft.standardize_inputs and draft.embedding_dim is None:
+        draft.input_mean_, draft.input_scale_ = input_moments(windows)
     targets = draft._encode_targets(y, reset=reset, classes=classes)
     check_consistent_length(windows.starts, targets)
     train_index, val_index = estimator._split(windows, validate=not incremental)

@@ -102,6 +102,10 @@ class GroupedNetwork(nn.Module):
             for (name, shape), offset in zip(named, self.offsets, strict=False)
         ]
         self.register_buffer("index", torch.cat(positions))
+        scaled = first.input_mean is not None
+        for name in ("input_mean", "input_scale"):  # fold j's features are j*F .. (j+1)*F
+            value = torch.cat([getattr(n, name) for n in self.networks]) if scaled else None
+            self.register_buffer(name, value)
         self.register_buffer("skip_weight", None)
         self.register_buffer("skip_bias", None)
         if first.skip_weight is not None:
@@ -179,6 +183,8 @@ class GroupedNetwork(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, T, k * F)`` windows side by side -> ``(B, k * n_outputs)``."""
         params = self.parameters_now()
+        if self.input_mean is not None:
+            x = (x - self.input_mean) / self.input_scale
         skip = None
         if self.skip_weight is not None:
             skip = nn.functional.linear(x.flatten(1), self.skip_weight, self.skip_bias)

@@ -36,19 +36,25 @@ class WindowArray:
         First base row of each window; int32 is kept (half the memory of int64).
     length : int
         Time steps per window.
+    lead : int, default=0
+        Rows before the base's first row that read as copies of it (edge padding that takes
+        no memory); ``starts`` then count from the first of them.
     """
 
-    __slots__ = ("base", "length", "starts")
+    __slots__ = ("base", "lead", "length", "starts")
 
-    def __init__(self, base: np.ndarray, starts: np.ndarray, length: int) -> None:
+    def __init__(self, base: np.ndarray, starts: np.ndarray, length: int, lead: int = 0) -> None:
         starts = np.asarray(starts)
-        if base.ndim != 2 or starts.ndim != 1 or length < 1:
-            raise ValueError("WindowArray needs a 2-D base, 1-D starts and a positive length.")
+        if base.ndim != 2 or starts.ndim != 1 or length < 1 or lead < 0:
+            raise ValueError(
+                "WindowArray needs a 2-D base, 1-D starts, a positive length and a "
+                "non-negative lead."
+            )
         if starts.dtype not in (np.int32, np.int64):
             starts = starts.astype(np.int64)
-        if len(starts) and (starts.min() < 0 or starts.max() + length > len(base)):
+        if len(starts) and (starts.min() < 0 or starts.max() + length > len(base) + lead):
             raise ValueError(f"Windows of length {length} must lie within the base's rows.")
-        self.base, self.starts, self.length = base, starts, length
+        self.base, self.starts, self.length, self.lead = base, starts, length, lead
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -71,9 +77,16 @@ class WindowArray:
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         if copy is False:
             raise ValueError("A WindowArray cannot be converted to an array without a copy.")
-        every_start = sliding_window_view(self.base, self.length, axis=0).transpose(0, 2, 1)
-        windows = every_start[self.starts]
+        windows = self._gather(self.starts)
         return windows if dtype is None else windows.astype(dtype, copy=False)
+
+    def _gather(self, starts: np.ndarray) -> np.ndarray:
+        """The windows starting at ``starts``, materialised."""
+        if self.lead:
+            rows = starts[..., np.newaxis] + np.arange(-self.lead, self.length - self.lead)
+            return self.base[np.maximum(rows, 0)]
+        every_start = sliding_window_view(self.base, self.length, axis=0).transpose(0, 2, 1)
+        return every_start[starts]
 
     def __getitem__(self, key: Any) -> Any:
         if isinstance(key, tuple):
@@ -86,8 +99,10 @@ class WindowArray:
             )
         if isinstance(key, int | np.integer):
             start = self.starts[key]
+            if self.lead:
+                return self._gather(start)
             return self.base[start : start + self.length]
-        return WindowArray(self.base, self.starts[key], self.length)
+        return WindowArray(self.base, self.starts[key], self.length, self.lead)
 
 
 def panel_windows(

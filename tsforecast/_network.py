@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import groupby
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import torch
 from torch import nn
@@ -27,6 +27,10 @@ class Embedding(NamedTuple):
     vocab_size: int
     dim: int
     padding_idx: int
+
+
+def _float_buffer(values: Any) -> torch.Tensor | None:
+    return None if values is None else torch.tensor(values, dtype=torch.float32)
 
 
 def group_layers(units: Sequence[int]) -> list[tuple[int, int]]:
@@ -72,6 +76,10 @@ class StackedRNN(nn.Module):
         values, so windows must have exactly ``skip_timesteps`` steps. The skip's weights are
         buffers, set by :meth:`start_linear` and never trained. Not for token input (a linear
         map of token ids means nothing).
+    input_scaling : pair of array-like of shape (n_features,), default=None
+        A mean and a scale per input feature: ``forward`` standardizes its input first,
+        ``(x - input_mean) / input_scale``, with these as buffers (never trained), so that the
+        data need no scaled copy. Not for token input.
     """
 
     def __init__(
@@ -84,10 +92,13 @@ class StackedRNN(nn.Module):
         cell: str = "lstm",
         embedding: Embedding | None = None,
         skip_timesteps: int | None = None,
+        input_scaling: tuple[Any, Any] | None = None,
     ) -> None:
         super().__init__()
         if skip_timesteps is not None and embedding is not None:
             raise ValueError("A linear skip path cannot read token ids.")
+        if input_scaling is not None and embedding is not None:
+            raise ValueError("Token ids cannot be standardized.")
         directions = 2 if bidirectional else 1
         self.embedding = None
         in_size = n_features
@@ -118,9 +129,14 @@ class StackedRNN(nn.Module):
             "skip_weight", torch.zeros(n_outputs, skip_timesteps * n_features) if skip else None
         )
         self.register_buffer("skip_bias", torch.zeros(n_outputs) if skip else None)
+        mean, scale = (None, None) if input_scaling is None else input_scaling
+        self.register_buffer("input_mean", _float_buffer(mean))
+        self.register_buffer("input_scale", _float_buffer(scale))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # (B, T, F) -> (B, n_outputs)
+        if self.input_mean is not None:
+            x = (x - self.input_mean) / self.input_scale
         skip = None
         if self.skip_weight is not None:
             flat = x.flatten(1)  # (B, T * F), time-major: step t's features together

@@ -133,6 +133,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         verbose: int = 0,
         warm_start: bool = False,
         checkpoint_path: str | os.PathLike[str] | None = None,
+        standardize_inputs: bool = False,
         loss: str = "mse",
         standardize_target: bool = True,
         quantiles: tuple[float, ...] | None = None,
@@ -164,6 +165,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
             verbose=verbose,
             warm_start=warm_start,
             checkpoint_path=checkpoint_path,
+            standardize_inputs=standardize_inputs,
         )
         self.loss = loss
         self.standardize_target = standardize_target
@@ -199,7 +201,8 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
                 "linear_skip=True cannot be combined with loss='qlike': the network then "
                 "forecasts a log-variance, which a ridge model of the target cannot start."
             )
-        ridge = fit_ridge(windows, targets, train_index, val_index)
+        scaling = (self.input_mean_, self.input_scale_) if self.standardize_inputs else None
+        ridge = fit_ridge(windows, targets, train_index, val_index, scaling)
         self.linear_skip_alpha_, self.n_timesteps_in_ = ridge.alpha, windows.length
         network = self._build_network(windows.n_features)
         repeat = len(self.quantiles_) if self._is_quantile_model() else 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from ._data import Windows
@@ -30,21 +31,34 @@ class RidgeSolution:
 
 
 def _chunks(
-    windows: Windows, targets: torch.Tensor, index: torch.Tensor
+    windows: Windows,
+    targets: torch.Tensor,
+    index: torch.Tensor,
+    input_scaling: tuple[np.ndarray, np.ndarray] | None,
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """Flattened windows and targets of samples ``index``, in float64, a chunk at a time."""
     for part in index.split(_CHUNK):
-        yield windows.gather(part).flatten(1).double(), targets[part].double()
+        x = windows.gather(part).double()
+        if input_scaling is not None:
+            mean, scale = input_scaling
+            x = (x - torch.from_numpy(mean)) / torch.from_numpy(scale)
+        yield x.flatten(1), targets[part].double()
 
 
 def fit_ridge(
-    windows: Windows, targets: torch.Tensor, train_index: torch.Tensor, val_index: torch.Tensor
+    windows: Windows,
+    targets: torch.Tensor,
+    train_index: torch.Tensor,
+    val_index: torch.Tensor,
+    input_scaling: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> RidgeSolution:
     """Ridge regression of ``targets`` (2-D) on the flattened windows ``train_index``.
 
     The penalty minimises the squared error on the windows ``val_index``; without any, it
     minimises generalised cross-validation on the training windows (Golub, Heath & Wahba 1979).
-    Like :class:`sklearn.linear_model.Ridge`, the intercept is not penalised.
+    Like :class:`sklearn.linear_model.Ridge`, the intercept is not penalised. With
+    ``input_scaling`` (a mean and a scale per feature), the windows are standardized first,
+    as the network standardizes its input.
     """
     n = len(train_index)
     d, n_outputs = windows.length * windows.n_features, targets.shape[1]
@@ -52,7 +66,7 @@ def fit_ridge(
     gram = torch.zeros(d, d, dtype=torch.float64)
     cross = torch.zeros(d, n_outputs, dtype=torch.float64)
     square = torch.zeros((), dtype=torch.float64)
-    for x, y in _chunks(windows, targets, train_index):
+    for x, y in _chunks(windows, targets, train_index, input_scaling):
         sum_x += x.sum(0)
         sum_y += y.sum(0)
         gram += x.T @ x
@@ -71,7 +85,7 @@ def fit_ridge(
     intercepts = mean_y - mean_x @ coefs  # (n_alphas, n_outputs)
     if len(val_index):
         errors = torch.zeros(len(alphas), dtype=torch.float64)
-        for x, y in _chunks(windows, targets, val_index):
+        for x, y in _chunks(windows, targets, val_index, input_scaling):
             errors += ((x @ coefs + intercepts[:, None, :] - y) ** 2).sum(dim=(1, 2))
     else:
         centred_square = square - n * (mean_y * mean_y).sum()

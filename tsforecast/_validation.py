@@ -53,12 +53,15 @@ def validate_X(estimator: Any, X: Any, *, reset: bool) -> Windows:
     """Check ``X`` and wrap it as lazy windows ``(n_samples, n_timesteps, n_features)``."""
     if estimator.embedding_dim is not None:
         return _validate_tokens(estimator, X, reset=reset)
+    # Scaled inputs are checked for their size at fit only, and need no check when the
+    # network standardizes them itself.
+    warn_unscaled = None if not reset or estimator.standardize_inputs else type(estimator).__name__
     if isinstance(X, WindowArray):  # lazy windows (a panel's): kept lazy, never copied
         _check_n_features(estimator, X.shape[2], reset=reset)
         if reset:
             estimator._input_ndim = 3
         windows = Windows.from_window_array(X)
-        check_values(windows, warn_unscaled=type(estimator).__name__ if reset else None)
+        check_values(windows, warn_unscaled=warn_unscaled)
         return windows
     if not hasattr(X, "ndim"):  # lists and other array-likes
         X = np.asarray(X)
@@ -96,7 +99,7 @@ def validate_X(estimator: Any, X: Any, *, reset: bool) -> Windows:
     if reset:
         estimator._input_ndim = ndim
     windows = Windows.from_array(X if ndim == 3 else X[:, :, np.newaxis])
-    check_values(windows, warn_unscaled=name if reset else None)
+    check_values(windows, warn_unscaled=warn_unscaled)
     return windows
 
 

@@ -279,6 +279,8 @@ def _restore(payload: dict[str, Any]) -> tuple[_BaseLSTM, list[str]]:
     estimator.set_params(**params)
     expect(all(type(k) is str for k in payload["fitted"]), "fitted names should be strings")
     fitted = {key: _decode(key, value) for key, value in payload["fitted"].items()}
+    if isinstance(fitted.get("_architecture"), dict):  # files from before standardize_inputs
+        fitted["_architecture"].setdefault("standardize_inputs", False)
     _check_fitted(estimator, fitted)
     check_architecture(estimator, fitted["_architecture"], payload["class"])
     for key, value in fitted.items():
@@ -367,16 +369,9 @@ def _check_fitted(estimator: _BaseLSTM, fitted: dict[str, Any]) -> None:
     if "n_outputs_" in fitted:
         n_outputs = fitted["n_outputs_"]
         expect(_is_int(n_outputs, 1), "n_outputs_ should be a positive int")
-        for key in ("target_mean_", "target_scale_"):
-            value = fitted[key]
-            expect(
-                isinstance(value, np.ndarray)
-                and value.dtype == np.float64
-                and value.shape == (n_outputs,)
-                and bool(np.isfinite(value).all()),
-                f"{key} should hold {n_outputs} finite float64 values",
-            )
-        expect(bool((fitted["target_scale_"] > 0).all()), "target_scale_ should be positive")
+        _check_location_scale(fitted, "target", n_outputs)
+    if "input_mean_" in fitted or "input_scale_" in fitted:
+        _check_location_scale(fitted, "input", 1 if fitted["_input_ndim"] == 2 else n_features)
     if "quantiles_" in fitted:
         quantiles = fitted["quantiles_"]
         expect(
@@ -393,3 +388,17 @@ def _check_fitted(estimator: _BaseLSTM, fitted: dict[str, Any]) -> None:
         and all(type(k) is str for k in fitted["_optimizer_state"]),
         "_optimizer_state should map optimizer names to their states",
     )
+
+
+def _check_location_scale(fitted: dict[str, Any], name: str, width: int) -> None:
+    """``<name>_mean_`` and ``<name>_scale_``: ``width`` finite float64 values, scales > 0."""
+    for key in (f"{name}_mean_", f"{name}_scale_"):
+        value = fitted.get(key)
+        expect(
+            isinstance(value, np.ndarray)
+            and value.dtype == np.float64
+            and value.shape == (width,)
+            and bool(np.isfinite(value).all()),
+            f"{key} should hold {width} finite float64 values",
+        )
+    expect(bool((fitted[f"{name}_scale_"] > 0).all()), f"{name}_scale_ should be positive")

@@ -12,6 +12,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._lazy_windows import WindowArray
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from ._history import _History, check_time_index, split_time_index
 from ._transaction import unchanged_on_error
@@ -25,13 +26,34 @@ def padded_windows(rows: np.ndarray, history: np.ndarray, window: int, padding: 
     ``history`` (rows before the first, possibly empty) comes first; what is still missing
     is padded: ``"edge"`` repeats the earliest available row, ``"zero"`` uses zeros.
     """
+    base = _padded_base(rows, history, window, padding)
+    return sliding_window_view(base, window, axis=0).transpose(0, 2, 1)
+
+
+def lazy_padded_windows(
+    rows: np.ndarray, history: np.ndarray, window: int, padding: str
+) -> WindowArray:
+    """The windows of :func:`padded_windows` as a lazy ``WindowArray``.
+
+    Edge padding takes no memory (the array's ``lead`` rows), so without ``history`` the
+    base is ``rows`` itself, not a copy.
+    """
+    if padding == "zero":
+        base, lead = _padded_base(rows, history, window, padding), 0
+    else:
+        base = np.concatenate([history, rows]) if len(history) else rows
+        lead = window - 1 - len(history)
+    return WindowArray(base, np.arange(len(rows)), window, lead)
+
+
+def _padded_base(rows: np.ndarray, history: np.ndarray, window: int, padding: str) -> np.ndarray:
+    """``history`` then ``rows``, preceded by padding up to ``window - 1`` rows of history."""
     n_pad = window - 1 - len(history)
     if padding == "edge":
         pad = np.repeat((history if len(history) else rows)[:1], n_pad, axis=0)
     else:
-        pad = np.zeros((n_pad, rows.shape[1]))
-    base = np.concatenate([pad, history, rows]).astype(rows.dtype, copy=False)
-    return sliding_window_view(base, window, axis=0).transpose(0, 2, 1)
+        pad = np.zeros((n_pad, rows.shape[1]), dtype=rows.dtype)
+    return np.concatenate([pad, history, rows]).astype(rows.dtype, copy=False)
 
 
 def make_supervised(
@@ -195,6 +217,14 @@ class SlidingWindowTransformer(
     padding : {"edge", "zero"}, default="edge"
         Fill for history that is missing before the first row: ``"edge"`` repeats the earliest
         available row, ``"zero"`` uses zeros (the mean, after standardization).
+    lazy : bool, default=False
+        Return a ``WindowArray`` (lazy windows: a 2-D base plus start rows, as
+        :class:`~tsforecast.preprocessing.PanelWindowTransformer` returns) instead of an
+        ndarray. With ``padding="edge"`` and no history carried over, its base
+        is ``X``'s own memory, not a padded copy: ``make_pipeline(SlidingWindowTransformer(
+        window, lazy=True), LSTMRegressor(standardize_inputs=True))`` trains on ``X`` with no
+        copy of it, where a :class:`~sklearn.preprocessing.StandardScaler` step and the padded
+        base each make one. ``np.asarray`` gives the same windows as ``lazy=False``.
 
     Attributes
     ----------
@@ -222,11 +252,13 @@ class SlidingWindowTransformer(
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "window": [Interval(Integral, 1, None, closed="left")],
         "padding": [StrOptions({"edge", "zero"})],
+        "lazy": ["boolean"],
     }
 
-    def __init__(self, window: int = 30, padding: str = "edge") -> None:
+    def __init__(self, window: int = 30, padding: str = "edge", lazy: bool = False) -> None:
         self.window = window
         self.padding = padding
+        self.lazy = lazy
 
     def _validate(self, X: Any, *, reset: bool) -> tuple[np.ndarray, pd.Index | None]:
         X, index = split_time_index(X)
@@ -259,7 +291,7 @@ class SlidingWindowTransformer(
         self.context_ = _History(values, index, self.window - 1, type(self).__name__)
         return self
 
-    def transform(self, X: Any) -> np.ndarray:
+    def transform(self, X: Any) -> np.ndarray | WindowArray:
         """Windows ending at each row of ``X``.
 
         Parameters
@@ -269,12 +301,14 @@ class SlidingWindowTransformer(
 
         Returns
         -------
-        windows : ndarray of shape (n_steps, window, n_features)
-            Read-only view; ``windows[i, -1]`` is row ``i`` of ``X``.
+        windows : ndarray or WindowArray of shape (n_steps, window, n_features)
+            Read-only view (a WindowArray with ``lazy=True``); ``windows[i, -1]`` is row ``i``
+            of ``X``.
         """
         check_is_fitted(self)
         values, index = self._validate(X, reset=False)
-        return padded_windows(values, self.context_.rows_before(index), self.window, self.padding)
+        make = lazy_padded_windows if self.lazy else padded_windows
+        return make(values, self.context_.rows_before(index), self.window, self.padding)
 
     def set_output(self, *, transform: str | None = None) -> SlidingWindowTransformer:
         """Accept a pipeline's output configuration; the 3-D output stays an ndarray.
