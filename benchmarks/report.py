@@ -208,8 +208,20 @@ def _panel_memory(results: dict) -> list[str]:
     return [*lines, ""]
 
 
+def _folds_together(results: dict) -> list[str]:
+    lines = ["### Fold models trained together vs one by one", ""]
+    for key, r in results.items():
+        title = (
+            f"{key}: {r['workload']}; fold sizes {r['fold_sizes']}, {r['epochs']} epochs; "
+            f"largest forecast difference {r['max_forecast_difference']:.1e}"
+        )
+        lines += _ratio_table(title, r["contenders"], "s")
+    return lines
+
+
 _RENDERERS = {
     "fit_overhead": _fit_overhead,
+    "folds_together": _folds_together,
     "predict_latency": _predict_latency,
     "memory": _memory,
     "peers": _peers,

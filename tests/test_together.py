@@ -265,3 +265,38 @@ def test_an_already_fitted_pipeline_is_refitted_from_scratch(windows):
     again = fit_together([clone(model).fit(flat, y), clone(model)], Xs, ys)
     for a, b in zip(fitted, again, strict=True):
         np.testing.assert_array_equal(a.predict(flat), b.predict(flat))
+
+
+@pytest.mark.parametrize(("units", "grouped"), [(16, True), (64, False)])
+def test_auto_groups_small_networks_on_the_cpu_only(series_frame, monkeypatch, units, grouped):
+    """4 folds x 16 units train together; 4 x 64 (measured slower on the CPU) one by one,
+    unless group_folds=True forces it."""
+    import tsforecast.model_selection._together as together
+
+    calls = []
+    original = together.train_grouped
+    monkeypatch.setattr(
+        together, "train_grouped", lambda *a, **k: calls.append(1) or original(*a, **k)
+    )
+    X, y = make_supervised(series_frame, target="price", horizon=1)
+    model = make_pipeline(
+        SlidingWindowTransformer(window=4),
+        LSTMRegressor(units=units, max_epochs=1, accelerator="cpu", random_state=0),
+    )
+    cv = WalkForwardSplit(4, test_size=20)
+    backtest(model, X, y, cv=cv)
+    assert bool(calls) is grouped
+    calls.clear()
+    backtest(model, X, y, cv=cv, group_folds=True)
+    assert calls == [1]
+    reason = grouping_blocker_of([clone(model) for _ in range(4)], "auto")
+    assert (reason is None) is grouped
+
+
+def test_bad_group_folds_values_are_refused(series_frame):
+    X, y = make_supervised(series_frame, target="price", horizon=1)
+    with pytest.raises(ValueError, match="group_folds must be"):
+        backtest(LSTMRegressor(), X, y, group_folds="yes")
+    search = OptunaSearchCV(LSTMRegressor(), n_trials=1, group_folds="yes")
+    with pytest.raises(ValueError, match="group_folds"):
+        search.fit(X.to_numpy(), y.to_numpy())

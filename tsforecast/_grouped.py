@@ -58,7 +58,8 @@ def grouping_blocker(config: TrainingConfig) -> str | None:
     return None
 
 
-def _device(config: TrainingConfig) -> torch.device:
+def grouping_device(config: TrainingConfig) -> torch.device:
+    """The device a group trains on."""
     if config.accelerator != "cpu" and torch.cuda.is_available():
         return torch.device("cuda", torch.cuda.current_device())
     return torch.device("cpu")
@@ -139,7 +140,7 @@ def train_grouped(
         With status 143 when the process receives SIGTERM.
     """
     config = configs[0]
-    device = _device(config)
+    device = grouping_device(config)
     grouped = GroupedNetwork([n.to(device) for n in networks]).to(device)
     optimizer = OPTIMIZERS[config.optimizer](
         grouped.leaves, lr=config.learning_rate, **config.optimizer_kwargs

@@ -88,7 +88,7 @@ def backtest(
     lookback: int | str | None = "auto",
     n_jobs: int | None = None,
     baseline: BaseEstimator | None = None,
-    group_folds: bool = True,
+    group_folds: bool | str = "auto",
 ) -> BacktestResult:
     """Walk-forward backtest: fit on the past, forecast the next test period, move on.
 
@@ -131,14 +131,16 @@ def backtest(
         A forecast to beat, backtested on the same folds and refit schedule (e.g. a Pipeline
         of the same windowing and a :class:`~tsforecast.baselines.NaiveForecaster`): its
         forecasts are added as ``y_baseline`` columns, its metrics as ``baseline_<name>``.
-    group_folds : bool, default=True
+    group_folds : bool or "auto", default="auto"
         Train the refits of an LSTM estimator (or a Pipeline ending in one) together, as one
-        block-diagonal network in one process, when the configuration allows it (one
+        block-diagonal network in this process, when the configuration allows it (one
         device, 32-bit, no ``trainer_kwargs``, ``verbose``, ``warm_start`` or
         ``checkpoint_path``; not for token input or the peephole cell). The forecasts equal
         those of separate fits to float rounding (exactly so without dropout); all folds'
-        training data are in memory at once. ``False`` fits them one by one, through
-        ``n_jobs`` (and a joblib backend such as Dask's).
+        training data are in memory at once. ``"auto"`` does so where it is faster: on a
+        GPU, and on the CPU while folds x units stay at most 128 (small networks, whose
+        fits are overhead-bound); ``True`` whenever the configuration allows; ``False``
+        fits the folds one by one, through ``n_jobs`` (and a joblib backend such as Dask's).
 
     Returns
     -------
@@ -158,6 +160,8 @@ def backtest(
     >>> result.predictions["y_pred"].tolist()
     [5.0, 6.0, 7.0, 8.0, 9.0, 10.0]
     """
+    if group_folds not in (True, False, "auto"):
+        raise ValueError(f'group_folds must be True, False or "auto"; got {group_folds!r}.')
     cv = WalkForwardSplit() if cv is None else cv
     metrics = DEFAULT_METRICS if metrics is None else metrics
     rows_before = check_lookback(lookback, estimator)
@@ -283,7 +287,7 @@ def _forecasts(
     refits: list[bool],
     lookback: int | None,
     n_jobs: int | None,
-    group_folds: bool,
+    group_folds: bool | str,
 ) -> list[tuple[BaseEstimator, np.ndarray]]:
     """Each fold's model and its ``(n_test, n_outputs)`` forecasts: the fits run together
     (:func:`fit_together`) or in parallel."""
@@ -301,7 +305,7 @@ def _forecasts(
         n_train = int(train[-1]) + 1 - first
         tasks.append((_rows(X, first, stop), _rows(y, first, stop), n_train, tests))
     models = [clone(estimator) for _ in tasks]
-    if group_folds and grouping_blocker_of(models) is None:
+    if grouping_blocker_of(models, group_folds) is None:
         fit_together(
             models,
             [_rows(X_k, 0, n_train) for X_k, _, n_train, _ in tasks],

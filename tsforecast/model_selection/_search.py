@@ -26,7 +26,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._base import _BaseLSTM
 from .._interrupt import sigterm_raises_system_exit
-from .._sklearn_compat import HasMethods, Interval, _fit_context, _safe_indexing
+from .._sklearn_compat import HasMethods, Interval, StrOptions, _fit_context, _safe_indexing
 from ._parallel import gpu_count, run_workers, storage_with_heartbeats
 from ._pruning import PruneOnEpoch, PruneOnFoldMean, Terminated
 from ._space import check_space, default_search_space, find_step, suggest
@@ -98,9 +98,9 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         ``None`` uses ``MedianPruner()``. It sees minus the loss, larger is better.
     random_state : int, default=None
         Seed of the default sampler.
-    group_folds : bool, default=True
-        Train a trial's fold models together, as one block-diagonal network, when the
-        configuration allows it (see :func:`~tsforecast.model_selection.backtest`); the
+    group_folds : bool or "auto", default="auto"
+        Train a trial's fold models together, as one block-diagonal network, as
+        :func:`~tsforecast.model_selection.backtest` does (same rule for ``"auto"``); the
         scores equal those of separate fits to float rounding. Folds trained together
         report once per epoch, the mean over folds at step ``epoch``.
 
@@ -130,7 +130,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         "sampler": [optuna.samplers.BaseSampler, None],
         "pruner": [optuna.pruners.BasePruner, None],
         "random_state": [Interval(Integral, 0, None, closed="left"), None],
-        "group_folds": ["boolean"],
+        "group_folds": ["boolean", StrOptions({"auto"})],
     }
 
     def __init__(
@@ -149,7 +149,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         sampler: optuna.samplers.BaseSampler | None = None,
         pruner: optuna.pruners.BasePruner | None = None,
         random_state: int | None = None,
-        group_folds: bool = True,
+        group_folds: bool | str = "auto",
     ) -> None:
         self.estimator = estimator
         self.param_distributions = param_distributions

@@ -18,8 +18,14 @@ from sklearn.pipeline import Pipeline
 from .._base import _BaseLSTM
 from .._config import EpochHook, EpochRecord, active_epoch_hooks, epoch_hooks
 from .._fit import begin_fit, finish_fit, seeded
-from .._grouped import grouping_blocker, train_grouped
+from .._grouped import grouping_blocker, grouping_device, train_grouped
 from .._grouped_network import groupable
+from .._validation import layer_units
+
+# Widest grouped layer (folds x units x directions) that "auto" trains together on the CPU:
+# measured faster than separate fits at 64 (workload b: 4 x 16) and slower at 256
+# (workload a: 4 x 64); see benchmarks/folds_together.py.
+CPU_GROUPED_WIDTH = 128
 
 
 def _final_lstm(estimator: BaseEstimator) -> _BaseLSTM | None:
@@ -34,9 +40,18 @@ def _has_transformers(estimator: BaseEstimator) -> bool:
     return isinstance(estimator, Pipeline) and len(estimator.steps) > 1
 
 
-def grouping_blocker_of(estimators: Sequence[BaseEstimator]) -> str | None:
-    """Why ``estimators`` cannot train together, or ``None`` if they can (as far as their
-    parameters tell: the fitted networks must also have one shape)."""
+def grouping_blocker_of(estimators: Sequence[BaseEstimator], mode: bool | str = True) -> str | None:
+    """Why ``estimators`` should not train together, or ``None`` if they should (as far as
+    their parameters tell: the fitted networks must also have one shape).
+
+    ``mode`` is ``group_folds``: ``False`` never groups, ``True`` whenever possible,
+    ``"auto"`` also only where it pays: on a GPU, or on the CPU while the grouped layers
+    stay at most :data:`CPU_GROUPED_WIDTH` units wide (the block-diagonal matrices do
+    ``k`` times the arithmetic of ``k`` separate fits, which small, overhead-bound networks
+    do not notice and wide ones do).
+    """
+    if mode is False:
+        return "group_folds=False"
     lstms = [_final_lstm(e) for e in estimators]
     if len(estimators) < 2:
         return "a single fit"
@@ -47,7 +62,17 @@ def grouping_blocker_of(estimators: Sequence[BaseEstimator]) -> str | None:
     params = [{k: v for k, v in lstm.get_params().items() if k != "random_state"} for lstm in lstms]
     if any(repr(p) != repr(params[0]) for p in params[1:]):
         return "estimators with different parameters"
-    return grouping_blocker(lstms[0]._training_config(lstms[0].max_epochs, 0))
+    config = lstms[0]._training_config(lstms[0].max_epochs, 0)
+    blocker = grouping_blocker(config)
+    if blocker is None and mode == "auto" and grouping_device(config).type == "cpu":
+        width = len(lstms) * max(layer_units(lstms[0])) * (2 if lstms[0].bidirectional else 1)
+        if width > CPU_GROUPED_WIDTH:
+            return (
+                f"{len(lstms)} folds x {max(layer_units(lstms[0]))} units are "
+                f"{width} > {CPU_GROUPED_WIDTH} grouped units on the CPU (slower than "
+                "separate fits; group_folds=True forces it)"
+            )
+    return blocker
 
 
 def fit_together(
@@ -57,7 +82,7 @@ def fit_together(
     *,
     hooks: Sequence[Sequence[EpochHook]] | None = None,
     lockstep_hooks: Sequence[Callable[[list[EpochRecord]], None]] = (),
-    together: bool = True,
+    together: bool | str = True,
 ) -> list[BaseEstimator]:
     """Fit ``estimators[j]`` on ``Xs[j]`` and ``ys[j]``, training the folds together if possible.
 
@@ -74,8 +99,9 @@ def fit_together(
     lockstep_hooks : sequence of callable, default=()
         When the folds train together: called after every epoch with the folds' latest
         records (see :func:`~tsforecast._grouped.train_grouped`).
-    together : bool, default=True
-        ``False`` fits the estimators one by one.
+    together : bool or "auto", default=True
+        ``group_folds`` (see :func:`grouping_blocker_of`); ``False`` fits the estimators one
+        by one.
 
     Returns
     -------
@@ -83,7 +109,7 @@ def fit_together(
         ``estimators``, fitted.
     """
     hooks = [()] * len(estimators) if hooks is None else hooks
-    if not together or grouping_blocker_of(estimators) is not None:
+    if grouping_blocker_of(estimators, together) is not None:
         return _one_by_one(estimators, Xs, ys, hooks)
     lstms = [_final_lstm(e) for e in estimators]
     for lstm in lstms:
