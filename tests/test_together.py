@@ -300,3 +300,17 @@ def test_bad_group_folds_values_are_refused(series_frame):
     search = OptunaSearchCV(LSTMRegressor(), n_trials=1, group_folds="yes")
     with pytest.raises(ValueError, match="group_folds"):
         search.fit(X.to_numpy(), y.to_numpy())
+
+
+@pytest.mark.gpu
+def test_folds_trained_together_on_cuda_equal_separate_fits(windows):
+    X, y = windows
+
+    def make():
+        return LSTMRegressor(units=64, max_epochs=2, accelerator="cuda", random_state=0)
+
+    Xs, ys = [X[:n] for n in SIZES], [y[:n] for n in SIZES]
+    assert grouping_blocker_of([make(), make()], "auto") is None  # any width on a GPU
+    separate, together = _separate_and_together(make, Xs, ys)
+    for a, b in zip(separate, together, strict=True):
+        np.testing.assert_allclose(b.predict(X), a.predict(X), rtol=1e-3, atol=1e-4)

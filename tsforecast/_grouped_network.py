@@ -19,6 +19,7 @@ This module knows torch only.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -197,10 +198,14 @@ class GroupedNetwork(nn.Module):
             h0 = seq.new_zeros(rnn.num_layers * directions, seq.shape[0], self.k * rnn.hidden_size)
             weights, used = params[used : used + n], used + n
             args = (weights, True, rnn.num_layers, rnn.dropout, self.training, self.bidirectional)
-            if type(rnn) is nn.LSTM:
-                seq, h_n, _ = torch.lstm(seq, (h0, h0), *args, True)
-            else:
-                seq, h_n = torch.gru(seq, h0, *args, True)
+            with warnings.catch_warnings():
+                # cuDNN would rather have the weights in its own flat buffer: they are built
+                # anew at every step here (a copy cuDNN makes is the scatter's cost again).
+                warnings.filterwarnings("ignore", message="RNN module weights are not part")
+                if type(rnn) is nn.LSTM:
+                    seq, h_n, _ = torch.lstm(seq, (h0, h0), *args, True)
+                else:
+                    seq, h_n = torch.gru(seq, h0, *args, True)
         last = torch.cat([h_n[-2], h_n[-1]], dim=1) if self.bidirectional else h_n[-1]
         last = nn.functional.dropout(last, self.dropout, self.training)
         out = nn.functional.linear(last, params[used], params[used + 1])
