@@ -19,8 +19,9 @@ venv: $(BIN)/.installed
 example: venv
 	$(BIN)/python examples/stock_forecast.py
 
+# One pytest-xdist worker per core (at most 8); tests/conftest.py gives each one torch thread.
 test: venv
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --maxprocesses=8 --dist worksteal
 
 # skforecast needs pandas < 3: the client libraries get their own environment, never the
 # project's pins. tests/clients/ runs only here (the main run does not collect it).

@@ -1,5 +1,8 @@
 """Shared fixtures: tiny data and fast estimator settings."""
 
+import gc
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -7,6 +10,19 @@ import torch
 
 # Tiny networks, few epochs: enough to test behaviour and numbers in well under a second a fit.
 FAST = {"units": 8, "max_epochs": 3, "batch_size": 32, "validation_fraction": 0.0}
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # `make test` runs one pytest-xdist worker per core: one torch thread per worker, and in
+    # the processes the tests start, so that the workers do not fight over the cores.
+    torch.set_num_threads(1)
+    os.environ["OMP_NUM_THREADS"] = "1"
+
+
+def pytest_collection_finish(session):
+    # What collection imported (torch, Lightning, sklearn, optuna, ...) lives as long as the
+    # run: frozen out of the collector's reach, the gc.collect() that ends every search and
+    # every trial scans the objects the tests create, not half a million (0.6 s each).
+    gc.freeze()
 
 
 def pytest_collection_modifyitems(config, items):

@@ -27,8 +27,10 @@ from tsforecast.preprocessing import (
 from tsforecast.text import TextTokenizer
 from tsforecast.volatility import EWMAVarianceForecaster, GARCHForecaster, HARForecaster
 
-# The peephole cell runs as a TorchScript loop: a small net keeps its checks fast.
-_FAST = {"units": 8, "learning_rate": 0.02, "batch_size": 32, "validation_fraction": 0.0}
+# The peephole cell runs as a TorchScript loop: a small net with a large learning rate keeps
+# its checks fast (10 epochs predict every class of check_classifiers_classes with
+# probability >= 0.73, and score >= 0.94 in check_classifiers_train, where 0.83 passes).
+_FAST = {"units": 8, "learning_rate": 0.05, "batch_size": 32, "validation_fraction": 0.0}
 
 # Rows are time steps, not exchangeable samples: each output row reads the rows before it,
 # so reordering or subsetting rows changes the output by design (tested in
@@ -153,7 +155,7 @@ def _expected_failures(estimator):
         # As a user constructs them: the defaults must learn sklearn's toy problems.
         LSTMRegressor(),
         LSTMClassifier(),
-        LSTMClassifier(**_FAST, max_epochs=40, cell="peephole", bidirectional=True),
+        LSTMClassifier(**_FAST, max_epochs=10, cell="peephole", bidirectional=True),
         LSTMRegressor(**_FAST, standardize_inputs=True),
         SlidingWindowTransformer(window=3),
         SlidingWindowTransformer(window=3, lazy=True),
