@@ -314,3 +314,21 @@ def test_folds_trained_together_on_cuda_equal_separate_fits(windows):
     separate, together = _separate_and_together(make, Xs, ys)
     for a, b in zip(separate, together, strict=True):
         np.testing.assert_allclose(b.predict(X), a.predict(X), rtol=1e-3, atol=1e-4)
+
+
+def test_a_pipeline_with_memory_is_fitted_one_by_one(windows, tmp_path):
+    """Pipeline(memory=...) fits clones of its transformers: grouping would leave them
+    unfitted, so such pipelines are fitted one by one."""
+    from sklearn.pipeline import Pipeline
+
+    X, y = windows
+    flat = X[:, :, 0]
+    model = Pipeline(
+        [("scale", StandardScaler()), ("lstm", LSTMRegressor(units=3, max_epochs=1))],
+        memory=str(tmp_path),
+    )
+    assert "memory" in grouping_blocker_of([clone(model), clone(model)])
+    fitted = fit_together(
+        [clone(model), clone(model)], [flat[:200], flat[:300]], [y[:200], y[:300]]
+    )
+    assert all(np.isfinite(m.predict(flat)).all() for m in fitted)

@@ -57,6 +57,8 @@ def grouping_blocker_of(estimators: Sequence[BaseEstimator], mode: bool | str = 
         return "a single fit"
     if any(lstm is None for lstm in lstms):
         return "not an LSTM estimator or a Pipeline ending in one"
+    if any(isinstance(e, Pipeline) and e.memory is not None for e in estimators):
+        return "a Pipeline with memory (it fits clones of its transformers)"
     if any(lstm.warm_start or lstm.checkpoint_path is not None for lstm in lstms):
         return "warm_start or checkpoint_path"
     params = [{k: v for k, v in lstm.get_params().items() if k != "random_state"} for lstm in lstms]
