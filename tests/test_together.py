@@ -13,6 +13,8 @@ from sklearn.preprocessing import StandardScaler
 
 from tsforecast import LSTMClassifier, LSTMRegressor, SlidingWindowTransformer, make_supervised
 from tsforecast._config import epoch_hooks
+from tsforecast._fit import begin_fit, seeded
+from tsforecast._grouped import train_grouped
 from tsforecast._grouped_network import GroupedNetwork
 from tsforecast._network import StackedRNN
 from tsforecast.model_selection import OptunaSearchCV, WalkForwardSplit, backtest
@@ -314,3 +316,48 @@ def test_folds_trained_together_on_cuda_equal_separate_fits(windows):
     separate, together = _separate_and_together(make, Xs, ys)
     for a, b in zip(separate, together, strict=True):
         np.testing.assert_allclose(b.predict(X), a.predict(X), rtol=1e-3, atol=1e-4)
+
+
+def _grouped_run(estimators, Xs, ys, poison=None):
+    """``train_grouped`` as ``fit_together`` calls it; fold ``poison`` starts with NaN weights
+    (as after an infinite gradient)."""
+    pendings = [
+        begin_fit(e, X, y, epochs=e.max_epochs, incremental=False)
+        for e, X, y in zip(estimators, Xs, ys, strict=True)
+    ]
+    networks = []
+    for pending in pendings:
+        with seeded(pending.seed, cuda=False):
+            networks.append(pending.start_network(None))
+    if poison is not None:
+        with torch.no_grad():
+            networks[poison].head.weight.fill_(float("nan"))
+    with seeded(pendings[0].seed, cuda=False):
+        return train_grouped(
+            networks,
+            [p.draft._make_loss() for p in pendings],
+            [p.data for p in pendings],
+            [p.config for p in pendings],
+            [()] * len(pendings),
+        )
+
+
+def test_a_diverging_fold_does_not_poison_the_others(windows):
+    """NaN weights in one fold's block would reach every fold through the zeros around it
+    (0 * NaN = NaN): the other folds must train exactly as without it."""
+    X, y = windows
+    Xs, ys = [X[:230], X[:350], X[:470]], [y[:230], y[:350], y[:470]]
+
+    def make():
+        return LSTMRegressor(units=4, max_epochs=3, validation_fraction=0.2, random_state=0)
+
+    clean = _grouped_run([make() for _ in Xs], Xs, ys)
+    poisoned = _grouped_run([make() for _ in Xs], Xs, ys, poison=1)
+    assert poisoned[1].diverged_at == 0 and poisoned[1].state is None
+    for j in (0, 2):
+        assert poisoned[j].diverged_at is None
+        assert [r["val_loss"] for r in poisoned[j].history] == pytest.approx(
+            [r["val_loss"] for r in clean[j].history], rel=1e-5
+        )
+        for name, value in clean[j].state.items():
+            torch.testing.assert_close(poisoned[j].state[name], value)

@@ -173,6 +173,9 @@ def train_grouped(
                     fold.batches.generator,
                     is_global_zero=True,
                 )
+                if fold.progress.diverged_at is not None:  # stopped: its NaNs must not spread
+                    with torch.no_grad():
+                        grouped.leaves[j].zero_()
             records = [fold.progress.history[-1] for fold in folds if fold.progress.history]
             for hook in lockstep_hooks:
                 hook(records)
@@ -201,15 +204,34 @@ def _fold_losses(
     grouped: GroupedNetwork,
     folds: list[_Fold],
     batches: dict[int, tuple[torch.Tensor, torch.Tensor]],
-    key: str,
-) -> list[torch.Tensor]:
+) -> dict[int, torch.Tensor]:
     out = grouped(_side_by_side(grouped, batches))
-    losses = []
-    for j, (x_j, y_j) in batches.items():
-        loss = folds[j].loss(grouped.fold_outputs(out, j)[: x_j.shape[0]], y_j)
-        folds[j].record(key, loss, x_j.shape[0])
-        losses.append(loss)
-    return losses
+    return {
+        j: folds[j].loss(grouped.fold_outputs(out, j)[: x_j.shape[0]], y_j)
+        for j, (x_j, y_j) in batches.items()
+    }
+
+
+def _alone(
+    grouped: GroupedNetwork, fold: _Fold, j: int, x: torch.Tensor, y: torch.Tensor
+) -> torch.Tensor:
+    """Fold ``j``'s loss computed by its own network, and in training its gradient."""
+    network = grouped.write_back(j).train(grouped.training)
+    loss = fold.loss(network(x), y)
+    if grouped.training:
+        parameters = list(network.parameters())
+        grads = torch.autograd.grad(loss, parameters, allow_unused=True)
+        grouped.leaves[j].grad = torch.cat(
+            [
+                (torch.zeros_like(p) if g is None else g).reshape(-1)
+                for p, g in zip(parameters, grads, strict=True)
+            ]
+        )
+    return loss.detach()
+
+
+def _finite(values: list[torch.Tensor]) -> bool:
+    return bool(torch.stack(values).isfinite().all())
 
 
 def _lockstep(
@@ -242,13 +264,19 @@ def _train_epoch(
     interrupt: GracefulInterrupt,
 ) -> None:
     for step in _lockstep(folds, running, validation=False):
-        losses = _fold_losses(grouped, folds, step, "train")
-        for j, loss in zip(step, losses, strict=True):
+        losses = _fold_losses(grouped, folds, step)
+        optimizer.zero_grad(set_to_none=True)
+        torch.stack(list(losses.values())).sum().backward()
+        sums = [grouped.leaves[j].grad.sum() for j in step]
+        if not _finite([loss.detach() for loss in losses.values()] + sums):
+            # A NaN or infinity in one fold reaches every fold through the zeros around its
+            # block (0 * NaN = NaN): this step is computed fold by fold instead.
+            losses = {j: _alone(grouped, folds[j], j, *step[j]) for j in step}
+        for j, loss in losses.items():
+            folds[j].record("train", loss, step[j][0].shape[0])
             progress = folds[j].progress
             if progress.reference_loss is None:  # once per run: the untrained loss
                 progress.reference_loss = float(loss.detach())
-        optimizer.zero_grad(set_to_none=True)
-        torch.stack(losses).sum().backward()
         for j, leaf in enumerate(grouped.leaves):
             if j not in step:  # no minibatch, no step: as if trained alone
                 leaf.grad = None
@@ -261,4 +289,8 @@ def _train_epoch(
 
 def _validate(grouped: GroupedNetwork, folds: list[_Fold], running: list[int]) -> None:
     for step in _lockstep(folds, running, validation=True):
-        _fold_losses(grouped, folds, step, "val")
+        losses = _fold_losses(grouped, folds, step)
+        if not _finite(list(losses.values())):  # as in training: fold by fold
+            losses = {j: _alone(grouped, folds[j], j, *step[j]) for j in step}
+        for j, loss in losses.items():
+            folds[j].record("val", loss, step[j][0].shape[0])
