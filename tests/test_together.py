@@ -361,3 +361,32 @@ def test_a_diverging_fold_does_not_poison_the_others(windows):
         )
         for name, value in clean[j].state.items():
             torch.testing.assert_close(poisoned[j].state[name], value)
+
+
+def test_a_diverged_trial_fails_as_with_separate_fits(windows):
+    """The folds' mean reported for pruning leaves out a diverged epoch, which a separate
+    fit never reports: a NaN there made the pruner fail the trial with numpy's All-NaN
+    warning (or prune it) instead of the divergence error."""
+    X, y = windows
+    reasons = []
+    for group_folds in (False, True):
+        storage = optuna.storages.InMemoryStorage()
+        study = optuna.create_study(storage=storage, study_name="s", direction="maximize")
+        study.enqueue_trial({"learning_rate": 1e-3})
+        study.enqueue_trial({"learning_rate": 1e30})
+        search = OptunaSearchCV(
+            LSTMRegressor(units=4, max_epochs=2, random_state=0),
+            {"learning_rate": optuna.distributions.CategoricalDistribution([1e-3, 1e30])},
+            n_trials=2,
+            cv=TimeSeriesSplit(2),
+            group_folds=group_folds,
+            storage=storage,
+            study_name="s",
+            pruner=optuna.pruners.MedianPruner(n_startup_trials=0, n_warmup_steps=0),
+            refit=False,
+        ).fit(X[:300], y[:300])
+        states = [t.state for t in search.study_.trials]
+        assert states == [optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL]
+        reasons.append(search.study_.trials[1].user_attrs["fail_reason"])
+    assert "training diverged" in reasons[0]
+    assert reasons[1] == reasons[0]

@@ -126,8 +126,9 @@ def train_grouped(
     hooks : sequence of sequence of callable
         Each fold's epoch hooks; an exception from any ends the whole group.
     lockstep_hooks : sequence of callable, default=()
-        Called after every epoch with each fold's latest record (a fold that stopped early
-        keeps its last one), e.g. to prune on the folds' mean.
+        Called after every epoch with each fold's latest record that its epoch hooks saw
+        (a fold that stopped early keeps its last one; a diverged epoch is never seen), if
+        any, e.g. to prune on the folds' mean.
 
     Returns
     -------
@@ -176,10 +177,16 @@ def train_grouped(
                 if fold.progress.diverged_at is not None:  # stopped: its NaNs must not spread
                     with torch.no_grad():
                         grouped.leaves[j].zero_()
-            records = [fold.progress.history[-1] for fold in folds if fold.progress.history]
-            for hook in lockstep_hooks:
+            records = [r for r in map(_last_hooked, folds) if r is not None]
+            for hook in lockstep_hooks if records else ():
                 hook(records)
     return [fold.progress.result(interrupted=interrupt.requested) for fold in folds]
+
+
+def _last_hooked(fold: _Fold) -> EpochRecord | None:
+    """The fold's latest record passed to its epoch hooks (not a diverged epoch's)."""
+    seen = fold.progress.history[: -1 if fold.progress.diverged_at is not None else None]
+    return seen[-1] if seen else None
 
 
 def _side_by_side(
