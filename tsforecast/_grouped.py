@@ -8,7 +8,10 @@ and one optimizer steps every fold's parameters (each with its own state). Every
 is per fold and exactly as in :func:`tsforecast._training.train`: the epoch records, the
 validation loss, the best weights, divergence, early stopping and the epoch hooks, all in
 :class:`~tsforecast._progress.Progress`. With ``dropout=0`` the results equal ``k``
-separate fits to float rounding; with dropout the masks are drawn differently.
+separate fits to float rounding; with dropout the masks are drawn differently. A NaN or
+infinity in one fold would reach every fold through the zeros of the block diagonal
+(``0 * NaN = NaN``): a step whose losses or gradients are not all finite is computed fold by
+fold instead, and a diverged fold's weights are zeroed.
 
 It is a plain torch loop on one device: it serves the configurations in which Lightning
 would only drive the loop (one device, 32-bit, no logger, callbacks, progress bar or
