@@ -8,7 +8,7 @@ import pytest
 import torch
 from sklearn.base import clone
 from sklearn.model_selection import TimeSeriesSplit
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from tsforecast import LSTMClassifier, LSTMRegressor, SlidingWindowTransformer, make_supervised
@@ -390,3 +390,25 @@ def test_a_diverged_trial_fails_as_with_separate_fits(windows):
         reasons.append(search.study_.trials[1].user_attrs["fail_reason"])
     assert "training diverged" in reasons[0]
     assert reasons[1] == reasons[0]
+
+
+def test_a_caching_pipeline_keeps_its_fitted_transformers(series_frame, tmp_path):
+    """A Pipeline with ``memory`` fits clones of its transformers: they must end up in the
+    pipeline, as after its own ``fit`` (the grouped backtest raised NotFittedError)."""
+    X, y = make_supervised(series_frame, target="price", horizon=1)
+    model = Pipeline(
+        [
+            ("scale", StandardScaler()),
+            ("windows", SlidingWindowTransformer(window=6)),
+            ("lstm", LSTMRegressor(units=4, max_epochs=2, random_state=0)),
+        ],
+        memory=str(tmp_path),
+    )
+    cv = WalkForwardSplit(2, test_size=30)
+    grouped = backtest(model, X, y, cv=cv, group_folds=True)
+    separate = backtest(model, X, y, cv=cv, group_folds=False)
+    np.testing.assert_allclose(
+        grouped.predictions["y_pred"], separate.predictions["y_pred"], rtol=1e-4, atol=1e-6
+    )
+    for fitted in grouped.estimators:
+        assert fitted.named_steps["scale"].n_samples_seen_ > 0
