@@ -8,11 +8,13 @@ import pytest
 import torch
 from sklearn.base import clone
 from sklearn.model_selection import TimeSeriesSplit
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from tsforecast import LSTMClassifier, LSTMRegressor, SlidingWindowTransformer, make_supervised
 from tsforecast._config import epoch_hooks
+from tsforecast._fit import begin_fit, seeded
+from tsforecast._grouped import train_grouped
 from tsforecast._grouped_network import GroupedNetwork
 from tsforecast._network import StackedRNN
 from tsforecast.model_selection import OptunaSearchCV, WalkForwardSplit, backtest
@@ -316,19 +318,97 @@ def test_folds_trained_together_on_cuda_equal_separate_fits(windows):
         np.testing.assert_allclose(b.predict(X), a.predict(X), rtol=1e-3, atol=1e-4)
 
 
-def test_a_pipeline_with_memory_is_fitted_one_by_one(windows, tmp_path):
-    """Pipeline(memory=...) fits clones of its transformers: grouping would leave them
-    unfitted, so such pipelines are fitted one by one."""
-    from sklearn.pipeline import Pipeline
+def _grouped_run(estimators, Xs, ys, poison=None):
+    """``train_grouped`` as ``fit_together`` calls it; fold ``poison`` starts with NaN weights
+    (as after an infinite gradient)."""
+    pendings = [
+        begin_fit(e, X, y, epochs=e.max_epochs, incremental=False)
+        for e, X, y in zip(estimators, Xs, ys, strict=True)
+    ]
+    networks = []
+    for pending in pendings:
+        with seeded(pending.seed, cuda=False):
+            networks.append(pending.start_network(None))
+    if poison is not None:
+        with torch.no_grad():
+            networks[poison].head.weight.fill_(float("nan"))
+    with seeded(pendings[0].seed, cuda=False):
+        return train_grouped(
+            networks,
+            [p.draft._make_loss() for p in pendings],
+            [p.data for p in pendings],
+            [p.config for p in pendings],
+            [()] * len(pendings),
+        )
 
+
+def test_a_diverging_fold_does_not_poison_the_others(windows):
+    """NaN weights in one fold's block would reach every fold through the zeros around it
+    (0 * NaN = NaN): the other folds must train exactly as without it."""
     X, y = windows
-    flat = X[:, :, 0]
+    Xs, ys = [X[:230], X[:350], X[:470]], [y[:230], y[:350], y[:470]]
+
+    def make():
+        return LSTMRegressor(units=4, max_epochs=3, validation_fraction=0.2, random_state=0)
+
+    clean = _grouped_run([make() for _ in Xs], Xs, ys)
+    poisoned = _grouped_run([make() for _ in Xs], Xs, ys, poison=1)
+    assert poisoned[1].diverged_at == 0 and poisoned[1].state is None
+    for j in (0, 2):
+        assert poisoned[j].diverged_at is None
+        assert [r["val_loss"] for r in poisoned[j].history] == pytest.approx(
+            [r["val_loss"] for r in clean[j].history], rel=1e-5
+        )
+        for name, value in clean[j].state.items():
+            torch.testing.assert_close(poisoned[j].state[name], value)
+
+
+def test_a_diverged_trial_fails_as_with_separate_fits(windows):
+    """The folds' mean reported for pruning leaves out a diverged epoch, which a separate
+    fit never reports: a NaN there made the pruner fail the trial with numpy's All-NaN
+    warning (or prune it) instead of the divergence error."""
+    X, y = windows
+    reasons = []
+    for group_folds in (False, True):
+        storage = optuna.storages.InMemoryStorage()
+        study = optuna.create_study(storage=storage, study_name="s", direction="maximize")
+        study.enqueue_trial({"learning_rate": 1e-3})
+        study.enqueue_trial({"learning_rate": 1e30})
+        search = OptunaSearchCV(
+            LSTMRegressor(units=4, max_epochs=2, random_state=0),
+            {"learning_rate": optuna.distributions.CategoricalDistribution([1e-3, 1e30])},
+            n_trials=2,
+            cv=TimeSeriesSplit(2),
+            group_folds=group_folds,
+            storage=storage,
+            study_name="s",
+            pruner=optuna.pruners.MedianPruner(n_startup_trials=0, n_warmup_steps=0),
+            refit=False,
+        ).fit(X[:300], y[:300])
+        states = [t.state for t in search.study_.trials]
+        assert states == [optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL]
+        reasons.append(search.study_.trials[1].user_attrs["fail_reason"])
+    assert "training diverged" in reasons[0]
+    assert reasons[1] == reasons[0]
+
+
+def test_a_caching_pipeline_keeps_its_fitted_transformers(series_frame, tmp_path):
+    """A Pipeline with ``memory`` fits clones of its transformers: they must end up in the
+    pipeline, as after its own ``fit`` (the grouped backtest raised NotFittedError)."""
+    X, y = make_supervised(series_frame, target="price", horizon=1)
     model = Pipeline(
-        [("scale", StandardScaler()), ("lstm", LSTMRegressor(units=3, max_epochs=1))],
+        [
+            ("scale", StandardScaler()),
+            ("windows", SlidingWindowTransformer(window=6)),
+            ("lstm", LSTMRegressor(units=4, max_epochs=2, random_state=0)),
+        ],
         memory=str(tmp_path),
     )
-    assert "memory" in grouping_blocker_of([clone(model), clone(model)])
-    fitted = fit_together(
-        [clone(model), clone(model)], [flat[:200], flat[:300]], [y[:200], y[:300]]
+    cv = WalkForwardSplit(2, test_size=30)
+    grouped = backtest(model, X, y, cv=cv, group_folds=True)
+    separate = backtest(model, X, y, cv=cv, group_folds=False)
+    np.testing.assert_allclose(
+        grouped.predictions["y_pred"], separate.predictions["y_pred"], rtol=1e-4, atol=1e-6
     )
-    assert all(np.isfinite(m.predict(flat)).all() for m in fitted)
+    for fitted in grouped.estimators:
+        assert fitted.named_steps["scale"].n_samples_seen_ > 0

@@ -8,7 +8,10 @@ and one optimizer steps every fold's parameters (each with its own state). Every
 is per fold and exactly as in :func:`tsforecast._training.train`: the epoch records, the
 validation loss, the best weights, divergence, early stopping and the epoch hooks, all in
 :class:`~tsforecast._progress.Progress`. With ``dropout=0`` the results equal ``k``
-separate fits to float rounding; with dropout the masks are drawn differently.
+separate fits to float rounding; with dropout the masks are drawn differently. A NaN or
+infinity in one fold would reach every fold through the zeros of the block diagonal
+(``0 * NaN = NaN``): a step whose losses or gradients are not all finite is computed fold by
+fold instead, and a diverged fold's weights are zeroed.
 
 It is a plain torch loop on one device: it serves the configurations in which Lightning
 would only drive the loop (one device, 32-bit, no logger, callbacks, progress bar or
@@ -126,8 +129,9 @@ def train_grouped(
     hooks : sequence of sequence of callable
         Each fold's epoch hooks; an exception from any ends the whole group.
     lockstep_hooks : sequence of callable, default=()
-        Called after every epoch with each fold's latest record (a fold that stopped early
-        keeps its last one), e.g. to prune on the folds' mean.
+        Called after every epoch with each fold's latest record that its epoch hooks saw
+        (a fold that stopped early keeps its last one; a diverged epoch is never seen), if
+        any, e.g. to prune on the folds' mean.
 
     Returns
     -------
@@ -173,10 +177,19 @@ def train_grouped(
                     fold.batches.generator,
                     is_global_zero=True,
                 )
-            records = [fold.progress.history[-1] for fold in folds if fold.progress.history]
-            for hook in lockstep_hooks:
+                if fold.progress.diverged_at is not None:  # stopped: its NaNs must not spread
+                    with torch.no_grad():
+                        grouped.leaves[j].zero_()
+            records = [r for r in map(_last_hooked, folds) if r is not None]
+            for hook in lockstep_hooks if records else ():
                 hook(records)
     return [fold.progress.result(interrupted=interrupt.requested) for fold in folds]
+
+
+def _last_hooked(fold: _Fold) -> EpochRecord | None:
+    """The fold's latest record passed to its epoch hooks (not a diverged epoch's)."""
+    seen = fold.progress.history[: -1 if fold.progress.diverged_at is not None else None]
+    return seen[-1] if seen else None
 
 
 def _side_by_side(
@@ -201,15 +214,34 @@ def _fold_losses(
     grouped: GroupedNetwork,
     folds: list[_Fold],
     batches: dict[int, tuple[torch.Tensor, torch.Tensor]],
-    key: str,
-) -> list[torch.Tensor]:
+) -> dict[int, torch.Tensor]:
     out = grouped(_side_by_side(grouped, batches))
-    losses = []
-    for j, (x_j, y_j) in batches.items():
-        loss = folds[j].loss(grouped.fold_outputs(out, j)[: x_j.shape[0]], y_j)
-        folds[j].record(key, loss, x_j.shape[0])
-        losses.append(loss)
-    return losses
+    return {
+        j: folds[j].loss(grouped.fold_outputs(out, j)[: x_j.shape[0]], y_j)
+        for j, (x_j, y_j) in batches.items()
+    }
+
+
+def _alone(
+    grouped: GroupedNetwork, fold: _Fold, j: int, x: torch.Tensor, y: torch.Tensor
+) -> torch.Tensor:
+    """Fold ``j``'s loss computed by its own network, and in training its gradient."""
+    network = grouped.write_back(j).train(grouped.training)
+    loss = fold.loss(network(x), y)
+    if grouped.training:
+        parameters = list(network.parameters())
+        grads = torch.autograd.grad(loss, parameters, allow_unused=True)
+        grouped.leaves[j].grad = torch.cat(
+            [
+                (torch.zeros_like(p) if g is None else g).reshape(-1)
+                for p, g in zip(parameters, grads, strict=True)
+            ]
+        )
+    return loss.detach()
+
+
+def _finite(values: list[torch.Tensor]) -> bool:
+    return bool(torch.stack(values).isfinite().all())
 
 
 def _lockstep(
@@ -242,13 +274,19 @@ def _train_epoch(
     interrupt: GracefulInterrupt,
 ) -> None:
     for step in _lockstep(folds, running, validation=False):
-        losses = _fold_losses(grouped, folds, step, "train")
-        for j, loss in zip(step, losses, strict=True):
+        losses = _fold_losses(grouped, folds, step)
+        optimizer.zero_grad(set_to_none=True)
+        torch.stack(list(losses.values())).sum().backward()
+        sums = [grouped.leaves[j].grad.sum() for j in step]
+        if not _finite([loss.detach() for loss in losses.values()] + sums):
+            # A NaN or infinity in one fold reaches every fold through the zeros around its
+            # block (0 * NaN = NaN): this step is computed fold by fold instead.
+            losses = {j: _alone(grouped, folds[j], j, *step[j]) for j in step}
+        for j, loss in losses.items():
+            folds[j].record("train", loss, step[j][0].shape[0])
             progress = folds[j].progress
             if progress.reference_loss is None:  # once per run: the untrained loss
                 progress.reference_loss = float(loss.detach())
-        optimizer.zero_grad(set_to_none=True)
-        torch.stack(losses).sum().backward()
         for j, leaf in enumerate(grouped.leaves):
             if j not in step:  # no minibatch, no step: as if trained alone
                 leaf.grad = None
@@ -261,4 +299,8 @@ def _train_epoch(
 
 def _validate(grouped: GroupedNetwork, folds: list[_Fold], running: list[int]) -> None:
     for step in _lockstep(folds, running, validation=True):
-        _fold_losses(grouped, folds, step, "val")
+        losses = _fold_losses(grouped, folds, step)
+        if not _finite(list(losses.values())):  # as in training: fold by fold
+            losses = {j: _alone(grouped, folds[j], j, *step[j]) for j in step}
+        for j, loss in losses.items():
+            folds[j].record("val", loss, step[j][0].shape[0])

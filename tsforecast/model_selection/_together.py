@@ -36,8 +36,15 @@ def _final_lstm(estimator: BaseEstimator) -> _BaseLSTM | None:
     return None
 
 
-def _has_transformers(estimator: BaseEstimator) -> bool:
-    return isinstance(estimator, Pipeline) and len(estimator.steps) > 1
+def _fit_transformers(estimator: BaseEstimator, X: Any, y: Any) -> Any:
+    """Fit ``estimator``'s transformers (if a Pipeline) as its ``fit`` would, and return
+    the input of its LSTM."""
+    if not (isinstance(estimator, Pipeline) and len(estimator.steps) > 1):
+        return X
+    transformers = estimator[:-1]
+    Xt = transformers.fit_transform(X, y)
+    estimator.steps[:-1] = transformers.steps  # with memory, the fitted ones are clones
+    return Xt
 
 
 def grouping_blocker_of(estimators: Sequence[BaseEstimator], mode: bool | str = True) -> str | None:
@@ -57,8 +64,6 @@ def grouping_blocker_of(estimators: Sequence[BaseEstimator], mode: bool | str = 
         return "a single fit"
     if any(lstm is None for lstm in lstms):
         return "not an LSTM estimator or a Pipeline ending in one"
-    if any(isinstance(e, Pipeline) and e.memory is not None for e in estimators):
-        return "a Pipeline with memory (it fits clones of its transformers)"
     if any(lstm.warm_start or lstm.checkpoint_path is not None for lstm in lstms):
         return "warm_start or checkpoint_path"
     params = [{k: v for k, v in lstm.get_params().items() if k != "random_state"} for lstm in lstms]
@@ -116,10 +121,7 @@ def fit_together(
     lstms = [_final_lstm(e) for e in estimators]
     for lstm in lstms:
         lstm._validate_params()
-    inputs = [
-        estimator[:-1].fit_transform(X, y) if _has_transformers(estimator) else X
-        for estimator, X, y in zip(estimators, Xs, ys, strict=True)
-    ]
+    inputs = [_fit_transformers(e, X, y) for e, X, y in zip(estimators, Xs, ys, strict=True)]
     pendings = [
         begin_fit(lstm, X, y, epochs=lstm.max_epochs, incremental=False)
         for lstm, X, y in zip(lstms, inputs, ys, strict=True)
