@@ -234,6 +234,11 @@ def test_search_scores_equal_with_and_without_grouped_folds(windows):
     for a, b in zip(grouped.study_.trials, separate.study_.trials, strict=True):
         assert a.params == b.params
         assert a.value == pytest.approx(b.value, rel=1e-4)
+        # The pruner sees the same values at the same steps (fold * max_epochs + epoch),
+        # so one study can mix trials trained together and one by one.
+        assert a.intermediate_values.keys() == b.intermediate_values.keys() == set(range(6))
+        for step, value in a.intermediate_values.items():
+            assert value == pytest.approx(b.intermediate_values[step], rel=1e-4)
 
 
 def test_ctrl_c_keeps_every_folds_whole_epochs_and_stops(windows):

@@ -85,7 +85,14 @@ def test_search_finds_parameters_and_refits(series):
     )
 
 
-def test_pruning_stops_hopeless_trials(series):
+@pytest.mark.parametrize(
+    ("group_folds", "step"),
+    [
+        (False, 5),  # fold 0's epoch 5, the first step after the warm-up
+        (True, 8),  # fold 1's epoch 0 (step 1 * max_epochs), reached with the first epoch
+    ],
+)
+def test_pruning_stops_hopeless_trials(series, group_folds, step):
     X, y = series
     # A learning rate of 1e-7 cannot bring the validation loss under 0.8 within the warm-up;
     # 3e-2 does. The threshold pruner (which sees minus the loss) must stop exactly the first.
@@ -98,6 +105,7 @@ def test_pruning_stops_hopeless_trials(series):
         cv=TimeSeriesSplit(2),
         pruner=optuna.pruners.ThresholdPruner(lower=-0.8, n_warmup_steps=5),
         random_state=1,
+        group_folds=group_folds,
     ).fit(X, y)
     by_state = {
         state: {
@@ -110,7 +118,7 @@ def test_pruning_stops_hopeless_trials(series):
     assert by_state[TrialState.PRUNED] == {1e-7}
     assert by_state[TrialState.COMPLETE] == {3e-2}
     pruned = [t for t in search.study_.trials if t.state == TrialState.PRUNED]
-    assert all(t.user_attrs["prune_reason"].startswith("pruned at step 5") for t in pruned)
+    assert all(t.user_attrs["prune_reason"].startswith(f"pruned at step {step}") for t in pruned)
 
 
 def test_failed_trials_are_recorded_and_the_search_goes_on(series):
@@ -502,8 +510,8 @@ def test_ctrl_c_during_the_refit_leaves_the_search_unfitted(series, monkeypatch)
     assert not hasattr(search, "best_estimator_") and not hasattr(search, "study_")
 
 
-@pytest.mark.parametrize(("group_folds", "n_steps"), [(False, 10), (True, 5)])
-def test_a_searched_max_epochs_keeps_fold_steps_apart(series, group_folds, n_steps):
+@pytest.mark.parametrize("group_folds", [False, True])
+def test_a_searched_max_epochs_keeps_fold_steps_apart(series, group_folds):
     X, y = series
     search = OptunaSearchCV(
         _pipe(),
@@ -512,10 +520,9 @@ def test_a_searched_max_epochs_keeps_fold_steps_apart(series, group_folds, n_ste
         cv=TimeSeriesSplit(2),
         group_folds=group_folds,
     ).fit(X, y)  # a step reported twice used to warn (an error here) and be dropped
-    # Folds fitted one by one report at fold * max_epochs + epoch; folds trained together
-    # report their mean once per epoch.
+    # Folds report at fold * max_epochs + epoch, fitted one by one or trained together.
     steps = sorted(search.study_.trials[0].intermediate_values)
-    assert steps == list(range(n_steps))
+    assert steps == list(range(10))
 
 
 def test_parallel_workers_reseed_a_seeded_sampler(series):

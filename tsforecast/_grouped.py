@@ -111,7 +111,7 @@ def train_grouped(
     datas: Sequence[TrainingData],
     configs: Sequence[TrainingConfig],
     hooks: Sequence[Sequence[EpochHook]],
-    lockstep_hooks: Sequence[Callable[[list[EpochRecord]], None]] = (),
+    lockstep_hooks: Sequence[Callable[[list[EpochRecord | None]], None]] = (),
 ) -> list[TrainingResult]:
     """Train fold ``j``'s ``networks[j]`` with ``losses[j]`` on ``datas[j]``, all at once.
 
@@ -130,8 +130,8 @@ def train_grouped(
         Each fold's epoch hooks; an exception from any ends the whole group.
     lockstep_hooks : sequence of callable, default=()
         Called after every epoch with each fold's latest record that its epoch hooks saw
-        (a fold that stopped early keeps its last one; a diverged epoch is never seen), if
-        any, e.g. to prune on the folds' mean.
+        (a fold that stopped early keeps its last one; a diverged epoch is never seen;
+        ``None`` before the first), if any fold has one, e.g. to prune.
 
     Returns
     -------
@@ -180,8 +180,8 @@ def train_grouped(
                 if fold.progress.diverged_at is not None:  # stopped: its NaNs must not spread
                     with torch.no_grad():
                         grouped.leaves[j].zero_()
-            records = [r for r in map(_last_hooked, folds) if r is not None]
-            for hook in lockstep_hooks if records else ():
+            records = [_last_hooked(fold) for fold in folds]
+            for hook in lockstep_hooks if any(r is not None for r in records) else ():
                 hook(records)
     return [fold.progress.result(interrupted=interrupt.requested) for fold in folds]
 

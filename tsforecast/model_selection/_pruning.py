@@ -30,31 +30,45 @@ class PruneOnEpoch:
     def __init__(self, trial: optuna.Trial, first_step: int) -> None:
         self.trial = trial
         self.first_step = first_step
+        self._latest: tuple[int, int, float] = (-1, -1, 0.0)  # step, epoch, loss
 
     def __call__(self, record: EpochRecord) -> None:
-        step = self.first_step + int(record["epoch"])
+        self._report(self.first_step, record)
+        self._prune_if_asked()
+
+    def _report(self, first_step: int, record: EpochRecord) -> None:
+        epoch = int(record["epoch"])
         loss = record.get(VAL_LOSS, record[TRAIN_LOSS])
-        self.trial.report(-loss, step)
+        self.trial.report(-loss, first_step + epoch)
+        self._latest = max(self._latest, (first_step + epoch, epoch, loss))
+
+    def _prune_if_asked(self) -> None:
         if self.trial.should_prune():
-            reason = f"pruned at step {step} (epoch {record['epoch']}), loss {loss:.6g}"
+            step, epoch, loss = self._latest
+            reason = f"pruned at step {step} (epoch {epoch}), loss {loss:.6g}"
             self.trial.set_user_attr("prune_reason", reason)
             raise optuna.TrialPruned(reason)
 
 
-class PruneOnFoldMean(PruneOnEpoch):
-    """:class:`PruneOnEpoch` for folds trained together: once per epoch, the folds' mean.
+class PruneInLockstep(PruneOnEpoch):
+    """:class:`PruneOnEpoch` for the folds of a trial trained together.
 
-    Called with every fold's latest record (a fold that stopped early keeps its last one),
-    it reports the mean loss at step ``epoch``: the pruner's warm-up and steps count epochs,
-    as for a single fit.
+    Called after every epoch with each fold's latest record (``None`` before its first), it
+    reports each fold's new epoch at the step a fit of that fold alone reports it,
+    ``fold * max_epochs + epoch``, then asks the pruner once: studies mixing trials trained
+    together and one by one compare the same values at the same steps. The difference is
+    when: folds trained together reach the later folds' steps after their first epoch.
     """
 
-    def __init__(self, trial: optuna.Trial) -> None:
+    def __init__(self, trial: optuna.Trial, max_epochs: int) -> None:
         super().__init__(trial, 0)
+        self.max_epochs = max_epochs
+        self._reported: set[int] = set()
 
-    def __call__(self, records: list[EpochRecord]) -> None:  # type: ignore[override]
-        keys = [TRAIN_LOSS] + ([VAL_LOSS] if all(VAL_LOSS in r for r in records) else [])
-        mean: EpochRecord = {"epoch": max(r["epoch"] for r in records)}
-        for key in keys:
-            mean[key] = sum(r[key] for r in records) / len(records)
-        super().__call__(mean)
+    def __call__(self, records: list[EpochRecord | None]) -> None:  # type: ignore[override]
+        for fold, record in enumerate(records):
+            first_step = fold * self.max_epochs
+            if record is not None and first_step + int(record["epoch"]) not in self._reported:
+                self._reported.add(first_step + int(record["epoch"]))
+                self._report(first_step, record)
+        self._prune_if_asked()

@@ -28,7 +28,7 @@ from .._base import _BaseLSTM
 from .._interrupt import sigterm_raises_system_exit
 from .._sklearn_compat import HasMethods, Interval, StrOptions, _fit_context, _safe_indexing
 from ._parallel import gpu_count, run_workers, storage_with_heartbeats
-from ._pruning import PruneOnEpoch, PruneOnFoldMean, Terminated
+from ._pruning import PruneInLockstep, PruneOnEpoch, Terminated
 from ._space import check_space, default_search_space, find_step, suggest
 from ._together import fit_together
 
@@ -51,8 +51,8 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
 
     Each trial samples parameters, fits one clone per cross-validation fold and scores it;
     during every fit the LSTM reports minus its validation loss each epoch (step
-    ``fold * max_epochs + epoch``; folds trained together report their mean at step
-    ``epoch``) and the study's pruner can stop the trial. Pruned and
+    ``fold * max_epochs + epoch``, also when the folds train together) and the study's
+    pruner can stop the trial. Pruned and
     failed trials are recorded with their reason (``user_attrs["prune_reason"]`` /
     ``user_attrs["fail_reason"]``) and the search goes on. Ctrl+C stops the search: the
     trial in progress is recorded as failed, completed trials stay in the storage.
@@ -102,7 +102,8 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         Train a trial's fold models together, as one block-diagonal network, as
         :func:`~tsforecast.model_selection.backtest` does (same rule for ``"auto"``); the
         scores equal those of separate fits to float rounding. Folds trained together
-        report once per epoch, the mean over folds at step ``epoch``.
+        report the same values at the same steps, epoch by epoch (so the pruner sees the
+        later folds' first epochs sooner than with folds fitted one after another).
 
     Attributes
     ----------
@@ -204,7 +205,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
                     [_safe_indexing(X, train) for train, _ in folds],
                     [_safe_indexing(y, train) for train, _ in folds],
                     hooks=[[PruneOnEpoch(trial, k * max_epochs)] for k in range(len(folds))],
-                    lockstep_hooks=[PruneOnFoldMean(trial)],
+                    lockstep_hooks=[PruneInLockstep(trial, max_epochs)],
                     together=self.group_folds,
                 )
                 scores = [

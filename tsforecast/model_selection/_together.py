@@ -88,7 +88,7 @@ def fit_together(
     ys: Sequence[Any],
     *,
     hooks: Sequence[Sequence[EpochHook]] | None = None,
-    lockstep_hooks: Sequence[Callable[[list[EpochRecord]], None]] = (),
+    lockstep_hooks: Sequence[Callable[[list[EpochRecord | None]], None]] = (),
     together: bool | str = True,
 ) -> list[BaseEstimator]:
     """Fit ``estimators[j]`` on ``Xs[j]`` and ``ys[j]``, training the folds together if possible.
