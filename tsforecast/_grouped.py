@@ -46,7 +46,8 @@ _SINGLE_PRECISION = ("32-true", "32", 32)
 
 def grouping_blocker(config: TrainingConfig) -> str | None:
     """Why a fit with ``config`` cannot be trained in a group, or ``None`` if it can."""
-    if config.devices != 1:
+    one_gpu = isinstance(config.devices, list) and len(config.devices) == 1  # devices=[i]
+    if config.devices != 1 and not (one_gpu and grouping_device(config).type == "cuda"):
         return f"devices={config.devices!r} (a group trains on one device)"
     if config.precision not in _SINGLE_PRECISION:
         return f"precision={config.precision!r} (a group trains in 32-bit)"
@@ -64,7 +65,8 @@ def grouping_blocker(config: TrainingConfig) -> str | None:
 def grouping_device(config: TrainingConfig) -> torch.device:
     """The device a group trains on."""
     if config.accelerator != "cpu" and torch.cuda.is_available():
-        return torch.device("cuda", torch.cuda.current_device())
+        # As Lightning reads devices: 1 is the first GPU, [i] GPU i.
+        return torch.device("cuda", config.devices[0] if config.devices != 1 else 0)
     return torch.device("cpu")
 
 

@@ -66,6 +66,8 @@ def grouping_blocker_of(estimators: Sequence[BaseEstimator], mode: bool | str = 
         return "not an LSTM estimator or a Pipeline ending in one"
     if any(lstm.warm_start or lstm.checkpoint_path is not None for lstm in lstms):
         return "warm_start or checkpoint_path"
+    if lstms[0].cell == "peephole" or lstms[0].embedding_dim is not None:
+        return "the peephole cell or token input (an embedding)"
     params = [{k: v for k, v in lstm.get_params().items() if k != "random_state"} for lstm in lstms]
     if any(repr(p) != repr(params[0]) for p in params[1:]):
         return "estimators with different parameters"
