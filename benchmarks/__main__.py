@@ -32,7 +32,7 @@ from .report import render
 
 SUITES = {
     "fit_overhead": (fit_overhead.run, {"a": 5, "b": 9}, {"a": 1, "b": 2}),
-    "folds_together": (folds_together.run, 5, 1),
+    "folds_together": (folds_together.run, 9, 1),
     "predict_latency": (
         predict_latency.run,
         {"single": 3000, "whole": 60},
