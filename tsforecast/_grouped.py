@@ -148,6 +148,7 @@ def train_grouped(
     config = configs[0]
     device = grouping_device(config)
     grouped = GroupedNetwork([n.to(device) for n in networks]).to(device)
+    groups = _Subgroups(grouped)
     optimizer = OPTIMIZERS[config.optimizer](
         grouped.leaves, lr=config.learning_rate, **config.optimizer_kwargs
     )
@@ -162,13 +163,13 @@ def train_grouped(
             running = [j for j, fold in enumerate(folds) if not fold.progress.stopped]
             if not running or interrupt.requested:
                 break
-            grouped.train()
-            _train_epoch(grouped, optimizer, folds, running, config, interrupt)
+            groups.train(True)
+            _train_epoch(groups, optimizer, folds, running, config, interrupt)
             if interrupt.requested:  # a partial epoch is neither recorded nor kept
                 break
-            grouped.eval()
+            groups.train(False)
             with torch.no_grad():
-                _validate(grouped, folds, running)
+                _validate(groups, folds, running)
             for j in running:
                 fold = folds[j]
                 fold.progress.end_epoch(
@@ -194,34 +195,46 @@ def _last_hooked(fold: _Fold) -> EpochRecord | None:
     return seen[-1] if seen else None
 
 
-def _side_by_side(
-    grouped: GroupedNetwork, batches: dict[int, tuple[torch.Tensor, torch.Tensor]]
-) -> torch.Tensor:
-    """The folds' minibatches ``(b_j, T, F)`` as one ``(max b_j, T, k * F)`` input; a fold
-    without a minibatch, and the rows after a short one, read zeros."""
-    x = next(iter(batches.values()))[0]
-    rows = max(x_j.shape[0] for x_j, _ in batches.values())
-    zeros = x.new_zeros(rows, *x.shape[1:])
+def _side_by_side(batches: list[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
+    """The minibatches ``(b_j, T, F)`` of a group's folds as one ``(max b_j, T, k * F)``
+    input; the rows after a short one read zeros."""
+    rows = max(x_j.shape[0] for x_j, _ in batches)
     parts = []
-    for j in range(grouped.k):
-        if j not in batches:
-            parts.append(zeros)
-            continue
-        x_j = batches[j][0]
-        parts.append(x_j if x_j.shape[0] == rows else torch.cat([x_j, zeros[x_j.shape[0] :]]))
+    for x_j, _ in batches:
+        pad = rows - x_j.shape[0]
+        parts.append(x_j if not pad else torch.cat([x_j, x_j.new_zeros(pad, *x_j.shape[1:])]))
     return torch.cat(parts, dim=2)
 
 
 def _fold_losses(
-    grouped: GroupedNetwork,
+    groups: _Subgroups,
     folds: list[_Fold],
     batches: dict[int, tuple[torch.Tensor, torch.Tensor]],
 ) -> dict[int, torch.Tensor]:
-    out = grouped(_side_by_side(grouped, batches))
+    """Each fold's loss on its minibatch, computed by the group of the folds that have one."""
+    members = sorted(batches)
+    group = groups[tuple(members)]
+    out = group(_side_by_side([batches[j] for j in members]))
     return {
-        j: folds[j].loss(grouped.fold_outputs(out, j)[: x_j.shape[0]], y_j)
-        for j, (x_j, y_j) in batches.items()
+        j: folds[j].loss(group.fold_outputs(out, position)[: batches[j][0].shape[0]], batches[j][1])
+        for position, j in enumerate(members)
     }
+
+
+class _Subgroups(dict):
+    """The groups of the folds present at a step, built once per set of folds."""
+
+    def __init__(self, grouped: GroupedNetwork) -> None:
+        super().__init__()
+        self.grouped = grouped
+
+    def __missing__(self, members: tuple[int, ...]) -> GroupedNetwork:
+        self[members] = group = self.grouped.subgroup(members)
+        return group
+
+    def train(self, mode: bool) -> None:
+        for group in {id(g): g for g in (self.grouped, *self.values())}.values():
+            group.train(mode)
 
 
 def _alone(
@@ -268,15 +281,16 @@ def _lockstep(
 
 
 def _train_epoch(
-    grouped: GroupedNetwork,
+    groups: _Subgroups,
     optimizer: torch.optim.Optimizer,
     folds: list[_Fold],
     running: list[int],
     config: TrainingConfig,
     interrupt: GracefulInterrupt,
 ) -> None:
+    grouped = groups.grouped
     for step in _lockstep(folds, running, validation=False):
-        losses = _fold_losses(grouped, folds, step)
+        losses = _fold_losses(groups, folds, step)
         optimizer.zero_grad(set_to_none=True)
         torch.stack(list(losses.values())).sum().backward()
         sums = [grouped.leaves[j].grad.sum() for j in step]
@@ -299,9 +313,10 @@ def _train_epoch(
             return
 
 
-def _validate(grouped: GroupedNetwork, folds: list[_Fold], running: list[int]) -> None:
+def _validate(groups: _Subgroups, folds: list[_Fold], running: list[int]) -> None:
+    grouped = groups.grouped
     for step in _lockstep(folds, running, validation=True):
-        losses = _fold_losses(grouped, folds, step)
+        losses = _fold_losses(groups, folds, step)
         if not _finite(list(losses.values())):  # as in training: fold by fold
             losses = {j: _alone(grouped, folds[j], j, *step[j]) for j in step}
         for j, loss in losses.items():

@@ -68,6 +68,9 @@ class GroupedNetwork(nn.Module):
     networks : sequence of StackedRNN
         The fold networks (see :func:`groupable`); they are not modified until
         :meth:`write_back`.
+    leaves : sequence of torch.Tensor, default=None
+        The folds' flat parameters, when this group computes with those of a larger one
+        (see :meth:`subgroup`); by default new leaves holding the networks' weights.
 
     Attributes
     ----------
@@ -75,7 +78,9 @@ class GroupedNetwork(nn.Module):
         One flat parameter tensor per fold, the tensors to optimize.
     """
 
-    def __init__(self, networks: Sequence[StackedRNN]) -> None:
+    def __init__(
+        self, networks: Sequence[StackedRNN], leaves: Sequence[torch.Tensor] | None = None
+    ) -> None:
         super().__init__()
         why = groupable(networks)
         if why is not None:
@@ -87,10 +92,14 @@ class GroupedNetwork(nn.Module):
         self.dropout = first.dropout.p
         self.bidirectional = first.bidirectional
         self.rnns = list(first.groups)
-        self.leaves = [
-            torch.cat([p.detach().reshape(-1) for p in n.parameters()]).requires_grad_()
-            for n in self.networks
-        ]
+        self.leaves = (
+            list(leaves)
+            if leaves is not None
+            else [
+                torch.cat([p.detach().reshape(-1) for p in n.parameters()]).requires_grad_()
+                for n in self.networks
+            ]
+        )
         named = [(name, p.shape) for name, p in first.named_parameters()]
         # Every dimension of a grouped tensor is k times the fold's (block diagonal).
         self.shapes = [torch.Size(size * k for size in shape) for _, shape in named]
@@ -167,6 +176,16 @@ class GroupedNetwork(nn.Module):
             weight[j * n_out : (j + 1) * n_out, cols] = w
         self.skip_weight = weight
         self.skip_bias = torch.cat(biases)
+
+    def subgroup(self, members: Sequence[int]) -> GroupedNetwork:
+        """The folds ``members`` as a narrower group computing with the same leaves: when
+        some folds have no minibatch at a step, the others need not carry their width."""
+        if len(members) == self.k:
+            return self
+        group = GroupedNetwork(
+            [self.networks[j] for j in members], [self.leaves[j] for j in members]
+        )
+        return group.to(self.index.device).train(self.training)
 
     # ------------------------------------------------------------------ compute
     def parameters_now(self) -> list[torch.Tensor]:
