@@ -154,6 +154,22 @@ def test_standardized_inputs_are_fixed_by_the_first_fit(series):
         torch.testing.assert_close(value, weights[key])
 
 
+def test_standardized_inputs_read_only_the_rows_of_the_training_windows(series):
+    # The first 100 lazy windows share the base of all 300 rows: the later rows are the
+    # future (a backtest's or search's test period) and must not set the scaling.
+    X, y = series
+    windows = SlidingWindowTransformer(8, lazy=True).fit_transform(X)
+    params = {**_FAST, "max_epochs": 1, "validation_fraction": 0}
+    model = LSTMRegressor(standardize_inputs=True, **params).fit(windows[:100], y[:100])
+    scaler = StandardScaler().fit(X[:100])  # the rows those windows read, lead rows aside
+    np.testing.assert_allclose(model.input_mean_, scaler.mean_, rtol=1e-6)
+    np.testing.assert_allclose(model.input_scale_, scaler.scale_, rtol=1e-6)
+    gappy = WindowArray(X, np.array([0, 200]), 8)  # rows 8 .. 199 are read by no window
+    model.fit(gappy, y[:2])
+    rows = np.concatenate([X[:8], X[200:208]])
+    np.testing.assert_allclose(model.input_mean_, rows.mean(axis=0, dtype=np.float64), rtol=1e-6)
+
+
 def test_standardized_inputs_need_no_scaling_warning_and_keep_constant_features():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(60, 4, 2)) * 1e5

@@ -192,18 +192,32 @@ class Windows:
 def input_moments(windows: Windows) -> tuple[np.ndarray, np.ndarray]:
     """Mean and standard deviation of each feature over the rows the windows read.
 
-    Each base row counts once (the ``lead`` rows, copies of the first, not at all), as a
-    :class:`~sklearn.preprocessing.StandardScaler` fitted on the series before windowing
-    would count them. Two passes in float64, a chunk of rows at a time: the base can be
-    gigabytes. A constant feature gets a scale of 1.
+    Each base row that a window reads counts once; the ``lead`` rows (copies of the first)
+    and the rows no window reads (e.g. the later rows of a base shared with a test period)
+    do not count, as a :class:`~sklearn.preprocessing.StandardScaler` fitted on the series
+    of the training windows would count them. Two passes in float64, a chunk of rows at a
+    time: the base can be gigabytes. A constant feature gets a scale of 1.
     """
     values = windows.base.cpu().numpy()
-    chunks = range(0, len(values), _MOMENT_CHUNK)
-    total = sum(values[i : i + _MOMENT_CHUNK].sum(axis=0, dtype=np.float64) for i in chunks)
-    mean = total / len(values)
-    squares = sum(np.square(values[i : i + _MOMENT_CHUNK] - mean).sum(axis=0) for i in chunks)
-    scale = np.sqrt(squares / len(values))
+    read = rows_read(windows, windows.starts)[windows.lead :].numpy()
+    chunks = [
+        values[i : i + _MOMENT_CHUNK][read[i : i + _MOMENT_CHUNK]]
+        for i in range(0, len(values), _MOMENT_CHUNK)
+    ]
+    n_read = int(read.sum())
+    mean = sum(chunk.sum(axis=0, dtype=np.float64) for chunk in chunks) / n_read
+    scale = np.sqrt(sum(np.square(chunk - mean).sum(axis=0) for chunk in chunks) / n_read)
     return mean, np.where(scale > 0, scale, 1.0)
+
+
+def rows_read(windows: Windows, starts: torch.Tensor) -> torch.Tensor:
+    """Whether each of the ``n_rows`` rows lies inside a window starting at ``starts``."""
+    starts = starts.long().cpu()
+    # A difference array: +1 where a window starts, -1 after it ends, summed up.
+    edges = torch.zeros(windows.n_rows + 1, dtype=torch.int32)
+    ones = torch.ones_like(starts, dtype=torch.int32)
+    edges.index_add_(0, starts, ones).index_add_(0, starts + windows.length, -ones)
+    return edges.cumsum(0)[:-1] > 0
 
 
 def split_tail(windows: Windows, n_val: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -221,12 +235,7 @@ def split_tail(windows: Windows, n_val: int) -> tuple[torch.Tensor, torch.Tensor
     """
     n_train = len(windows) - n_val
     starts, length = windows.starts.long(), windows.length
-    val_starts = starts[n_train:]
-    # read[r] > 0 for each row r inside a validation window (a difference array, summed up).
-    edges = torch.zeros(windows.n_rows + 1, dtype=torch.int32)
-    ones = torch.ones_like(val_starts, dtype=torch.int32)
-    edges.index_add_(0, val_starts, ones).index_add_(0, val_starts + length, -ones)
-    read = (edges.cumsum(0) > 0).to(torch.int32)
+    read = rows_read(windows, starts[n_train:]).to(torch.int32)  # by a validation window
     before = torch.cat([torch.zeros(1, dtype=read.dtype), read.cumsum(0)])  # rows read before r
     train_starts = starts[:n_train]
     keep = before[train_starts + length] == before[train_starts]
