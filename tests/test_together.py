@@ -305,6 +305,18 @@ def test_bad_group_folds_values_are_refused(series_frame):
         search.fit(X.to_numpy(), y.to_numpy())
 
 
+def test_numpy_false_and_zero_do_not_group_folds(series_frame):
+    """np.False_ (which sklearn's "boolean" accepts) means False; 0 and 1 are no bools."""
+    X, y = make_supervised(series_frame, target="price", horizon=1)
+    model = LSTMRegressor(units=4, max_epochs=1, accelerator="cpu", random_state=0)
+    models = [clone(model) for _ in range(3)]
+    assert grouping_blocker_of(models, np.False_) == "group_folds=False"
+    assert grouping_blocker_of(models, np.True_) is None
+    for value in (0, 1):
+        with pytest.raises(ValueError, match="group_folds must be"):
+            backtest(model, X, y, group_folds=value)
+
+
 @pytest.mark.gpu
 def test_folds_trained_together_on_cuda_equal_separate_fits(windows):
     X, y = windows

@@ -160,7 +160,8 @@ def backtest(
     >>> result.predictions["y_pred"].tolist()
     [5.0, 6.0, 7.0, 8.0, 9.0, 10.0]
     """
-    if group_folds not in (True, False, "auto"):
+    auto = isinstance(group_folds, str) and group_folds == "auto"
+    if not (auto or isinstance(group_folds, bool | np.bool_)):
         raise ValueError(f'group_folds must be True, False or "auto"; got {group_folds!r}.')
     cv = WalkForwardSplit() if cv is None else cv
     metrics = DEFAULT_METRICS if metrics is None else metrics

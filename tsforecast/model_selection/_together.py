@@ -57,7 +57,7 @@ def grouping_blocker_of(estimators: Sequence[BaseEstimator], mode: bool | str = 
     ``k`` times the arithmetic of ``k`` separate fits, which small, overhead-bound networks
     do not notice and wide ones do).
     """
-    if mode is False:
+    if not mode:  # False, or numpy's False_
         return "group_folds=False"
     lstms = [_final_lstm(e) for e in estimators]
     if len(estimators) < 2:
