@@ -217,7 +217,7 @@ def rows_read(windows: Windows, starts: torch.Tensor) -> torch.Tensor:
     edges = torch.zeros(windows.n_rows + 1, dtype=torch.int32)
     ones = torch.ones_like(starts, dtype=torch.int32)
     edges.index_add_(0, starts, ones).index_add_(0, starts + windows.length, -ones)
-    return edges.cumsum(0)[:-1] > 0
+    return edges.cumsum_(0)[:-1] > 0  # in place: no int64 copy of a long series' rows
 
 
 def split_tail(windows: Windows, n_val: int) -> tuple[torch.Tensor, torch.Tensor]:
