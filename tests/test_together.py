@@ -237,6 +237,31 @@ def test_search_scores_equal_with_and_without_grouped_folds(windows):
             assert value == pytest.approx(b.intermediate_values[step], rel=1e-4)
 
 
+def test_a_search_fitting_folds_one_by_one_takes_one_folds_rows_at_a_time(windows, monkeypatch):
+    """Without grouping, a fold's training rows (a copy of 3-D windows) are taken when that
+    fold is fitted, not all folds' at once."""
+    import tsforecast.model_selection._search as search_module
+
+    X, y = windows
+    events = []
+    take = search_module._safe_indexing
+    monkeypatch.setattr(
+        search_module, "_safe_indexing", lambda a, i: events.append(("rows", a.ndim)) or take(a, i)
+    )
+    fit = LSTMRegressor.fit
+    monkeypatch.setattr(LSTMRegressor, "fit", lambda est, *a: events.append("fit") or fit(est, *a))
+    OptunaSearchCV(
+        LSTMRegressor(units=2, max_epochs=1, random_state=0),
+        {"units": optuna.distributions.IntDistribution(2, 3)},
+        n_trials=1,
+        cv=TimeSeriesSplit(3),
+        refit=False,
+        group_folds=False,
+    ).fit(X[:120], y[:120])
+    fitting = [e for e in events if e == "fit" or e == ("rows", 3)][:6]
+    assert fitting == [("rows", 3), "fit"] * 3
+
+
 def test_ctrl_c_keeps_every_folds_whole_epochs_and_stops(windows):
     X, y = windows
     Xs, ys = [X[:n] for n in SIZES], [y[:n] for n in SIZES]

@@ -202,7 +202,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
             try:
                 fit_together(
                     models,
-                    [_safe_indexing(X, train) for train, _ in folds],
+                    (_safe_indexing(X, train) for train, _ in folds),  # taken fold by fold
                     [_safe_indexing(y, train) for train, _ in folds],
                     hooks=[[PruneOnEpoch(trial, k * max_epochs)] for k in range(len(folds))],
                     lockstep_hooks=[PruneInLockstep(trial, max_epochs)],

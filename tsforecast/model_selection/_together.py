@@ -9,7 +9,7 @@ each estimator ends up fitted on its data only, with the same weights to float r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sklearn.base import BaseEstimator
@@ -86,7 +86,7 @@ def grouping_blocker_of(estimators: Sequence[BaseEstimator], mode: bool | str = 
 
 def fit_together(
     estimators: Sequence[BaseEstimator],
-    Xs: Sequence[Any],
+    Xs: Iterable[Any],
     ys: Sequence[Any],
     *,
     hooks: Sequence[Sequence[EpochHook]] | None = None,
@@ -99,8 +99,11 @@ def fit_together(
     ----------
     estimators : sequence of estimator
         Unfitted estimators of one configuration (clones), one per fold.
-    Xs, ys : sequence
-        Each fold's training data.
+    Xs : iterable
+        Each fold's training input; when the folds are fitted one by one, each is taken
+        only when its fold is fitted (a generator then holds one fold's rows at a time).
+    ys : sequence
+        Each fold's training targets.
     hooks : sequence of sequence of callable, default=None
         Each fold's epoch hooks when the folds are fitted one by one, added to those of the
         enclosing :func:`~tsforecast._config.epoch_hooks` blocks (which also apply to folds
@@ -157,7 +160,7 @@ def fit_together(
 
 def _one_by_one(
     estimators: Sequence[BaseEstimator],
-    Xs: Sequence[Any],
+    Xs: Iterable[Any],
     ys: Sequence[Any],
     hooks: Sequence[Sequence[EpochHook]],
     fitted: Sequence[BaseEstimator] | None = None,
