@@ -88,7 +88,10 @@ _SHARED_PARAMETERS_DOC = """
         windows read (each row once), as a :class:`~sklearn.preprocessing.StandardScaler`
         before the windows would. The data are then read as given, with no scaled copy: with
         ``SlidingWindowTransformer(window, lazy=True)`` a Pipeline trains on ``X``'s own
-        memory. Kept by ``partial_fit`` and warm starts; ignored for token input.
+        memory. Kept by ``partial_fit`` and warm starts; ignored for token input. Padding
+        rows that the windows hold as data count as rows (the copies of the first row of a
+        non-lazy ``padding="edge"``, the zeros of ``padding="zero"``, which then are raw
+        zeros, not zeros after scaling): use lazy edge padding to match a scaler exactly.
 """
 
 _SHARED_ATTRIBUTES_DOC = """
