@@ -139,9 +139,9 @@ def backtest(
         those of separate fits to float rounding (tested to a relative 1e-4; with dropout
         the masks are drawn differently); all folds' training data are in memory at once.
         ``"auto"`` does so where it is faster: on a GPU, and on the CPU while folds x units
-        stay at most 128 (small networks, whose
-        fits are overhead-bound); ``True`` whenever the configuration allows; ``False``
-        fits the folds one by one, through ``n_jobs`` (and a joblib backend such as Dask's).
+        stay at most 128 (small networks, whose fits are overhead-bound); ``True`` whenever
+        the configuration allows; ``False`` fits the folds one by one, through ``n_jobs``
+        (and a joblib backend such as Dask's).
 
     Returns
     -------
