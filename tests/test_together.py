@@ -465,3 +465,22 @@ def test_a_search_trial_pinned_to_one_gpu_can_train_together(monkeypatch):
     assert "devices" in grouping_blocker(LSTMRegressor(devices=[0, 1])._training_config(1, 0))
     cpu = LSTMRegressor(devices=[1], accelerator="cpu")._training_config(1, 0)
     assert "devices" in grouping_blocker(cpu)
+
+
+def test_a_subclass_with_its_own_fit_is_fitted_one_by_one(windows):
+    """Training together goes through the fit transaction, not ``fit``: a subclass that
+    overrides ``fit`` must have it called."""
+    X, y = windows
+    calls = []
+
+    class Logged(LSTMRegressor):
+        def fit(self, X, y):
+            calls.append(len(X))
+            return super().fit(X, y)
+
+    models = [Logged(units=3, max_epochs=1, random_state=0) for _ in range(2)]
+    assert "own fit" in grouping_blocker_of(models)
+    fit_together(models, [X[:200], X[:300]], [y[:200], y[:300]])
+    assert calls == [200, 300]
+    pipes = [make_pipeline(StandardScaler(), model) for model in models]
+    assert "own fit" in grouping_blocker_of(pipes)

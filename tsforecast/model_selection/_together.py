@@ -16,10 +16,12 @@ from sklearn.base import BaseEstimator
 from sklearn.pipeline import Pipeline
 
 from .._base import _BaseLSTM
+from .._classifier import LSTMClassifier
 from .._config import EpochHook, EpochRecord, active_epoch_hooks, epoch_hooks
 from .._fit import begin_fit, finish_fit, seeded
 from .._grouped import grouping_blocker, grouping_device, train_grouped
 from .._grouped_network import groupable
+from .._regressor import LSTMRegressor
 from .._validation import layer_units
 
 # Widest grouped layer (folds x units x directions) that "auto" trains together on the CPU:
@@ -34,6 +36,12 @@ def _final_lstm(estimator: BaseEstimator) -> _BaseLSTM | None:
     if isinstance(estimator, Pipeline) and isinstance(estimator.steps[-1][1], _BaseLSTM):
         return estimator.steps[-1][1]
     return None
+
+
+def _overrides_fit(estimator: BaseEstimator) -> bool:
+    """Whether ``estimator``'s class defines a ``fit`` of its own, which fitting it
+    together with others (through the transaction, not ``fit``) would skip."""
+    return type(estimator).fit not in (Pipeline.fit, LSTMRegressor.fit, LSTMClassifier.fit)
 
 
 def _fit_transformers(estimator: BaseEstimator, X: Any, y: Any) -> Any:
@@ -64,6 +72,8 @@ def grouping_blocker_of(estimators: Sequence[BaseEstimator], mode: bool | str = 
         return "a single fit"
     if any(lstm is None for lstm in lstms):
         return "not an LSTM estimator or a Pipeline ending in one"
+    if any(_overrides_fit(e) for e in [*estimators, *lstms]):
+        return "a subclass with its own fit (training together would bypass it)"
     if any(lstm.warm_start or lstm.checkpoint_path is not None for lstm in lstms):
         return "warm_start or checkpoint_path"
     if lstms[0].cell == "peephole" or lstms[0].embedding_dim is not None:
