@@ -225,3 +225,20 @@ def test_a_model_pickled_before_standardize_inputs_loads_and_refits():
     assert old.get_params()["standardize_inputs"] is False
     old.set_params(warm_start=True).fit(X, y)  # the same architecture: no refusal
     assert old.n_iter_ == 2
+
+
+def test_input_moments_read_the_base_a_chunk_at_a_time():
+    """The moments of a long base take a few chunks of temporary memory, not a copy of it."""
+    import tracemalloc
+
+    from tsforecast._data import input_moments
+
+    base = np.random.default_rng(0).normal(size=(1_000_000, 4)).astype(np.float32)
+    windows = Windows(torch.from_numpy(base), torch.arange(0, 999_991), 10)
+    tracemalloc.start()
+    mean, scale = input_moments(windows)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 0.5 * base.nbytes  # 16 MB of rows; a chunk's float64 temporaries are 2 MB
+    np.testing.assert_allclose(mean, base.mean(axis=0, dtype=np.float64), rtol=1e-6)
+    np.testing.assert_allclose(scale, base.std(axis=0, dtype=np.float64), rtol=1e-6)

@@ -200,13 +200,15 @@ def input_moments(windows: Windows) -> tuple[np.ndarray, np.ndarray]:
     """
     values = windows.base.cpu().numpy()
     read = rows_read(windows, windows.starts)[windows.lead :].numpy()
-    chunks = [
-        values[i : i + _MOMENT_CHUNK][read[i : i + _MOMENT_CHUNK]]
-        for i in range(0, len(values), _MOMENT_CHUNK)
-    ]
+
+    def chunks() -> Iterator[np.ndarray]:  # one chunk alive at a time, a view when all read
+        for i in range(0, len(values), _MOMENT_CHUNK):
+            chunk, keep = values[i : i + _MOMENT_CHUNK], read[i : i + _MOMENT_CHUNK]
+            yield chunk if keep.all() else chunk[keep]
+
     n_read = int(read.sum())
-    mean = sum(chunk.sum(axis=0, dtype=np.float64) for chunk in chunks) / n_read
-    scale = np.sqrt(sum(np.square(chunk - mean).sum(axis=0) for chunk in chunks) / n_read)
+    mean = sum(chunk.sum(axis=0, dtype=np.float64) for chunk in chunks()) / n_read
+    scale = np.sqrt(sum(np.square(chunk - mean).sum(axis=0) for chunk in chunks()) / n_read)
     return mean, np.where(scale > 0, scale, 1.0)
 
 
