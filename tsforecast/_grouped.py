@@ -11,7 +11,8 @@ validation loss, the best weights, divergence, early stopping and the epoch hook
 separate fits to float rounding; with dropout the masks are drawn differently. A NaN or
 infinity in one fold would reach every fold through the zeros of the block diagonal
 (``0 * NaN = NaN``): a step whose losses or gradients are not all finite is computed fold by
-fold instead, and a diverged fold's weights are zeroed.
+fold instead. Each step runs the sub-group of the folds that have a minibatch, so a fold that
+stopped (early, or diverged) takes part in no later step.
 
 It is a plain torch loop on one device: it serves the configurations in which Lightning
 would only drive the loop (one device, 32-bit, no logger, callbacks, progress bar or
@@ -39,7 +40,7 @@ from ._config import (
 from ._data import Batches
 from ._grouped_network import GroupedNetwork
 from ._interrupt import GracefulInterrupt, sigterm_raises_system_exit
-from ._progress import Progress
+from ._progress import EpochLosses, Progress
 
 _SINGLE_PRECISION = ("32-true", "32", 32)
 
@@ -82,24 +83,16 @@ class _FoldOptimizer:
 
 @dataclass
 class _Fold:
-    """One fold's training run: its data, loss, shuffle and progress."""
+    """One fold's training run: its data, loss, shuffle, progress and epoch losses."""
 
     loss: nn.Module
     batches: Batches
     val_batches: Batches | None
     progress: Progress
-    losses: dict[str, list[torch.Tensor]] = field(default_factory=dict)
-    counts: dict[str, list[int]] = field(default_factory=dict)
-
-    def record(self, key: str, loss: torch.Tensor, count: int) -> None:
-        self.losses.setdefault(key, []).append(loss.detach())
-        self.counts.setdefault(key, []).append(count)
+    epoch_losses: EpochLosses = field(default_factory=EpochLosses)
 
     def epoch_mean(self, key: str) -> float:
-        """The epoch's loss, weighted by minibatch size, as the single-fit module computes it."""
-        losses = torch.stack(self.losses.pop(key)).double()
-        counts = torch.tensor(self.counts.pop(key), dtype=losses.dtype, device=losses.device)
-        return float(losses @ counts / counts.sum())
+        return float(self.epoch_losses.mean(key))
 
 
 def _minibatches(batches: Batches) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
@@ -180,9 +173,6 @@ def train_grouped(
                     fold.batches.generator,
                     is_global_zero=True,
                 )
-                if fold.progress.diverged_at is not None:  # stopped: its NaNs must not spread
-                    with torch.no_grad():
-                        grouped.leaves[j].zero_()
             records = [_last_hooked(fold) for fold in folds]
             for hook in lockstep_hooks if any(r is not None for r in records) else ():
                 hook(records)
@@ -299,7 +289,7 @@ def _train_epoch(
             # block (0 * NaN = NaN): this step is computed fold by fold instead.
             losses = {j: _alone(grouped, folds[j], j, *step[j]) for j in step}
         for j, loss in losses.items():
-            folds[j].record("train", loss, step[j][0].shape[0])
+            folds[j].epoch_losses.add("train", loss, step[j][0].shape[0])
             progress = folds[j].progress
             if progress.reference_loss is None:  # once per run: the untrained loss
                 progress.reference_loss = float(loss.detach())
@@ -320,4 +310,4 @@ def _validate(groups: _Subgroups, folds: list[_Fold], running: list[int]) -> Non
         if not _finite(list(losses.values())):  # as in training: fold by fold
             losses = {j: _alone(grouped, folds[j], j, *step[j]) for j in step}
         for j, loss in losses.items():
-            folds[j].record("val", loss, step[j][0].shape[0])
+            folds[j].epoch_losses.add("val", loss, step[j][0].shape[0])

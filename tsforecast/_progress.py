@@ -60,6 +60,28 @@ def to_torch(value: Any) -> Any:
     return _map_leaves(value, np.ndarray, lambda a: torch.from_numpy(a.copy()))
 
 
+class EpochLosses:
+    """The minibatch losses of an epoch, kept as tensors on the device and reduced once.
+
+    No kernel launch and no host synchronisation per step; the epoch's loss is the mean
+    weighted by minibatch size, in float64.
+    """
+
+    def __init__(self) -> None:
+        self._losses: dict[str, list[torch.Tensor]] = {}
+        self._counts: dict[str, list[int]] = {}
+
+    def add(self, key: str, loss: torch.Tensor, count: int) -> None:
+        self._losses.setdefault(key, []).append(loss.detach())
+        self._counts.setdefault(key, []).append(count)
+
+    def mean(self, key: str) -> torch.Tensor:
+        """The epoch's loss under ``key`` (a float64 scalar on the device); forgets it."""
+        losses = torch.stack(self._losses.pop(key)).double()
+        counts = torch.tensor(self._counts.pop(key), dtype=losses.dtype, device=losses.device)
+        return losses @ counts / counts.sum()
+
+
 class Progress:
     """The records and kept states of one training run.
 

@@ -49,7 +49,7 @@ from ._processes import (
     spawned_workers,
     warn_if_nondeterministic,
 )
-from ._progress import Progress
+from ._progress import EpochLosses, Progress
 
 # Trainer options that watch nothing per optimizer step (unlike loggers or max_steps).
 _STEP_NEUTRAL_OPTIONS = {"callbacks", "default_root_dir", "enable_model_summary"}
@@ -268,8 +268,7 @@ class _SequenceModule(pl.LightningModule):
         self.interrupt = interrupt
         self.batches = batches
         self.parent_pid = os.getpid()
-        self._losses: dict[str, list[torch.Tensor]] = {}
-        self._counts: dict[str, list[int]] = {}
+        self._epoch_losses = EpochLosses()
         self._val_loss: float | None = None
 
     def setup(self, stage: str) -> None:
@@ -304,15 +303,11 @@ class _SequenceModule(pl.LightningModule):
 
     def _batch_loss(self, key: str, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         loss = self.loss(self.network(x), y)
-        # Kept as tensors and reduced once per epoch: no kernel and no sync per step.
-        self._losses.setdefault(key, []).append(loss.detach())
-        self._counts.setdefault(key, []).append(x.shape[0])
+        self._epoch_losses.add(key, loss, x.shape[0])
         return loss
 
     def _epoch_mean(self, key: str) -> float:
-        losses = torch.stack(self._losses.pop(key)).double()
-        counts = torch.tensor(self._counts.pop(key), dtype=losses.dtype, device=losses.device)
-        mean = losses @ counts / counts.sum()
+        mean = self._epoch_losses.mean(key)
         if self.trainer.world_size > 1:  # every process decides on the same, global loss
             mean = self.trainer.strategy.reduce(mean, reduce_op="mean")
         value = float(mean)
