@@ -3,6 +3,7 @@ import os
 import pickle
 import subprocess
 import sys
+import warnings
 
 import joblib
 import lightning.pytorch as pl
@@ -295,6 +296,20 @@ def test_quiet_by_default_prints_and_writes_nothing(windows_data, tmp_path, capf
     out, err = capfd.readouterr()
     assert out == "" and err == ""
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_cpu_asked_for_on_a_gpu_machine_gives_no_lightning_warning(
+    windows_data, monkeypatch
+):
+    """Old code: Lightning's PossibleUserWarning "GPU available but not used" on every fit
+    with accelerator="cpu" on a GPU machine (an error under the suite's warning filter)."""
+    from lightning.pytorch.accelerators import CUDAAccelerator
+
+    monkeypatch.setattr(CUDAAccelerator, "is_available", staticmethod(lambda: True))
+    X, y = windows_data
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        LSTMRegressor(**FAST, accelerator="cpu", random_state=0).fit(X, y)
 
 
 def test_verbose_shows_lightning_output(windows_data, tmp_path, capfd):

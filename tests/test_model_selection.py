@@ -66,7 +66,9 @@ def test_backtest_forecasts_unchanged_by_the_o_test_rewrite(
     expected = _full_history_forecasts(make_model(), X, y, cv, refit)
     result = backtest(make_model(), X, y, cv=cv, refit=refit)
     columns = [c for c in result.predictions.columns if c.startswith("y_pred")]
-    np.testing.assert_allclose(result.predictions[columns].to_numpy(), expected, rtol=1e-5)
+    np.testing.assert_allclose(
+        result.predictions[columns].to_numpy(), expected, rtol=1e-5, atol=1e-7
+    )
     # And the same forecasts through the explicit full-history path.
     full = backtest(make_model(), X, y, cv=cv, refit=refit, lookback=None)
     np.testing.assert_allclose(full.predictions[columns].to_numpy(), expected, rtol=1e-5)

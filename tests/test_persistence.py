@@ -509,6 +509,11 @@ def _reshaped_optimizer(state):
             "best epoch's weights do not match",
         ),
         (lambda s: s.__setitem__("torch_rng", s["torch_rng"][:9]), "its torch_rng is not a"),
+        (
+            lambda s: s.__setitem__("cuda_rng", [torch.zeros(3)]),
+            "its cuda_rng is not a list of random generator states",
+        ),
+        (lambda s: s.pop("cuda_rng"), "its 'cuda_rng' entry should be a list, got NoneType"),
     ],
 )
 def test_a_hand_altered_checkpoint_gives_a_value_error(windows_data, tmp_path, change, match):

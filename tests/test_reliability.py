@@ -121,8 +121,10 @@ def test_checkpoint_of_another_fit_is_refused(windows_data, tmp_path):
 # ----------------------------------------------------------------------------- reproducibility
 
 _FIT_IN_A_FRESH_PROCESS = """
-import numpy as np, sys
+import numpy as np, sys, torch
 from tsforecast import LSTMRegressor
+# As tests/conftest.py sets for the test process on a GPU machine (cuDNN without TF32).
+torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
 rng = np.random.default_rng(0)
 X = rng.normal(size=(160, 6, 2)).astype(np.float32)
 y = X[:, -1, 0] - 0.5 * X[:, -2, 1]
@@ -163,10 +165,30 @@ def test_warns_when_determinism_is_impossible_on_gpu():
 
 
 @pytest.mark.gpu
+def test_a_resumed_gpu_fit_with_dropout_ends_where_an_uninterrupted_one_would(
+    windows_data, tmp_path
+):
+    """Dropout on a GPU draws from the GPU's generator: the checkpoint saves and restores it
+    (old code: only the CPU's, so the resumed epochs drew other dropout masks)."""
+    X, y = windows_data
+    params = {**FAST, "max_epochs": 6, "dropout": 0.3, "accelerator": "cuda", "random_state": 0}
+    reference = LSTMRegressor(**params).fit(X, y)
+    path = tmp_path / "run.ckpt"
+    with pytest.raises(KeyboardInterrupt), pytest.warns(UserWarning, match="resumes from"):
+        LSTMRegressor(**params, checkpoint_path=path, **_callbacks(_RaiseAt(epoch=3))).fit(X, y)
+    resumed = LSTMRegressor(**params, checkpoint_path=path).fit(X, y)
+    assert resumed.history_ == reference.history_
+    np.testing.assert_array_equal(resumed.predict(X), reference.predict(X))
+
+
+@pytest.mark.gpu
 def test_gpu_trained_model_pickles_to_cpu(windows_data):
     X, y = windows_data
     model = LSTMRegressor(**FAST, accelerator="cuda", random_state=0).fit(X, y)
     model.module_.cuda()
     restored = pickle.loads(pickle.dumps(model))
     assert next(restored.module_.parameters()).device.type == "cpu"
-    np.testing.assert_allclose(restored.predict(X), model.predict(X), rtol=1e-5)
+    for name, value in model.module_.state_dict().items():
+        torch.testing.assert_close(restored.module_.state_dict()[name], value.cpu(), rtol=0, atol=0)
+    # Same weights; the GPU and the CPU sum in different orders.
+    np.testing.assert_allclose(restored.predict(X), model.predict(X), rtol=1e-5, atol=1e-5)

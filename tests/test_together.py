@@ -343,11 +343,14 @@ def test_numpy_false_and_zero_do_not_group_folds(series_frame):
 
 
 @pytest.mark.gpu
-def test_folds_trained_together_on_cuda_equal_separate_fits(windows):
+@pytest.mark.parametrize("loss", ["mse", "quantile"])
+def test_folds_trained_together_on_cuda_equal_separate_fits(windows, loss):
+    """The quantile loss holds its levels in a buffer, which must follow the folds to the GPU
+    (old code: "Expected all tensors to be on the same device")."""
     X, y = windows
 
     def make():
-        return LSTMRegressor(units=64, max_epochs=2, accelerator="cuda", random_state=0)
+        return LSTMRegressor(units=64, max_epochs=2, loss=loss, accelerator="cuda", random_state=0)
 
     Xs, ys = [X[:n] for n in SIZES], [y[:n] for n in SIZES]
     assert grouping_blocker_of([make(), make()], "auto") is None  # any width on a GPU

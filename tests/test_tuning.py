@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -33,10 +34,11 @@ def series(rng):
 
 
 def _pipe():
+    # On the CPU also on a GPU machine: parallel trials would share its one GPU (and warn).
     return make_pipeline(
         StandardScaler(),
         SlidingWindowTransformer(window=8),
-        LSTMRegressor(**{**FAST, "max_epochs": 4}, random_state=0),
+        LSTMRegressor(**{**FAST, "max_epochs": 4}, accelerator="cpu", random_state=0),
     )
 
 
@@ -267,7 +269,19 @@ def test_parallel_trials_on_one_gpu_warn(series, monkeypatch):
     monkeypatch.setattr("tsforecast.model_selection._parallel.gpu_count", lambda: 1)
     X, y = series
     search = _units_search(n_trials=1, n_jobs=2)
+    search.set_params(estimator__lstmregressor__accelerator="auto")
     with pytest.warns(UserWarning, match="share the only GPU"):
+        search.fit(X, y)
+
+
+def test_parallel_trials_on_the_cpu_do_not_warn_of_the_gpu(series, monkeypatch):
+    """Old code warned whenever the machine had one GPU, also for networks pinned to the CPU."""
+    monkeypatch.setattr("tsforecast.model_selection._parallel.gpu_count", lambda: 1)
+    X, y = series
+    search = _units_search(n_trials=1, n_jobs=2)
+    assert search.estimator.get_params()["lstmregressor__accelerator"] == "cpu"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
         search.fit(X, y)
 
 

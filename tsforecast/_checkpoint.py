@@ -15,7 +15,7 @@ from ._data import Windows
 from ._persistence import atomic_save, check_optimizer_state, check_weights, expect, safe_load
 from ._progress import SNAPSHOT_FIELDS
 
-_VERSION = 2
+_VERSION = 3
 _FIELDS = {
     "fingerprint": str,
     "network": dict,
@@ -23,6 +23,7 @@ _FIELDS = {
     "progress": dict,
     "torch_rng": torch.Tensor,
     "shuffle_rng": torch.Tensor,
+    "cuda_rng": list,
 }
 
 
@@ -128,3 +129,7 @@ def _check_training_state(state: dict[str, Any], network: nn.Module) -> None:
             state[key].dtype == rng.dtype and state[key].shape == rng.shape,
             f"its {key} is not a random generator state",
         )
+    expect(
+        all(isinstance(r, torch.Tensor) and r.dtype == torch.uint8 for r in state["cuda_rng"]),
+        "its cuda_rng is not a list of random generator states",
+    )

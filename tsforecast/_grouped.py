@@ -150,7 +150,7 @@ def train_grouped(
         generator = torch.Generator().manual_seed(configs[j].seed)
         batches, val_batches = data.to(device).batches(configs[j], generator, CHUNK_SIZE)
         progress = Progress((), config.patience, data.validated, tuple(hooks[j]), None)
-        folds.append(_Fold(losses[j], batches, val_batches, progress))
+        folds.append(_Fold(losses[j].to(device), batches, val_batches, progress))
     with GracefulInterrupt() as interrupt, sigterm_raises_system_exit():
         for _ in range(config.epochs):
             running = [j for j, fold in enumerate(folds) if not fold.progress.stopped]

@@ -26,6 +26,9 @@ LIGHTNING_FUTURE_WARNING = {
     "message": r"`isinstance\(treespec, LeafSpec\)`",
     "category": FutureWarning,
 }
+# Lightning's PossibleUserWarning when ``accelerator="cpu"`` is given on a GPU machine: the
+# estimator's default ("auto") takes the GPU, so the CPU was chosen on purpose.
+LIGHTNING_GPU_UNUSED_WARNING = {"message": "GPU available but not used"}
 
 
 def spans_several_devices(devices: int | list[int] | str) -> bool:
@@ -58,7 +61,8 @@ def check_main_guard() -> None:
 @contextmanager
 def quiet_lightning(verbose: int) -> Iterator[None]:
     """Silence Lightning's informational logging (device summaries, "`Trainer.fit` stopped")
-    unless ``verbose``, and the FutureWarning Lightning 2.6 triggers inside torch."""
+    unless ``verbose``, the FutureWarning Lightning 2.6 triggers inside torch, and Lightning's
+    "GPU available but not used" (the CPU was asked for by name)."""
     loggers = [logging.getLogger(name) for name in LIGHTNING_LOGGERS]
     levels = [logger.level for logger in loggers]
     if not verbose:
@@ -67,6 +71,7 @@ def quiet_lightning(verbose: int) -> Iterator[None]:
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", **LIGHTNING_FUTURE_WARNING)
+            warnings.filterwarnings("ignore", **LIGHTNING_GPU_UNUSED_WARNING)
             yield
     finally:
         for logger, level in zip(loggers, levels, strict=True):

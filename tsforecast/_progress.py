@@ -60,6 +60,18 @@ def to_torch(value: Any) -> Any:
     return _map_leaves(value, np.ndarray, lambda a: torch.from_numpy(a.copy()))
 
 
+def cuda_rng_states() -> list[torch.Tensor]:
+    """Every GPU's random generator state (dropout on a GPU draws from them), or ``[]``
+    when this process has not used CUDA."""
+    return torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else []
+
+
+def restore_cuda_rng_states(states: list[torch.Tensor]) -> None:
+    """Put back what :func:`cuda_rng_states` saved, where the same GPUs are present."""
+    if states and torch.cuda.is_available() and len(states) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all(states)
+
+
 class EpochLosses:
     """The minibatch losses of an epoch, kept as tensors on the device and reduced once.
 
@@ -183,6 +195,7 @@ class Progress:
                     "progress": self.snapshot(),
                     "torch_rng": torch.get_rng_state(),
                     "shuffle_rng": generator.get_state(),
+                    "cuda_rng": cuda_rng_states(),
                 }
             )
         return self.stopped

@@ -49,7 +49,7 @@ from ._processes import (
     spawned_workers,
     warn_if_nondeterministic,
 )
-from ._progress import EpochLosses, Progress
+from ._progress import EpochLosses, Progress, restore_cuda_rng_states
 
 # Trainer options that watch nothing per optimizer step (unlike loggers or max_steps).
 _STEP_NEUTRAL_OPTIONS = {"callbacks", "default_root_dir", "enable_model_summary"}
@@ -115,6 +115,7 @@ def train(
         optimizer_state = resumed["optimizer"]
         progress.restore(resumed["progress"])
         torch.set_rng_state(resumed["torch_rng"])
+        restore_cuda_rng_states(resumed["cuda_rng"])
         generator.set_state(resumed["shuffle_rng"])
     epochs = 0 if progress.stopped else config.epochs - len(progress.history)
     with quiet_lightning(config.verbose), GracefulInterrupt() as interrupt:

@@ -30,6 +30,17 @@ def gpu_count() -> int:
     return torch.cuda.device_count()
 
 
+def _trains_on_gpu(estimator: Any) -> bool:
+    """Whether a network in ``estimator`` (or in its pipeline) may take the GPU: an
+    ``accelerator`` other than ``"cpu"``."""
+    params = estimator.get_params(deep=True)
+    return any(
+        value != "cpu"
+        for key, value in params.items()
+        if key == "accelerator" or key.endswith("__accelerator")
+    )
+
+
 def storage_with_heartbeats(storage: Any) -> Any:
     """A database URL becomes an RDBStorage that notices dead workers (heartbeats)."""
     if not (isinstance(storage, str) and "://" in storage):
@@ -53,7 +64,7 @@ def run_workers(search: OptunaSearchCV, X: Any, y: Any, n_jobs: int) -> optuna.S
     end. Each worker reseeds its copy of the sampler, so that the workers sample different
     parameters.
     """
-    if gpu_count() == 1:
+    if gpu_count() == 1 and _trains_on_gpu(search.estimator):
         warnings.warn(
             f"n_jobs={n_jobs}: the parallel trials share the only GPU; they run, but each is "
             "slower. Use n_jobs=1, or one worker process per GPU.",
