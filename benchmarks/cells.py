@@ -1,4 +1,4 @@
-"""Fit time of each recurrent cell (``cell=``), as a ratio to ``nn.LSTM``, on CPU and on CUDA.
+"""Fit time of each recurrent cell (``cell=``), as a ratio to ``nn.LSTM``.
 
 Same data, network size and epochs for every cell; only the recurrence differs. The peephole
 cell is TorchScript (one ``addmm`` and a few element-wise kernels per step); ``lstm`` and
@@ -53,17 +53,22 @@ def _fit_cell(X, y, cell: str, accelerator: str) -> None:
         torch.cuda.synchronize()
 
 
-def run(rounds: int) -> dict:
-    X, y = sp500_windows(WINDOW)
-    results = {
-        "setup": f"S&P 500 returns, {len(X)} windows of {WINDOW}, {LAYERS} x {UNITS} units, "
+def setup(n_windows: int) -> str:
+    return (
+        f"S&P 500 returns, {n_windows} windows of {WINDOW}, {LAYERS} x {UNITS} units, "
         f"batch {BATCH}, {EPOCHS} epoch(s) per fit"
-    }
-    accelerators = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-    for accelerator in accelerators:
-        times = interleaved(
-            {cell: lambda c=cell, a=accelerator: _fit(X, y, c, a) for cell in CELLS},
-            rounds=rounds,
-        )
-        results[accelerator] = summarize(times, "lstm")
-    return results
+    )
+
+
+def time_cells(rounds: int, accelerator: str) -> dict:
+    """Each cell's fit time on ``accelerator``, as a ratio to ``lstm``."""
+    X, y = sp500_windows(WINDOW)
+    times = interleaved(
+        {cell: lambda c=cell: _fit(X, y, c, accelerator) for cell in CELLS}, rounds=rounds
+    )
+    return summarize(times, "lstm")
+
+
+def run(rounds: int) -> dict:
+    """On the CPU; the GPU suite (``gpu.py``) times the cells on CUDA."""
+    return {"setup": setup(len(sp500_windows(WINDOW)[0])), "cpu": time_cells(rounds, "cpu")}

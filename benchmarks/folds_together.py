@@ -4,7 +4,8 @@ Workload (b) of ``fit_overhead`` (the small, overhead-bound network) on 4 folds 
 windows: expanding folds (``TimeSeriesSplit(4)``, 1,004 to 4,016 windows) and rolling folds
 of 2,000 windows each; plus a whole ``backtest(refit=True)`` of a 2 x 64-unit network
 (workload (a)). Interleaved rounds; the largest forecast difference between the two ways
-is recorded next to the times.
+is recorded next to the times. On the CPU; the GPU suite (``gpu.py``) runs the same cases
+on CUDA.
 """
 
 from __future__ import annotations
@@ -34,10 +35,11 @@ def _folds(n: int) -> dict[str, list[np.ndarray]]:
     }
 
 
-def _fit_cases(rounds: int) -> dict:
+def fit_cases(rounds: int, accelerator: str = "cpu") -> dict:
+    """Workload (b) on expanding and rolling folds: one by one vs together."""
     w = WORKLOADS["b"]
     X, y = sp500_windows(w.window)
-    estimator = tsforecast_regressor(w)
+    estimator = tsforecast_regressor(w, accelerator=accelerator)
     out = {}
     for name, folds in _folds(len(X)).items():
         Xs, ys = [X[f] for f in folds], [y[f] for f in folds]
@@ -66,10 +68,11 @@ def _fit_cases(rounds: int) -> dict:
     return out
 
 
-def _backtest_case(rounds: int) -> dict:
+def backtest_case(rounds: int, accelerator: str = "cpu") -> dict:
+    """A backtest of workload (a), folds forced together vs one by one."""
     w = WORKLOADS["a"]
     X, y = sp500_windows(w.window)
-    estimator = tsforecast_regressor(w, max_epochs=3)
+    estimator = tsforecast_regressor(w, max_epochs=3, accelerator=accelerator)
     cv = WalkForwardSplit(_K, test_size=250)
     results = {}
 
@@ -95,4 +98,4 @@ def _backtest_case(rounds: int) -> dict:
 def run(rounds: int) -> dict:
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", module="lightning")
-    return {**_fit_cases(rounds), "backtest, workload a": _backtest_case(max(1, rounds // 2))}
+    return {**fit_cases(rounds), "backtest, workload a": backtest_case(max(1, rounds // 2))}

@@ -1,4 +1,8 @@
-"""Workload (a) scaled up on CUDA: tsforecast vs bare PyTorch with cuDNN, fp32 and bf16-mixed.
+"""Everything timed on CUDA, so that one run on a GPU machine gives every GPU figure:
+
+- workload (a) scaled up: tsforecast vs bare PyTorch with cuDNN, fp32 and bf16-mixed;
+- each recurrent cell's fit time (``cells.py``'s workload) on CUDA;
+- fold models trained together vs one by one (``folds_together.py``'s cases) on CUDA.
 
 Skipped (an empty result) without a GPU.
 """
@@ -11,6 +15,7 @@ from torch import nn
 
 from tsforecast import LSTMRegressor
 
+from . import cells, folds_together
 from ._harness import interleaved, summarize
 from ._workloads import BareLSTM, sp500_windows
 
@@ -68,4 +73,12 @@ def run(rounds: int) -> dict:
         for stats in summary.values():
             stats["samples_per_second"] = len(X) * EPOCHS / stats["median_s"]
         results[label] = summary
+    results["cells"] = {
+        "setup": cells.setup(len(sp500_windows(cells.WINDOW)[0])),
+        "cuda": cells.time_cells(rounds, "cuda"),
+    }
+    results["folds_together"] = {
+        **folds_together.fit_cases(rounds, "cuda"),
+        "backtest, workload a": folds_together.backtest_case(max(1, rounds // 2), "cuda"),
+    }
     return results

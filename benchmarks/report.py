@@ -111,6 +111,10 @@ def _gpu(results: dict) -> list[str]:
     lines = ["### GPU", "", results["setup"] + ".", ""]
     for label in ("fp32", "bf16-mixed"):
         lines += _ratio_table(label, results[label], "s")
+    if "cells" in results:
+        lines += _cells(results["cells"])
+    if "folds_together" in results:
+        lines += _folds_together(results["folds_together"])
     return lines
 
 
@@ -237,22 +241,32 @@ _RENDERERS = {
 }
 
 
+def _machine(environment: dict) -> str:
+    versions = ", ".join(f"{k} {v}" for k, v in environment["versions"].items())
+    return (
+        f"Machine: {environment['processor']}, {environment['cpu_count']} cores, "
+        f"torch threads {environment['torch_threads']}, CUDA: {environment['cuda']}. "
+        f"Python {environment['python']}; {versions}."
+    )
+
+
 def render(directory: Path) -> str:
-    """One Markdown document from every ``<suite>.json`` in ``directory``."""
+    """One Markdown document from every ``<suite>.json`` in ``directory``.
+
+    The suites measured on a GPU machine name it under their own section; the last line names
+    the machine of the others.
+    """
     lines = ["# Benchmark results", "", "Reproduce with `make bench` (`python -m benchmarks`).", ""]
     environment = None
     for path in sorted(directory.glob("*.json")):
         payload = json.loads(path.read_text())
-        environment = payload["environment"]
         renderer = _RENDERERS.get(payload["suite"])
         if renderer is not None:
             lines += renderer(payload["results"])
+        if payload["environment"]["cuda"] is not None:
+            lines += [_machine(payload["environment"]), ""]
+        else:
+            environment = payload["environment"]
     if environment is not None:
-        versions = ", ".join(f"{k} {v}" for k, v in environment["versions"].items())
-        lines += [
-            f"Machine: {environment['processor']}, {environment['cpu_count']} cores, "
-            f"torch threads {environment['torch_threads']}, CUDA: {environment['cuda']}. "
-            f"Python {environment['python']}; {versions}.",
-            "",
-        ]
+        lines += [_machine(environment), ""]
     return "\n".join(lines)
