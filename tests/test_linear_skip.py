@@ -159,3 +159,56 @@ def test_onnx_export_reads_the_fitted_window_length(linear_data, tmp_path):
     session = onnxruntime.InferenceSession(str(path))
     (out,) = session.run(None, {"X": X[:20]})
     np.testing.assert_allclose(out, model.predict(X[:20]), rtol=1e-4, atol=1e-5)
+
+
+def _standardized_mse(model, X, y):
+    """The training loss's metric: MSE of the standardized targets, averaged over them."""
+    return float(np.mean(((model.predict(X) - y) / model.target_scale_) ** 2))
+
+
+def test_the_ridge_start_is_kept_when_no_epoch_beats_it_on_validation(linear_data):
+    """A linear target: ridge is the best model, and training at a reckless learning rate
+    only moves away from it. Old code returned the best trained epoch, worse than ridge on
+    the validation windows; now the start competes and is kept (``best_epoch_ == -1``)."""
+    X, y = linear_data
+    params = {"units": 8, "max_epochs": 3, "validation_fraction": 0.2, "linear_skip": True}
+    model = LSTMRegressor(**params, learning_rate=0.5, random_state=0).fit(X, y)
+    ridge = Ridge(alpha=model.linear_skip_alpha_).fit(_flat(X[:240]), y[:240])
+    assert model.best_epoch_ == -1
+    assert all(r["val_loss"] > model.best_loss_ for r in model.history_)
+    np.testing.assert_allclose(model.predict(X), ridge.predict(_flat(X)), rtol=1e-4, atol=1e-4)
+    # patience counts from the start: two epochs that do not beat it stop the fit
+    stopped = LSTMRegressor(**params, patience=2, learning_rate=0.5, random_state=0).fit(X, y)
+    assert stopped.best_epoch_ == -1 and stopped.n_iter_ == 2
+
+
+@pytest.mark.parametrize("learning_rate", [1e-3, 1e-2, 0.1, 0.5])
+def test_a_skip_model_never_ends_worse_than_ridge_on_its_validation_windows(
+    linear_data, learning_rate
+):
+    X, y = linear_data
+    model = LSTMRegressor(
+        units=8,
+        max_epochs=4,
+        validation_fraction=0.2,
+        linear_skip=True,
+        learning_rate=learning_rate,
+        random_state=0,
+    ).fit(X, y)
+    ridge = Ridge(alpha=model.linear_skip_alpha_).fit(_flat(X[:240]), y[:240])
+    ridge_loss = float(
+        np.mean(((ridge.predict(_flat(X[240:])) - y[240:]) / model.target_scale_) ** 2)
+    )
+    assert _standardized_mse(model, X[240:], y[240:]) <= ridge_loss * (1 + 1e-4)
+    assert model.best_loss_ <= ridge_loss * (1 + 1e-4)
+
+
+def test_a_warm_started_skip_model_keeps_what_it_had_unless_an_epoch_beats_it(linear_data):
+    X, y = linear_data
+    params = {"units": 8, "validation_fraction": 0.2, "linear_skip": True, "random_state": 0}
+    model = LSTMRegressor(**params, max_epochs=2, learning_rate=1e-3).fit(X, y)
+    before = model.predict(X)
+    model.set_params(warm_start=True, learning_rate=0.5).fit(X, y)
+    assert model.n_iter_ == 4
+    assert model.best_epoch_ == 1  # epochs 2 and 3 did not beat the model they started from
+    np.testing.assert_array_equal(model.predict(X), before)

@@ -52,6 +52,12 @@ CONFIGS = {
         "optimizer_kwargs": {"weight_decay": 0.1},
     },
     "inputs standardized in the network": {"units": 4, "standardize_inputs": True},
+    "linear skip, validation: the ridge start competes for the best epoch": {
+        "units": 4,
+        "linear_skip": True,
+        "validation_fraction": 0.2,
+        "learning_rate": 0.3,
+    },
     "quantiles, sampled windows per epoch": {
         "units": 4,
         "loss": "quantile",

@@ -250,7 +250,13 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
             trainer_kwargs=dict(self.trainer_kwargs or {}),
             verbose=self.verbose,
             seed=seed,
+            keep_start=self._keeps_start(),
         )
+
+    def _keeps_start(self) -> bool:
+        """Whether the untrained network competes with the epochs for the best validation
+        loss (see :class:`~tsforecast._config.TrainingConfig`)."""
+        return False
 
     def _fingerprint(self, windows: Windows, targets: torch.Tensor, network: nn.Module) -> str:
         """What a checkpoint must match to be resumed: the class, the parameters that change

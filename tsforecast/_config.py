@@ -92,6 +92,9 @@ class TrainingConfig:
     trainer_kwargs: dict[str, Any]
     verbose: int
     seed: int
+    # The starting network competes with the trained epochs for the best validation loss
+    # (a linear skip's ridge start: training never returns a model worse on validation).
+    keep_start: bool = False
 
 
 @dataclass(frozen=True)
@@ -164,13 +167,16 @@ class TrainingData:
             chunk_size,
             per_epoch=config.windows_per_epoch,
         )
+        return train, self.validation_batches(config, chunk_size)
+
+    def validation_batches(self, config: TrainingConfig, chunk_size: int) -> Batches | None:
+        """The validation minibatches, in order; ``None`` without validation."""
         if not self.validated:
-            return train, None
-        validation = Batches(
-            windows.subset(self.val_index),
-            targets[self.val_index],
+            return None
+        return Batches(
+            self.windows.subset(self.val_index),
+            self.targets[self.val_index],
             config.batch_size,
             None,
             chunk_size,
         )
-        return train, validation

@@ -105,7 +105,9 @@ _SHARED_ATTRIBUTES_DOC = """
         Epochs trained in total: ``len(history_)``.
     best_epoch_ : int or None
         The epoch whose weights ``module_`` holds when the last fit validated (or diverged):
-        the lowest validation loss (else training loss) of that fit.
+        the lowest validation loss (else training loss) of that fit. With a linear skip, the
+        network the fit started from competes too: if no epoch beat it, ``best_epoch_`` is
+        the epoch before the fit's first (-1 for a new model).
     best_loss_ : float
         The monitored loss of ``best_epoch_``.
     vocab_size_ : int

@@ -140,16 +140,21 @@ def train_grouped(
     """
     config = configs[0]
     device = grouping_device(config)
+    progresses = []
+    for j, data in enumerate(datas):
+        progress = Progress((), config.patience, data.validated, tuple(hooks[j]), None)
+        if config.keep_start:  # as a separate fit does, before the network moves
+            progress.consider_start(networks[j], losses[j], data, configs[j], None)
+        progresses.append(progress)
     grouped = GroupedNetwork([n.to(device) for n in networks]).to(device)
     groups = _Subgroups(grouped)
     optimizer = OPTIMIZERS[config.optimizer](
         grouped.leaves, lr=config.learning_rate, **config.optimizer_kwargs
     )
     folds = []
-    for j, data in enumerate(datas):
+    for j, (data, progress) in enumerate(zip(datas, progresses, strict=True)):
         generator = torch.Generator().manual_seed(configs[j].seed)
         batches, val_batches = data.to(device).batches(configs[j], generator, CHUNK_SIZE)
-        progress = Progress((), config.patience, data.validated, tuple(hooks[j]), None)
         folds.append(_Fold(losses[j].to(device), batches, val_batches, progress))
     with GracefulInterrupt() as interrupt, sigterm_raises_system_exit():
         for _ in range(config.epochs):

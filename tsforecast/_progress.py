@@ -16,7 +16,17 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._config import TRAIN_LOSS, VAL_LOSS, EpochHook, EpochRecord, TrainingResult
+from ._config import (
+    CHUNK_SIZE,
+    OPTIMIZERS,
+    TRAIN_LOSS,
+    VAL_LOSS,
+    EpochHook,
+    EpochRecord,
+    TrainingConfig,
+    TrainingData,
+    TrainingResult,
+)
 
 # A training loss further above the model's first loss than this many times that loss's
 # size has exploded (a learning rate far too large keeps the loss finite but useless).
@@ -136,6 +146,37 @@ class Progress:
         self.last: tuple[dict, dict] | None = None
         self.diverged_at: int | None = None
         self.stopped = False
+
+    def consider_start(
+        self,
+        network: nn.Module,
+        loss: nn.Module,
+        data: TrainingData,
+        config: TrainingConfig,
+        optimizer_state: dict[str, Any] | None,
+    ) -> None:
+        """Make the untrained ``network`` the best so far, at its validation loss, as if it
+        were the epoch before this run's first: an epoch must beat it to replace it, and
+        ``patience`` epochs that do not stop the run."""
+        batches = data.validation_batches(config, CHUNK_SIZE)
+        if batches is None:
+            return
+        tally = EpochLosses()
+        training = network.training
+        network.train(False)
+        with torch.no_grad():
+            for chunk in batches:
+                for x, y in chunk:
+                    tally.add(VAL_LOSS, loss(network(x), y), x.shape[0])
+        network.train(training)
+        if optimizer_state is None:  # a fresh optimizer's state, as training would start it
+            optimizer = OPTIMIZERS[config.optimizer](
+                network.parameters(), lr=config.learning_rate, **config.optimizer_kwargs
+            )
+            optimizer_state = optimizer.state_dict()
+        self.best = (cpu_copy(network.state_dict()), cpu_copy(optimizer_state))
+        self.best_loss = float(tally.mean(VAL_LOSS))
+        self.best_epoch = self.first_epoch - 1
 
     def snapshot(self) -> dict[str, Any]:
         """Everything a resumed run or the parent of a spawned worker needs."""

@@ -52,8 +52,12 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         to the ridge regression of the standardized target on the training windows, with the
         penalty chosen on the validation windows (by generalised cross-validation without
         any), and starts the head at zero: before training the network predicts exactly as
-        that ridge model, and training learns only what it misses. The skip is not trained
-        (trained jointly, Adam's steps undid the ridge solution and forecast worse). Windows
+        that ridge model, and training learns only what it misses. With validation, that
+        start competes with the trained epochs for the best validation loss: a fit keeps it
+        (``best_epoch_`` is then the epoch before its first, -1 for a new model) unless an
+        epoch beats it, so it never ends worse on the validation windows than ridge. The
+        skip is not trained (trained jointly, Adam's steps undid the ridge solution and
+        forecast worse). Windows
         must keep the length seen in ``fit``. Memory: a matrix of (n_timesteps *
         n_features)² floats. Ignored for token input (``embedding_dim``: a linear map of
         token ids means nothing); refused with ``loss="qlike"`` (the network's output is then a
@@ -186,6 +190,9 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         if self.loss_ == "qlike":
             return QLikeLoss()
         return _REGRESSION_LOSSES[self.loss_]()
+
+    def _keeps_start(self) -> bool:
+        return bool(self.linear_skip) and self.embedding_dim is None
 
     def _initial_network(
         self,

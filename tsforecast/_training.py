@@ -117,6 +117,8 @@ def train(
         torch.set_rng_state(resumed["torch_rng"])
         restore_cuda_rng_states(resumed["cuda_rng"])
         generator.set_state(resumed["shuffle_rng"])
+    elif config.keep_start:
+        progress.consider_start(network, loss, data, config, optimizer_state)
     epochs = 0 if progress.stopped else config.epochs - len(progress.history)
     with quiet_lightning(config.verbose), GracefulInterrupt() as interrupt:
         if epochs > 0:
