@@ -1,4 +1,5 @@
-"""Transformers for time-ordered data: windows, panel windows, returns, calendar covariates.
+"""Transformers for time-ordered data: windows, panel windows, returns, calendar and solar
+covariates.
 
 Every transformer that reads rows before each row (windows, returns) carries the last fitted
 rows over to data that continues the fitted data, by its index; see
@@ -13,6 +14,7 @@ from ._history import HistoryPaddingWarning, history_length, predict_with_histor
 from ._lags import LagSequenceTransformer
 from ._panel import PanelWindowTransformer
 from ._returns import ReturnsTransformer
+from ._solar import clear_sky_irradiance
 from ._windows import SlidingWindowTransformer, make_supervised
 
 __all__ = [
@@ -22,6 +24,7 @@ __all__ = [
     "ReturnsTransformer",
     "SlidingWindowTransformer",
     "calendar_features",
+    "clear_sky_irradiance",
     "history_length",
     "make_supervised",
     "predict_with_history",
