@@ -7,8 +7,11 @@ first 80% of the hours train, the rest test; training targets never reach into t
 Scores are RMSE averaged over the 24 horizons.
 
 Baselines on the same rows: last value, seasonal naive (the same hour yesterday) and ``RidgeCV``
-on the same flattened window. The LSTM's one setting, ``linear_skip``, is chosen on an inner
-split of the training period (its last 20%), never on the test period.
+on the same flattened window. Two choices are made on an inner split of the training period
+(its last 20%), never on the test period: ``linear_skip``, and whether to add solar inputs,
+the clear-sky irradiance (``clear_sky_irradiance``: known from the clock alone) now and 24 hours
+ahead, so that the window's last 24 steps hold the sun's shape over the hours to forecast.
+When they are chosen, ``RidgeCV`` on the same inputs is printed too, as a reference.
 Goals (multiples of the best baseline's RMSE): temperature at most 1.0 (stretch 0.95), GHI at
 most 0.80 (stretch 0.75). Irradiance forecasts are clipped at zero (it is never negative).
 
@@ -29,9 +32,11 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from tsforecast import LSTMRegressor, SlidingWindowTransformer, make_supervised
 from tsforecast.datasets import load_hourly_weather
-from tsforecast.preprocessing import calendar_features
+from tsforecast.preprocessing import calendar_features, clear_sky_irradiance
 
 WINDOW, HORIZON = 48, 24
+# Greensboro, NC; the shipped index is local standard time (UTC-5).
+LATITUDE, LONGITUDE, UTC_OFFSET = 36.1, -79.95, -5
 # target: (goal, stretch) as multiples of the best baseline's RMSE
 GOALS = {"temperature": (1.0, 0.95), "ghi": (0.80, 0.75)}
 
@@ -72,10 +77,32 @@ def fit_score(model: object, X: pd.DataFrame, y: pd.DataFrame, train: int, test:
     return rmse(y.to_numpy()[test], pred)
 
 
+def solar_inputs(index: pd.DatetimeIndex) -> pd.DataFrame:
+    """Clear-sky irradiance at each hour and 24 hours later: known in advance."""
+    ahead = index + pd.Timedelta(hours=HORIZON)
+    return pd.DataFrame(
+        {
+            "clear_sky": clear_sky_irradiance(index, LATITUDE, LONGITUDE, utc_offset=UTC_OFFSET),
+            "clear_sky_in_24h": clear_sky_irradiance(
+                ahead, LATITUDE, LONGITUDE, utc_offset=UTC_OFFSET
+            ).to_numpy(),
+        },
+        index=index,
+    )
+
+
 def evaluate(target: str, max_epochs: int) -> None:
     weather = load_hourly_weather()
-    data = weather[[target]].join(calendar_features(weather.index, ("hour",)))
-    X, y = make_supervised(data, target, horizon=range(1, HORIZON + 1))
+    base = weather[[target]].join(calendar_features(weather.index, ("hour",)))
+    supervised = {
+        solar: make_supervised(
+            base.join(solar_inputs(weather.index)) if solar else base,
+            target,
+            horizon=range(1, HORIZON + 1),
+        )
+        for solar in (False, True)
+    }
+    X, y = supervised[False]
     split = int(0.8 * len(X))
     inner = int(0.8 * split)
     # Training rows end HORIZON hours before each period they are scored on.
@@ -84,10 +111,11 @@ def evaluate(target: str, max_epochs: int) -> None:
 
     start = time.perf_counter()
     inner_scores = {
-        skip: fit_score(lstm(skip, max_epochs), X, y, inner_train, inner_val)
+        (solar, skip): fit_score(lstm(skip, max_epochs), *supervised[solar], inner_train, inner_val)
+        for solar in (False, True)
         for skip in (False, True)
     }
-    chosen = min(inner_scores, key=inner_scores.get)
+    solar, chosen = min(inner_scores, key=inner_scores.get)
     last = X[target].to_numpy()
     rows = np.arange(len(X))[test]
     truth = y.to_numpy()[test]
@@ -100,8 +128,12 @@ def evaluate(target: str, max_epochs: int) -> None:
     }
     best_name = min(scores, key=scores.get)
     best = scores[best_name]
-    label = f"LSTM 1 x 64, linear_skip={chosen}"
-    scores[label] = fit_score(lstm(chosen, max_epochs), X, y, train, test)
+    if solar:
+        scores["RidgeCV, same inputs as the LSTM"] = fit_score(
+            ridge(), *supervised[True], train, test
+        )
+    label = f"LSTM 1 x 64, linear_skip={chosen}" + (", solar inputs" if solar else "")
+    scores[label] = fit_score(lstm(chosen, max_epochs), *supervised[solar], train, test)
 
     print(
         f"\n{target}: train {X.index[0]:%Y-%m-%d} .. {X.index[train - 1]:%Y-%m-%d}, test "
@@ -109,7 +141,10 @@ def evaluate(target: str, max_epochs: int) -> None:
     )
     print(
         "  inner split RMSE: "
-        + ", ".join(f"linear_skip={skip}: {score:.4g}" for skip, score in inner_scores.items())
+        + ", ".join(
+            f"{'solar inputs, ' if s else ''}linear_skip={skip}: {score:.4g}"
+            for (s, skip), score in inner_scores.items()
+        )
         + f" (LSTM fits took {time.perf_counter() - start:.0f} s)"
     )
     print(f"  {'forecast':<34}{'RMSE':>10}{'vs best baseline':>18}")
@@ -122,6 +157,9 @@ def evaluate(target: str, max_epochs: int) -> None:
         f"  goal <= {goal} x {best_name}: {verdict} ({ratio:.3f}); "
         f"stretch {stretch}: {'met' if ratio <= stretch else 'missed'}"
     )
+    if solar:
+        reference = scores["RidgeCV, same inputs as the LSTM"]
+        print(f"  LSTM / RidgeCV on the same inputs: {scores[label] / reference:.3f}")
 
 
 def main() -> None:
