@@ -298,9 +298,7 @@ def test_quiet_by_default_prints_and_writes_nothing(windows_data, tmp_path, capf
     assert list(tmp_path.iterdir()) == []
 
 
-def test_the_cpu_asked_for_on_a_gpu_machine_gives_no_lightning_warning(
-    windows_data, monkeypatch
-):
+def test_the_cpu_asked_for_on_a_gpu_machine_gives_no_lightning_warning(windows_data, monkeypatch):
     """Old code: Lightning's PossibleUserWarning "GPU available but not used" on every fit
     with accelerator="cpu" on a GPU machine (an error under the suite's warning filter)."""
     from lightning.pytorch.accelerators import CUDAAccelerator

@@ -1,5 +1,8 @@
 """The linear skip path: a fixed ridge model on the flattened window plus the LSTM's head."""
 
+import os
+import signal
+
 import numpy as np
 import pytest
 import torch
@@ -204,11 +207,98 @@ def test_a_skip_model_never_ends_worse_than_ridge_on_its_validation_windows(
 
 
 def test_a_warm_started_skip_model_keeps_what_it_had_unless_an_epoch_beats_it(linear_data):
+    """The warm fit starts from the weights the first fit kept, and ``best_epoch_`` names
+    the epoch they came from (old code: the first fit's last epoch, whose weights the model
+    did not hold when the first fit had kept an earlier one or the ridge start)."""
     X, y = linear_data
     params = {"units": 8, "validation_fraction": 0.2, "linear_skip": True, "random_state": 0}
-    model = LSTMRegressor(**params, max_epochs=2, learning_rate=1e-3).fit(X, y)
-    before = model.predict(X)
+    model = LSTMRegressor(**params, max_epochs=2, learning_rate=0.5).fit(X, y)
+    before, kept = model.predict(X), model.best_epoch_
+    assert kept == -1  # the first fit kept its ridge start, not its last epoch (1)
     model.set_params(warm_start=True, learning_rate=0.5).fit(X, y)
     assert model.n_iter_ == 4
-    assert model.best_epoch_ == 1  # epochs 2 and 3 did not beat the model they started from
+    assert model.best_epoch_ == kept  # epochs 2 and 3 did not beat the model they started from
     np.testing.assert_array_equal(model.predict(X), before)
+
+
+class _Trial:
+    """Records what a pruning hook reports, never prunes."""
+
+    def __init__(self):
+        self.reported = {}
+
+    def report(self, value, step):
+        self.reported[step] = value
+
+    def should_prune(self):
+        return False
+
+
+def test_pruning_judges_the_weights_a_skip_fit_would_keep(linear_data):
+    """Old code reported each epoch's own validation loss, up to 6.6x worse than the ridge
+    start the fit returns: a pruner could stop the trial that would deliver ridge."""
+    from tsforecast._config import epoch_hooks
+    from tsforecast.model_selection._pruning import PruneOnEpoch
+
+    X, y = linear_data
+    trial = _Trial()
+    model = LSTMRegressor(
+        units=8,
+        max_epochs=4,
+        validation_fraction=0.2,
+        linear_skip=True,
+        learning_rate=0.5,
+        random_state=0,
+    )
+    with epoch_hooks(PruneOnEpoch(trial, 0)):
+        model.fit(X, y)
+    assert model.best_epoch_ == -1
+    assert trial.reported == {epoch: -model.best_loss_ for epoch in range(4)}
+
+
+def test_interrupted_before_a_whole_epoch_a_skip_model_stays_unfitted(linear_data):
+    import lightning.pytorch as pl
+
+    class _InterruptAtStart(pl.Callback):  # Ctrl+C in the first epoch
+        def on_train_epoch_start(self, trainer, pl_module):
+            os.kill(os.getpid(), signal.SIGINT)
+
+    X, y = linear_data
+    model = LSTMRegressor(
+        units=8,
+        validation_fraction=0.2,
+        linear_skip=True,
+        trainer_kwargs={"callbacks": [_InterruptAtStart()]},
+    )
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(X, y)
+    assert not hasattr(model, "module_") and not hasattr(model, "best_epoch_")
+
+
+def test_a_skip_fit_diverging_in_its_first_epoch_keeps_the_ridge_start(linear_data):
+    X, y = linear_data
+    params = {"units": 8, "max_epochs": 3, "validation_fraction": 0.2, "linear_skip": True}
+    with pytest.warns(RuntimeWarning, match="the network this fit started from"):
+        model = LSTMRegressor(**params, learning_rate=1e6, random_state=0).fit(X, y)
+    ridge = Ridge(alpha=model.linear_skip_alpha_).fit(_flat(X[:240]), y[:240])
+    assert model.best_epoch_ == -1
+    np.testing.assert_allclose(model.predict(X), ridge.predict(_flat(X)), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("precision", ["32-true", "bf16-mixed"])
+def test_the_start_is_scored_as_the_epochs_are(linear_data, precision):
+    """Unchanged weights (a learning rate of 1e-30) score the same before and after an
+    epoch: the start is scored in the trainer's precision (old code: in float32 outside
+    it, 0.08% apart under bf16, enough to decide a close race)."""
+    X, y = linear_data
+    model = LSTMRegressor(
+        units=8,
+        max_epochs=1,
+        validation_fraction=0.2,
+        linear_skip=True,
+        learning_rate=1e-30,
+        precision=precision,
+        random_state=0,
+    ).fit(X, y)
+    assert model.best_loss_ == model.history_[0]["val_loss"]
+    assert model.best_epoch_ == -1  # a tie does not replace the start

@@ -53,6 +53,14 @@ def test_the_southern_hemisphere_has_its_summer_in_december():
         ({"longitude": "0"}, ValueError, "longitude should be"),
         ({"latitude": True}, ValueError, "latitude should be"),
         ({"utc_offset": None}, ValueError, "index has no time zone"),
+        ({"utc_offset": True}, ValueError, "utc_offset should be"),
+        ({"utc_offset": 100}, ValueError, "utc_offset should be"),
+        ({"utc_offset": float("nan")}, ValueError, "utc_offset should be"),
+        (
+            {"index": pd.DatetimeIndex(["2021-06-21 12:00", None])},
+            ValueError,
+            "missing timestamps",
+        ),
     ],
 )
 def test_bad_input_is_named(kwargs, error, match):

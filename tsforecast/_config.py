@@ -20,6 +20,9 @@ from ._data import Batches, Windows
 
 TRAIN_LOSS = "train_loss"
 VAL_LOSS = "val_loss"
+# In what epoch hooks see, with validation: the validation loss of the weights the fit keeps
+# if it stops now (the best so far; the start counts with keep_start).
+KEPT_LOSS = "kept_loss"
 
 OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
     "adam": torch.optim.Adam,

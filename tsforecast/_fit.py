@@ -160,7 +160,7 @@ def finish_fit(
     draft.module_ = network.cpu().eval()
     draft.history_ = pending.history + result.history
     draft.n_iter_ = len(draft.history_)
-    draft.best_epoch_, draft.best_loss_ = result.best_epoch, result.best_loss
+    draft.best_epoch_, draft.best_loss_ = _best_epoch(estimator, pending, result), result.best_loss
     draft._optimizer_state = {
         **pending.optimizer_states,
         pending.config.optimizer: result.optimizer_state,
@@ -169,13 +169,19 @@ def finish_fit(
     if result.diverged_at is not None:
         warnings.warn(
             f"{name}: the loss became NaN, infinite or exploded in epoch "
-            f"{result.diverged_at}; restored the weights of the best epoch "
-            f"({result.best_epoch}). To train further, {_HINT}.",
+            f"{result.diverged_at}; restored the weights of "
+            + (
+                f"the best epoch ({estimator.best_epoch_})"
+                if result.best_epoch is None or result.best_epoch >= len(pending.history)
+                else "the network this fit started from (the linear skip's ridge start, "
+                "or the model a warm start continued)"
+            )
+            + f". To train further, {_HINT}.",
             RuntimeWarning,
             stacklevel=4,
         )
     if result.interrupted:
-        kept = result.best_epoch if result.best_epoch is not None else estimator.n_iter_ - 1
+        kept = estimator.best_epoch_ if estimator.best_epoch_ is not None else estimator.n_iter_ - 1
         warnings.warn(
             f"{name}: training was interrupted (Ctrl+C); the estimator keeps the weights "
             f"of epoch {kept} ({estimator.n_iter_} whole epoch(s) trained).",
@@ -186,3 +192,14 @@ def finish_fit(
     if checkpoint is not None:
         checkpoint.remove()
     return estimator
+
+
+def _best_epoch(estimator: _BaseLSTM, pending: PendingFit, result: TrainingResult) -> int | None:
+    """The epoch whose weights the fit keeps. When the network the fit started from won
+    (``TrainingConfig.keep_start``), that is the epoch the starting weights came from: -1 for
+    a new network, else the earlier fit's kept epoch (its best, or its last)."""
+    first = len(pending.history)
+    if result.best_epoch is None or result.best_epoch >= first or first == 0:
+        return result.best_epoch
+    earlier = getattr(estimator, "best_epoch_", None)
+    return earlier if earlier is not None else first - 1

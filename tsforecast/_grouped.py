@@ -40,7 +40,7 @@ from ._config import (
 from ._data import Batches
 from ._grouped_network import GroupedNetwork
 from ._interrupt import GracefulInterrupt, sigterm_raises_system_exit
-from ._progress import EpochLosses, Progress
+from ._progress import EpochLosses, Progress, score_unchanged
 
 _SINGLE_PRECISION = ("32-true", "32", 32)
 
@@ -140,22 +140,20 @@ def train_grouped(
     """
     config = configs[0]
     device = grouping_device(config)
-    progresses = []
+    folds = []
     for j, data in enumerate(datas):
+        generator = torch.Generator().manual_seed(configs[j].seed)
+        batches, val_batches = data.to(device).batches(configs[j], generator, CHUNK_SIZE)
         progress = Progress((), config.patience, data.validated, tuple(hooks[j]), None)
-        if config.keep_start:  # as a separate fit does, before the network moves
-            progress.consider_start(networks[j], losses[j], data, configs[j], None)
-        progresses.append(progress)
+        fold = _Fold(losses[j].to(device), batches, val_batches, progress)
+        if config.keep_start and val_batches is not None:  # as a separate fit does
+            _start_from(fold, networks[j].to(device), config)
+        folds.append(fold)
     grouped = GroupedNetwork([n.to(device) for n in networks]).to(device)
     groups = _Subgroups(grouped)
     optimizer = OPTIMIZERS[config.optimizer](
         grouped.leaves, lr=config.learning_rate, **config.optimizer_kwargs
     )
-    folds = []
-    for j, (data, progress) in enumerate(zip(datas, progresses, strict=True)):
-        generator = torch.Generator().manual_seed(configs[j].seed)
-        batches, val_batches = data.to(device).batches(configs[j], generator, CHUNK_SIZE)
-        folds.append(_Fold(losses[j].to(device), batches, val_batches, progress))
     with GracefulInterrupt() as interrupt, sigterm_raises_system_exit():
         for _ in range(config.epochs):
             running = [j for j, fold in enumerate(folds) if not fold.progress.stopped]
@@ -178,16 +176,19 @@ def train_grouped(
                     fold.batches.generator,
                     is_global_zero=True,
                 )
-            records = [_last_hooked(fold) for fold in folds]
+            records = [fold.progress.last_hooked for fold in folds]
             for hook in lockstep_hooks if any(r is not None for r in records) else ():
                 hook(records)
     return [fold.progress.result(interrupted=interrupt.requested) for fold in folds]
 
 
-def _last_hooked(fold: _Fold) -> EpochRecord | None:
-    """The fold's latest record passed to its epoch hooks (not a diverged epoch's)."""
-    seen = fold.progress.history[: -1 if fold.progress.diverged_at is not None else None]
-    return seen[-1] if seen else None
+def _start_from(fold: _Fold, network: nn.Module, config: TrainingConfig) -> None:
+    """The fold's untrained network competes for its best epoch (``config.keep_start``)."""
+    score_unchanged(network, fold.loss, fold.val_batches, fold.epoch_losses, "val")
+    optimizer = OPTIMIZERS[config.optimizer](
+        network.parameters(), lr=config.learning_rate, **config.optimizer_kwargs
+    )
+    fold.progress.start_from(network.state_dict(), optimizer.state_dict(), fold.epoch_mean("val"))
 
 
 def _side_by_side(batches: list[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:

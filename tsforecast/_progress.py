@@ -16,17 +16,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._config import (
-    CHUNK_SIZE,
-    OPTIMIZERS,
-    TRAIN_LOSS,
-    VAL_LOSS,
-    EpochHook,
-    EpochRecord,
-    TrainingConfig,
-    TrainingData,
-    TrainingResult,
-)
+from ._config import KEPT_LOSS, TRAIN_LOSS, VAL_LOSS, EpochHook, EpochRecord, TrainingResult
+from ._data import Batches
 
 # A training loss further above the model's first loss than this many times that loss's
 # size has exploded (a learning rate far too large keeps the loss finite but useless).
@@ -104,6 +95,20 @@ class EpochLosses:
         return losses @ counts / counts.sum()
 
 
+def score_unchanged(
+    network: nn.Module, loss: nn.Module, batches: Batches, tally: EpochLosses, key: str
+) -> None:
+    """Add ``network``'s loss on every minibatch of ``batches`` to ``tally`` under ``key``,
+    in evaluation mode and without gradients (the network's mode is restored)."""
+    training = network.training
+    network.train(False)
+    with torch.no_grad():
+        for chunk in batches:
+            for x, y in chunk:
+                tally.add(key, loss(network(x), y), x.shape[0])
+    network.train(training)
+
+
 class Progress:
     """The records and kept states of one training run.
 
@@ -146,36 +151,17 @@ class Progress:
         self.last: tuple[dict, dict] | None = None
         self.diverged_at: int | None = None
         self.stopped = False
+        # What the hooks last saw: the record and, with validation, KEPT_LOSS.
+        self.last_hooked: EpochRecord | None = None
 
-    def consider_start(
-        self,
-        network: nn.Module,
-        loss: nn.Module,
-        data: TrainingData,
-        config: TrainingConfig,
-        optimizer_state: dict[str, Any] | None,
+    def start_from(
+        self, state: dict[str, Any], optimizer_state: dict[str, Any], val_loss: float
     ) -> None:
-        """Make the untrained ``network`` the best so far, at its validation loss, as if it
+        """Make the network the run starts from the best so far, at ``val_loss``, as if it
         were the epoch before this run's first: an epoch must beat it to replace it, and
-        ``patience`` epochs that do not stop the run."""
-        batches = data.validation_batches(config, CHUNK_SIZE)
-        if batches is None:
-            return
-        tally = EpochLosses()
-        training = network.training
-        network.train(False)
-        with torch.no_grad():
-            for chunk in batches:
-                for x, y in chunk:
-                    tally.add(VAL_LOSS, loss(network(x), y), x.shape[0])
-        network.train(training)
-        if optimizer_state is None:  # a fresh optimizer's state, as training would start it
-            optimizer = OPTIMIZERS[config.optimizer](
-                network.parameters(), lr=config.learning_rate, **config.optimizer_kwargs
-            )
-            optimizer_state = optimizer.state_dict()
-        self.best = (cpu_copy(network.state_dict()), cpu_copy(optimizer_state))
-        self.best_loss = float(tally.mean(VAL_LOSS))
+        ``patience`` epochs that do not stop the run (``TrainingConfig.keep_start``)."""
+        self.best = (cpu_copy(state), cpu_copy(optimizer_state))
+        self.best_loss = val_loss
         self.best_epoch = self.first_epoch - 1
 
     def snapshot(self) -> dict[str, Any]:
@@ -226,8 +212,11 @@ class Progress:
             and self.best_epoch is not None
             and epoch - self.best_epoch >= self.patience
         )
+        self.last_hooked = dict(record)
+        if self.validated and self.best_epoch is not None:
+            self.last_hooked[KEPT_LOSS] = self.best_loss
         for hook in self.hooks:
-            hook(dict(record))
+            hook(dict(self.last_hooked))
         if self.checkpoint is not None and is_global_zero:
             self.checkpoint.save(
                 {
@@ -243,9 +232,11 @@ class Progress:
 
     def result(self, *, interrupted: bool) -> TrainingResult:
         """The run's outcome: the best epoch's state when it validated or diverged, else the
-        last whole epoch's."""
+        last whole epoch's; no state when interrupted before a whole epoch."""
         keeps_best = self.validated or self.diverged_at is not None
         keep = self.best if keeps_best else self.last
+        if interrupted and not self.history:  # no whole epoch: nothing trained to keep
+            keep = None
         return TrainingResult(
             history=self.history,
             state=keep[0] if keep else None,

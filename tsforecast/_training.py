@@ -49,7 +49,7 @@ from ._processes import (
     spawned_workers,
     warn_if_nondeterministic,
 )
-from ._progress import EpochLosses, Progress, restore_cuda_rng_states
+from ._progress import EpochLosses, Progress, restore_cuda_rng_states, score_unchanged
 
 # Trainer options that watch nothing per optimizer step (unlike loggers or max_steps).
 _STEP_NEUTRAL_OPTIONS = {"callbacks", "default_root_dir", "enable_model_summary"}
@@ -117,8 +117,6 @@ def train(
         torch.set_rng_state(resumed["torch_rng"])
         restore_cuda_rng_states(resumed["cuda_rng"])
         generator.set_state(resumed["shuffle_rng"])
-    elif config.keep_start:
-        progress.consider_start(network, loss, data, config, optimizer_state)
     epochs = 0 if progress.stopped else config.epochs - len(progress.history)
     with quiet_lightning(config.verbose), GracefulInterrupt() as interrupt:
         if epochs > 0:
@@ -162,8 +160,7 @@ def _run_trainer(
         and type(plugin) in (Precision, MixedPrecision)
         and getattr(plugin, "scaler", None) is None
     )
-    module_class = _ValidatedModule if data.validated else _SequenceModule
-    module = module_class(
+    module = (_ValidatedModule if data.validated else _SequenceModule)(
         network,
         loss,
         config,
@@ -173,6 +170,8 @@ def _run_trainer(
         interrupt=interrupt,
         batches=batches,
     )
+    if data.validated:
+        module.val_batches = val_batches
     network.train()
     try:
         with spawned_workers(trainer.world_size):
@@ -309,11 +308,14 @@ class _SequenceModule(pl.LightningModule):
         self._epoch_losses.add(key, loss, x.shape[0])
         return loss
 
-    def _epoch_mean(self, key: str) -> float:
+    def _reduced_mean(self, key: str) -> float:
         mean = self._epoch_losses.mean(key)
         if self.trainer.world_size > 1:  # every process decides on the same, global loss
             mean = self.trainer.strategy.reduce(mean, reduce_op="mean")
-        value = float(mean)
+        return float(mean)
+
+    def _epoch_mean(self, key: str) -> float:
+        value = self._reduced_mean(key)
         self.log(key, value, sync_dist=self.trainer.world_size > 1)
         return value
 
@@ -365,7 +367,22 @@ class _SequenceModule(pl.LightningModule):
 
 
 class _ValidatedModule(_SequenceModule):
-    """A :class:`_SequenceModule` that also scores the validation samples after every epoch."""
+    """A :class:`_SequenceModule` that also scores the validation samples after every epoch,
+    and with ``config.keep_start`` before the first, on the device and in the precision the
+    epochs are scored in."""
+
+    val_batches: Batches
+
+    def on_train_start(self) -> None:
+        if not self.config.keep_start or self.progress.history:  # resumed: already done
+            return
+        with self.trainer.precision_plugin.forward_context():
+            score_unchanged(self.network, self.loss, self.val_batches, self._epoch_losses, VAL_LOSS)
+        self.progress.start_from(
+            self.network.state_dict(),
+            self.trainer.optimizers[0].state_dict(),
+            self._reduced_mean(VAL_LOSS),
+        )
 
     def validation_step(self, batch: Chunk, batch_idx: int) -> None:
         for x, y in batch:

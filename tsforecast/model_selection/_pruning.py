@@ -6,7 +6,7 @@ from typing import Any
 
 import optuna
 
-from .._config import TRAIN_LOSS, VAL_LOSS, EpochRecord
+from .._config import KEPT_LOSS, TRAIN_LOSS, VAL_LOSS, EpochRecord
 
 
 class Terminated(KeyboardInterrupt):
@@ -21,10 +21,12 @@ class Terminated(KeyboardInterrupt):
 class PruneOnEpoch:
     """Report each epoch to an Optuna trial and prune when the pruner says so.
 
-    The reported value is minus the validation loss (the training loss without validation):
-    larger is better, as for the study's objective (a score), so a pruner compares trials in
-    the study's own direction. Raising ``TrialPruned`` ends the fit, which leaves the fold's
-    clone unfitted.
+    The reported value is minus the validation loss of the weights the fit would keep if it
+    stopped now (the best epoch so far, or a linear skip's ridge start; without validation,
+    the epoch's training loss, as the fit keeps its last epoch): larger is better, as for
+    the study's objective (a score), so a pruner compares trials in the study's own
+    direction and judges what each trial would deliver. Raising ``TrialPruned`` ends the
+    fit, which leaves the fold's clone unfitted.
     """
 
     def __init__(self, trial: optuna.Trial, first_step: int) -> None:
@@ -38,7 +40,7 @@ class PruneOnEpoch:
 
     def _report(self, first_step: int, record: EpochRecord) -> None:
         epoch = int(record["epoch"])
-        loss = record.get(VAL_LOSS, record[TRAIN_LOSS])
+        loss = record.get(KEPT_LOSS, record.get(VAL_LOSS, record[TRAIN_LOSS]))
         self.trial.report(-loss, first_step + epoch)
         self._latest = max(self._latest, (first_step + epoch, epoch, loss))
 

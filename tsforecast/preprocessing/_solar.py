@@ -59,20 +59,29 @@ def clear_sky_irradiance(
     for name, value, bound in (("latitude", latitude, 90), ("longitude", longitude, 180)):
         if isinstance(value, bool) or not isinstance(value, Real) or not -bound <= value <= bound:
             raise ValueError(f"{name} should be a number of degrees in [-{bound}, {bound}].")
+    if index.hasnans:
+        raise ValueError("index holds missing timestamps (NaT): the sun's position needs a time.")
     if index.tz is None:
         if utc_offset is None:
             raise ValueError(
                 "index has no time zone: pass utc_offset, its hours ahead of UTC (-5 for US "
                 "Eastern Standard Time), or a time-zone-aware index."
             )
+        if (
+            isinstance(utc_offset, bool)
+            or not isinstance(utc_offset, Real)
+            or not -14 <= utc_offset <= 14
+        ):
+            raise ValueError(
+                f"utc_offset should be a number of hours in [-14, 14], got {utc_offset!r}."
+            )
         utc = index - pd.Timedelta(hours=float(utc_offset))
     else:
         if utc_offset is not None:
             raise ValueError("index has a time zone: utc_offset is only for a naive index.")
         utc = index.tz_convert("UTC").tz_localize(None)
-    hours = np.asarray(
-        utc.hour + utc.minute / 60 + utc.second / 3600, dtype=np.float64
-    )  # UTC hour of the day
+    hours = np.asarray(utc.hour + utc.minute / 60 + utc.second / 3600, dtype=np.float64)
+    # The fractional year on 365 days, also in leap years, as Spencer's series take it.
     gamma = (
         2 * np.pi / 365 * (np.asarray(utc.day_of_year, dtype=np.float64) - 1 + (hours - 12) / 24)
     )
