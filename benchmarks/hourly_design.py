@@ -7,7 +7,7 @@ the rest; the test period is never read. Variants of a 1 x 64 LSTM (up to 60 epo
 from the last 24 hidden states through one shared layer), and the linear skip fixed at its
 ridge start (the package's) or trained jointly with the LSTM.
 
-Run:  python -m benchmarks.hourly_design [--target ghi] [--variant joint_skip ...]
+Run:  python -m benchmarks.hourly_design [--target ghi] [--variant joint_skip ...] [--solar]
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
+import pandas as pd
 import torch
 from sklearn.linear_model import RidgeCV
 from sklearn.metrics import root_mean_squared_error
@@ -24,7 +25,7 @@ from torch import nn
 from tsforecast import LSTMRegressor
 from tsforecast._network import StackedRNN
 from tsforecast.datasets import load_hourly_weather
-from tsforecast.preprocessing import calendar_features
+from tsforecast.preprocessing import calendar_features, clear_sky_irradiance
 
 WINDOW, HORIZON = 48, 24
 VARIANTS = ("last_state", "shared_layer", "fixed_skip", "joint_skip")
@@ -46,11 +47,11 @@ class Variant(LSTMRegressor):
 
     variant = "last_state"
 
-    def _build_network(self, n_features: int, units: tuple[int, ...]) -> StackedRNN:
-        network = super()._build_network(n_features, units)
+    def _build_network(self, n_features: int) -> StackedRNN:
+        network = super()._build_network(n_features)
         if self.variant == "shared_layer":
             network.__class__ = SharedLayerHead
-            network.shared = nn.Linear(units[-1], 1)
+            network.shared = nn.Linear(self._architecture["units"][-1], 1)
         return network
 
     def _initial_network(self, *args):  # type: ignore[no-untyped-def]
@@ -61,9 +62,13 @@ class Variant(LSTMRegressor):
         return network
 
 
-def inner_split(target: str) -> tuple[np.ndarray, ...]:
+def inner_split(target: str, solar: bool) -> tuple[np.ndarray, ...]:
     weather = load_hourly_weather()
     data = weather[[target]].join(calendar_features(weather.index, ("hour",)))
+    if solar:  # as the example's solar inputs: clear sky now and 24 hours ahead
+        for name, shift in (("clear_sky", 0), ("clear_sky_in_24h", HORIZON)):
+            times = weather.index + pd.Timedelta(hours=shift)
+            data[name] = clear_sky_irradiance(times, 36.1, -79.95, utc_offset=-5).to_numpy()
     n_rows = len(data) - HORIZON  # rows with a full 24-h target
     split, y = int(0.8 * n_rows), data[target].to_numpy()
     inner = int(0.8 * split)
@@ -87,9 +92,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--target", choices=("temperature", "ghi"), nargs="+")
     parser.add_argument("--variant", choices=VARIANTS, nargs="+", default=list(VARIANTS))
+    parser.add_argument("--solar", action="store_true", help="add the example's solar inputs")
     args = parser.parse_args()
     for target in args.target or ("temperature", "ghi"):
-        X, Y, X_val, Y_val = inner_split(target)
+        X, Y, X_val, Y_val = inner_split(target, args.solar)
         clip = 0.0 if target == "ghi" else -np.inf  # irradiance is never negative
         ridge = RidgeCV(alphas=np.logspace(-3, 3, 13)).fit(X.reshape(len(X), -1), Y)
         baseline = score(Y_val, ridge.predict(X_val.reshape(len(X_val), -1)), clip)
