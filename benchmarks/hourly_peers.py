@@ -1,0 +1,169 @@
+"""Peers on the hourly example: darts' BlockRNNModel (an LSTM) against tsforecast's LSTM.
+
+The example's task (``examples/hourly_weather.py``): at every hour of the test period (the
+last 20% of the shipped Greensboro year), forecast the next 24 hours directly from a 48-hour
+window of the target, the hour of day and the solar inputs (clear sky now and 24 hours
+ahead); RMSE averaged over the 24 horizons, irradiance clipped at zero. Same inputs, window,
+forecast origins and network for both libraries: one LSTM layer of 64 units, Adam at 1e-3,
+batch 32, at most 30 epochs, stopped after 5 without a better loss on the last tenth of the
+training period, keeping the best epoch (darts: its best checkpoint). Inputs and target are
+standardized on the training period (tsforecast: ``StandardScaler`` in its pipeline and the
+estimator's target scaling; darts: its ``Scaler``).
+
+Run in the clients environment (darts pins its own versions):
+    .venv-clients/bin/python -m benchmarks.hourly_peers
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import root_mean_squared_error
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from tsforecast import LSTMRegressor, SlidingWindowTransformer, make_supervised
+from tsforecast.datasets import load_hourly_weather
+from tsforecast.preprocessing import calendar_features, clear_sky_irradiance
+
+WINDOW, HORIZON, UNITS, EPOCHS, PATIENCE, BATCH, RATE = 48, 24, 64, 30, 5, 32, 1e-3
+
+
+def inputs(target: str) -> pd.DataFrame:
+    weather = load_hourly_weather()
+    data = weather[[target]].join(calendar_features(weather.index, ("hour",)))
+    for name, shift in (("clear_sky", 0), ("clear_sky_in_24h", HORIZON)):
+        times = weather.index + pd.Timedelta(hours=shift)
+        data[name] = clear_sky_irradiance(times, 36.1, -79.95, utc_offset=-5).to_numpy()
+    return data
+
+
+def score(truth: np.ndarray, pred: np.ndarray, target: str) -> float:
+    if target == "ghi":
+        pred = np.maximum(pred, 0.0)
+    return float(np.mean(root_mean_squared_error(truth, pred, multioutput="raw_values")))
+
+
+def tsforecast_forecasts(
+    data: pd.DataFrame, target: str, linear_skip: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Forecasts and targets of the test origins."""
+    X, y = make_supervised(data, target, horizon=range(1, HORIZON + 1))
+    split = int(0.8 * len(X))
+    model = make_pipeline(
+        StandardScaler(),
+        SlidingWindowTransformer(window=WINDOW),
+        LSTMRegressor(
+            units=UNITS,
+            max_epochs=EPOCHS,
+            patience=PATIENCE,
+            batch_size=BATCH,
+            learning_rate=RATE,
+            validation_fraction=0.1,
+            linear_skip=linear_skip,
+            random_state=0,
+        ),
+    )
+    model.fit(X.iloc[: split - HORIZON], y.iloc[: split - HORIZON])
+    return model.predict(X)[split:], y.to_numpy()[split:]
+
+
+def darts_forecasts(data: pd.DataFrame, target: str) -> tuple[np.ndarray, np.ndarray]:
+    """Forecasts and targets of the test origins."""
+    from darts import TimeSeries
+    from darts.dataprocessing.transformers import Scaler
+    from darts.models import BlockRNNModel
+    from darts.utils.serialization import safe_globals
+    from lightning.pytorch.callbacks import EarlyStopping
+
+    n_rows = len(data) - HORIZON  # forecast origins with a whole 24-hour target
+    split = int(0.8 * n_rows)
+    series = TimeSeries.from_dataframe(data[[target]].astype(np.float32))
+    covariates = TimeSeries.from_dataframe(data.drop(columns=target).astype(np.float32))
+    # Training targets end at the first forecast origin, as in the example.
+    train_end = split
+    val_start = int(0.9 * train_end)
+    scale_y = Scaler(StandardScaler()).fit(series[:train_end])
+    scale_x = Scaler(StandardScaler()).fit(covariates[:train_end])
+    y, x = scale_y.transform(series), scale_x.transform(covariates)
+    with tempfile.TemporaryDirectory() as work_dir:
+        model = BlockRNNModel(
+            input_chunk_length=WINDOW,
+            output_chunk_length=HORIZON,
+            model="LSTM",
+            hidden_dim=UNITS,
+            n_rnn_layers=1,
+            batch_size=BATCH,
+            n_epochs=EPOCHS,
+            optimizer_kwargs={"lr": RATE},
+            random_state=0,
+            save_checkpoints=True,
+            force_reset=True,
+            work_dir=work_dir,
+            model_name="peer",
+            pl_trainer_kwargs={
+                "accelerator": "cpu",
+                "enable_progress_bar": False,
+                "enable_model_summary": False,
+                "logger": False,
+                "callbacks": [EarlyStopping("val_loss", patience=PATIENCE)],
+            },
+        )
+        model.fit(
+            y[:val_start],
+            past_covariates=x,
+            val_series=y[val_start - WINDOW : train_end],
+            val_past_covariates=x,
+        )
+        with safe_globals([EarlyStopping]):  # the checkpoint this function just wrote
+            model = BlockRNNModel.load_from_checkpoint("peer", work_dir=work_dir, best=True)
+        forecasts = model.historical_forecasts(
+            y,
+            past_covariates=x,
+            start=series.time_index[split + 1],
+            forecast_horizon=HORIZON,
+            stride=1,
+            retrain=False,
+            last_points_only=False,
+            verbose=False,
+        )
+    pred = np.stack([scale_y.inverse_transform(f).values()[:, 0] for f in forecasts])
+    values = data[target].to_numpy()
+    origins = np.arange(split, split + len(pred))
+    truth = np.stack([values[t + 1 : t + HORIZON + 1] for t in origins])
+    return pred, truth
+
+
+def main() -> None:
+    logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore")
+    contenders = {
+        "tsforecast LSTM": lambda data, target: tsforecast_forecasts(data, target, False),
+        "tsforecast LSTM + linear skip": lambda data, target: tsforecast_forecasts(
+            data, target, True
+        ),
+        "darts BlockRNNModel (LSTM)": darts_forecasts,
+    }
+    for target in ("temperature", "ghi"):
+        data = inputs(target)
+        reference = None
+        for name, run in contenders.items():
+            start = time.perf_counter()
+            pred, truth = run(data, target)
+            if reference is not None:  # the same forecast origins and targets for everyone
+                np.testing.assert_array_equal(truth, reference)
+            reference = truth
+            print(
+                f"{target}: {name}: RMSE {score(truth, pred, target):.4g} over {len(truth)} "
+                f"forecasts ({time.perf_counter() - start:.0f} s)",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
