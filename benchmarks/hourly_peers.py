@@ -1,4 +1,5 @@
-"""Peers on the hourly example: darts' BlockRNNModel (an LSTM) against tsforecast's LSTM.
+"""Peers on the hourly example: darts' BlockRNNModel and neuralforecast's LSTM against
+tsforecast's LSTM.
 
 The example's task (``examples/hourly_weather.py``): at every hour of the test period (the
 last 20% of the shipped Greensboro year), forecast the next 24 hours directly from a 48-hour
@@ -8,10 +9,14 @@ forecast origins and network for both libraries: one LSTM layer of 64 units, Ada
 batch 32, at most 30 epochs, stopped after 5 without a better loss on the last tenth of the
 training period, keeping the best epoch (darts: its best checkpoint). Inputs and target are
 standardized on the training period (tsforecast: ``StandardScaler`` in its pipeline and the
-estimator's target scaling; darts: its ``Scaler``).
+estimator's target scaling; darts: its ``Scaler``). neuralforecast counts steps, not epochs,
+and trains on 128 windows a step (its ``windows_batch_size``): the same number of windows
+as 30 epochs, validated every 100 steps, stopped after 5 checks without improvement, its
+``LSTM`` with one 64-unit encoder layer and its own MLP decoder, MSE loss, standard scaling.
 
-Run in the clients environment (darts pins its own versions):
-    .venv-clients/bin/python -m benchmarks.hourly_peers
+Each peer runs where it is installed, tsforecast everywhere:
+    .venv-clients/bin/python -m benchmarks.hourly_peers     # darts (make test-clients)
+    pip install -e ".[neuralforecast]"; python -m benchmarks.hourly_peers
 """
 
 from __future__ import annotations
@@ -139,6 +144,51 @@ def darts_forecasts(data: pd.DataFrame, target: str) -> tuple[np.ndarray, np.nda
     return pred, truth
 
 
+def neuralforecast_forecasts(data: pd.DataFrame, target: str) -> tuple[np.ndarray, np.ndarray]:
+    """Forecasts and targets of the test origins."""
+    from neuralforecast import NeuralForecast
+    from neuralforecast.losses.pytorch import MSE
+    from neuralforecast.models import LSTM
+
+    n_rows = len(data) - HORIZON
+    split = int(0.8 * n_rows)
+    frame = data.rename(columns={target: "y"}).rename_axis("ds").reset_index()
+    frame.insert(0, "unique_id", target)
+    exogenous = [c for c in data.columns if c != target]
+    test_size = len(data) - 1 - split  # forecast origins split .. n - 1 - HORIZON
+    train_windows = split - WINDOW - HORIZON
+    model = LSTM(
+        h=HORIZON,
+        input_size=WINDOW,
+        encoder_n_layers=1,
+        encoder_hidden_size=UNITS,
+        hist_exog_list=exogenous,
+        loss=MSE(),
+        learning_rate=RATE,
+        max_steps=EPOCHS * train_windows // 128,
+        val_check_steps=100,
+        early_stop_patience_steps=PATIENCE,
+        windows_batch_size=128,
+        batch_size=BATCH,
+        scaler_type="standard",
+        random_seed=0,
+        accelerator="cpu",
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        logger=False,
+    )
+    forecasts = NeuralForecast(models=[model], freq="h").cross_validation(
+        frame, val_size=split // 10, test_size=test_size, step_size=1, n_windows=None
+    )
+    forecasts = forecasts.sort_values(["cutoff", "ds"])
+    assert forecasts["cutoff"].iloc[0] == data.index[split]  # the same first origin
+    pred = forecasts["LSTM"].to_numpy().reshape(-1, HORIZON)
+    values = data[target].to_numpy()
+    origins = np.arange(split, split + len(pred))
+    truth = np.stack([values[t + 1 : t + HORIZON + 1] for t in origins])
+    return pred, truth
+
+
 def main() -> None:
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
     warnings.filterwarnings("ignore")
@@ -148,13 +198,18 @@ def main() -> None:
             data, target, True
         ),
         "darts BlockRNNModel (LSTM)": darts_forecasts,
+        "neuralforecast LSTM": neuralforecast_forecasts,
     }
     for target in ("temperature", "ghi"):
         data = inputs(target)
         reference = None
         for name, run in contenders.items():
             start = time.perf_counter()
-            pred, truth = run(data, target)
+            try:
+                pred, truth = run(data, target)
+            except ImportError as exc:
+                print(f"{target}: {name}: not installed here ({exc.name})")
+                continue
             if reference is not None:  # the same forecast origins and targets for everyone
                 np.testing.assert_array_equal(truth, reference)
             reference = truth
