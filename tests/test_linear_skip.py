@@ -164,6 +164,12 @@ def test_onnx_export_reads_the_fitted_window_length(linear_data, tmp_path):
     np.testing.assert_allclose(out, model.predict(X[:20]), rtol=1e-4, atol=1e-5)
 
 
+def _skip_model(**params):
+    """A small validated skip model: the ridge start competes for the best epoch."""
+    defaults = {"units": 8, "validation_fraction": 0.2, "linear_skip": True, "random_state": 0}
+    return LSTMRegressor(**{**defaults, **params})
+
+
 def _standardized_mse(model, X, y):
     """The training loss's metric: MSE of the standardized targets, averaged over them."""
     return float(np.mean(((model.predict(X) - y) / model.target_scale_) ** 2))
@@ -174,14 +180,13 @@ def test_the_ridge_start_is_kept_when_no_epoch_beats_it_on_validation(linear_dat
     only moves away from it. Old code returned the best trained epoch, worse than ridge on
     the validation windows; now the start competes and is kept (``best_epoch_ == -1``)."""
     X, y = linear_data
-    params = {"units": 8, "max_epochs": 3, "validation_fraction": 0.2, "linear_skip": True}
-    model = LSTMRegressor(**params, learning_rate=0.5, random_state=0).fit(X, y)
+    model = _skip_model(max_epochs=3, learning_rate=0.5).fit(X, y)
     ridge = Ridge(alpha=model.linear_skip_alpha_).fit(_flat(X[:240]), y[:240])
     assert model.best_epoch_ == -1
     assert all(r["val_loss"] > model.best_loss_ for r in model.history_)
     np.testing.assert_allclose(model.predict(X), ridge.predict(_flat(X)), rtol=1e-4, atol=1e-4)
     # patience counts from the start: two epochs that do not beat it stop the fit
-    stopped = LSTMRegressor(**params, patience=2, learning_rate=0.5, random_state=0).fit(X, y)
+    stopped = _skip_model(max_epochs=3, patience=2, learning_rate=0.5).fit(X, y)
     assert stopped.best_epoch_ == -1 and stopped.n_iter_ == 2
 
 
@@ -190,14 +195,7 @@ def test_a_skip_model_never_ends_worse_than_ridge_on_its_validation_windows(
     linear_data, learning_rate
 ):
     X, y = linear_data
-    model = LSTMRegressor(
-        units=8,
-        max_epochs=4,
-        validation_fraction=0.2,
-        linear_skip=True,
-        learning_rate=learning_rate,
-        random_state=0,
-    ).fit(X, y)
+    model = _skip_model(max_epochs=4, learning_rate=learning_rate).fit(X, y)
     ridge = Ridge(alpha=model.linear_skip_alpha_).fit(_flat(X[:240]), y[:240])
     ridge_loss = float(
         np.mean(((ridge.predict(_flat(X[240:])) - y[240:]) / model.target_scale_) ** 2)
@@ -211,8 +209,7 @@ def test_a_warm_started_skip_model_keeps_what_it_had_unless_an_epoch_beats_it(li
     the epoch they came from (old code: the first fit's last epoch, whose weights the model
     did not hold when the first fit had kept an earlier one or the ridge start)."""
     X, y = linear_data
-    params = {"units": 8, "validation_fraction": 0.2, "linear_skip": True, "random_state": 0}
-    model = LSTMRegressor(**params, max_epochs=2, learning_rate=0.5).fit(X, y)
+    model = _skip_model(max_epochs=2, learning_rate=0.5).fit(X, y)
     before, kept = model.predict(X), model.best_epoch_
     assert kept == -1  # the first fit kept its ridge start, not its last epoch (1)
     model.set_params(warm_start=True, learning_rate=0.5).fit(X, y)
@@ -242,14 +239,7 @@ def test_pruning_judges_the_weights_a_skip_fit_would_keep(linear_data):
 
     X, y = linear_data
     trial = _Trial()
-    model = LSTMRegressor(
-        units=8,
-        max_epochs=4,
-        validation_fraction=0.2,
-        linear_skip=True,
-        learning_rate=0.5,
-        random_state=0,
-    )
+    model = _skip_model(max_epochs=4, learning_rate=0.5)
     with epoch_hooks(PruneOnEpoch(trial, 0)):
         model.fit(X, y)
     assert model.best_epoch_ == -1
@@ -264,12 +254,7 @@ def test_interrupted_before_a_whole_epoch_a_skip_model_stays_unfitted(linear_dat
             os.kill(os.getpid(), signal.SIGINT)
 
     X, y = linear_data
-    model = LSTMRegressor(
-        units=8,
-        validation_fraction=0.2,
-        linear_skip=True,
-        trainer_kwargs={"callbacks": [_InterruptAtStart()]},
-    )
+    model = _skip_model(trainer_kwargs={"callbacks": [_InterruptAtStart()]})
     with pytest.raises(KeyboardInterrupt):
         model.fit(X, y)
     assert not hasattr(model, "module_") and not hasattr(model, "best_epoch_")
@@ -277,9 +262,8 @@ def test_interrupted_before_a_whole_epoch_a_skip_model_stays_unfitted(linear_dat
 
 def test_a_skip_fit_diverging_in_its_first_epoch_keeps_the_ridge_start(linear_data):
     X, y = linear_data
-    params = {"units": 8, "max_epochs": 3, "validation_fraction": 0.2, "linear_skip": True}
     with pytest.warns(RuntimeWarning, match="the network this fit started from"):
-        model = LSTMRegressor(**params, learning_rate=1e6, random_state=0).fit(X, y)
+        model = _skip_model(max_epochs=3, learning_rate=1e6).fit(X, y)
     ridge = Ridge(alpha=model.linear_skip_alpha_).fit(_flat(X[:240]), y[:240])
     assert model.best_epoch_ == -1
     np.testing.assert_allclose(model.predict(X), ridge.predict(_flat(X)), rtol=1e-4, atol=1e-4)
@@ -291,14 +275,6 @@ def test_the_start_is_scored_as_the_epochs_are(linear_data, precision):
     epoch: the start is scored in the trainer's precision (old code: in float32 outside
     it, 0.08% apart under bf16, enough to decide a close race)."""
     X, y = linear_data
-    model = LSTMRegressor(
-        units=8,
-        max_epochs=1,
-        validation_fraction=0.2,
-        linear_skip=True,
-        learning_rate=1e-30,
-        precision=precision,
-        random_state=0,
-    ).fit(X, y)
+    model = _skip_model(max_epochs=1, learning_rate=1e-30, precision=precision).fit(X, y)
     assert model.best_loss_ == model.history_[0]["val_loss"]
     assert model.best_epoch_ == -1  # a tie does not replace the start
