@@ -57,11 +57,10 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         (``best_epoch_`` is then the epoch before its first, -1 for a new model) unless an
         epoch beats it, so it never ends worse on the validation windows than ridge. The
         skip is not trained (trained jointly, Adam's steps undid the ridge solution and
-        forecast worse). Windows
-        must keep the length seen in ``fit``. Memory: a matrix of (n_timesteps *
-        n_features)² floats. Ignored for token input (``embedding_dim``: a linear map of
-        token ids means nothing); refused with ``loss="qlike"`` (the network's output is then a
-        log-variance, not the target).
+        forecast worse). Windows must keep the length seen in ``fit``. Memory: a matrix of
+        (n_timesteps * n_features)² floats. Ignored for token input (``embedding_dim``: a
+        linear map of token ids means nothing); refused with ``loss="qlike"`` (the network's
+        output is then a log-variance, not the target).
 
     Attributes
     ----------{_SHARED_ATTRIBUTES_DOC}    n_outputs_ : int
