@@ -10,9 +10,11 @@ batch 32, at most 30 epochs, stopped after 5 without a better loss on the last t
 training period, keeping the best epoch (darts: its best checkpoint). Inputs and target are
 standardized on the training period (tsforecast: ``StandardScaler`` in its pipeline and the
 estimator's target scaling; darts: its ``Scaler``). neuralforecast counts steps, not epochs,
-and trains on 128 windows a step (its ``windows_batch_size``): the same number of windows
-as 30 epochs, validated every 100 steps, stopped after 5 checks without improvement, its
-``LSTM`` with one 64-unit encoder layer and its own MLP decoder, MSE loss, standard scaling.
+and trains on 128 windows a step (its ``windows_batch_size``): about the number of windows
+of 30 epochs, validated every 100 steps, stopped after 5 checks without improvement, its
+``LSTM`` with one 64-unit encoder layer and its own MLP decoder, MSE loss. Two differences
+that library does not let us remove: its early stopping keeps the last weights, not the
+best, and its ``scaler_type="standard"`` scales each window on the window's own statistics.
 
 Each peer runs where it is installed, tsforecast everywhere:
     .venv-clients/bin/python -m benchmarks.hourly_peers     # darts (make test-clients)
@@ -137,6 +139,7 @@ def darts_forecasts(data: pd.DataFrame, target: str) -> tuple[np.ndarray, np.nda
             last_points_only=False,
             verbose=False,
         )
+    assert forecasts[0].start_time() == series.time_index[split + 1]  # the same first origin
     pred = np.stack([scale_y.inverse_transform(f).values()[:, 0] for f in forecasts])
     values = data[target].to_numpy()
     origins = np.arange(split, split + len(pred))

@@ -150,6 +150,11 @@ def finish_fit(
                 stacklevel=4,
             )
         raise KeyboardInterrupt
+    if result.state is None and result.diverged_at is None:
+        raise ValueError(
+            f"{name}: no epoch was trained: trainer_kwargs (such as limit_train_batches=0 or "
+            "max_steps=0) stopped Lightning before the first one; the estimator is unchanged."
+        )
     if result.state is None:
         raise ValueError(
             f"{name}: training diverged (the loss became NaN, infinite or exploded in "
