@@ -529,3 +529,17 @@ def test_a_hand_altered_checkpoint_gives_a_value_error(windows_data, tmp_path, c
     with pytest.raises(ValueError, match=match):
         model.fit(X, y)
     assert not hasattr(model, "module_") and path.exists()
+
+
+def test_resuming_on_other_gpus_says_the_dropout_masks_differ(monkeypatch):
+    """Old code skipped restoring the GPUs' generators silently when their count differed."""
+    from tsforecast._progress import restore_cuda_rng_states
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    restored = []
+    monkeypatch.setattr(torch.cuda, "set_rng_state_all", restored.append)
+    with pytest.warns(UserWarning, match="holds the random generators of 1 GPU"):
+        restore_cuda_rng_states([torch.zeros(16, dtype=torch.uint8)])
+    assert restored == []
+    restore_cuda_rng_states([])  # written on the CPU: nothing to restore, nothing to say

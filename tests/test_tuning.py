@@ -274,6 +274,18 @@ def test_parallel_trials_on_one_gpu_warn(series, monkeypatch):
         search.fit(X, y)
 
 
+def test_a_space_that_samples_the_accelerator_counts_as_using_the_gpu():
+    """Old code read only the estimator's parameters: a CPU default with a space sampling
+    "cuda" went without the shared-GPU warning."""
+    from tsforecast.model_selection._parallel import _trains_on_gpu
+
+    units = {"lstmregressor__units": IntDistribution(4, 12)}
+    assert not _trains_on_gpu(OptunaSearchCV(_pipe(), units))
+    sampled = optuna.distributions.CategoricalDistribution(["cpu", "cuda"])
+    search = OptunaSearchCV(_pipe(), {**units, "lstmregressor__accelerator": sampled})
+    assert _trains_on_gpu(search)
+
+
 def test_parallel_trials_on_the_cpu_do_not_warn_of_the_gpu(series, monkeypatch):
     """Old code warned whenever the machine had one GPU, also for networks pinned to the CPU."""
     monkeypatch.setattr("tsforecast.model_selection._parallel.gpu_count", lambda: 1)

@@ -9,6 +9,7 @@ sends its progress back through :meth:`Progress.snapshot`.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -68,9 +69,20 @@ def cuda_rng_states() -> list[torch.Tensor]:
 
 
 def restore_cuda_rng_states(states: list[torch.Tensor]) -> None:
-    """Put back what :func:`cuda_rng_states` saved, where the same GPUs are present."""
-    if states and torch.cuda.is_available() and len(states) == torch.cuda.device_count():
-        torch.cuda.set_rng_state_all(states)
+    """Put back what :func:`cuda_rng_states` saved, where the same GPUs are present; say so
+    where other GPUs are (the resumed fit then draws other dropout masks)."""
+    if not states or not torch.cuda.is_available():
+        return
+    if len(states) != torch.cuda.device_count():
+        warnings.warn(
+            f"The checkpoint holds the random generators of {len(states)} GPU(s), this "
+            f"process sees {torch.cuda.device_count()}: the resumed fit draws other dropout "
+            "masks than the interrupted one would have.",
+            UserWarning,
+            stacklevel=2,
+        )
+        return
+    torch.cuda.set_rng_state_all(states)
 
 
 class EpochLosses:

@@ -30,15 +30,16 @@ def gpu_count() -> int:
     return torch.cuda.device_count()
 
 
-def _trains_on_gpu(estimator: Any) -> bool:
-    """Whether a network in ``estimator`` (or in its pipeline) may take the GPU: an
-    ``accelerator`` other than ``"cpu"``."""
-    params = estimator.get_params(deep=True)
-    return any(
-        value != "cpu"
-        for key, value in params.items()
-        if key == "accelerator" or key.endswith("__accelerator")
-    )
+def _trains_on_gpu(search: OptunaSearchCV) -> bool:
+    """Whether a network of the search (in its estimator or pipeline) may take the GPU: an
+    ``accelerator`` other than ``"cpu"``, as set or as the search space may sample it."""
+    values = list(search.estimator.get_params(deep=True).items())
+    values += [
+        (key, choice)
+        for key, distribution in search._space().items()
+        for choice in getattr(distribution, "choices", ("cpu",))
+    ]
+    return any(value != "cpu" for key, value in values if key.split("__")[-1] == "accelerator")
 
 
 def storage_with_heartbeats(storage: Any) -> Any:
@@ -64,7 +65,7 @@ def run_workers(search: OptunaSearchCV, X: Any, y: Any, n_jobs: int) -> optuna.S
     end. Each worker reseeds its copy of the sampler, so that the workers sample different
     parameters.
     """
-    if gpu_count() == 1 and _trains_on_gpu(search.estimator):
+    if gpu_count() == 1 and _trains_on_gpu(search):
         warnings.warn(
             f"n_jobs={n_jobs}: the parallel trials share the only GPU; they run, but each is "
             "slower. Use n_jobs=1, or one worker process per GPU.",
