@@ -170,16 +170,13 @@ class TrainingData:
             chunk_size,
             per_epoch=config.windows_per_epoch,
         )
-        return train, self.validation_batches(config, chunk_size)
-
-    def validation_batches(self, config: TrainingConfig, chunk_size: int) -> Batches | None:
-        """The validation minibatches, in order; ``None`` without validation."""
         if not self.validated:
-            return None
-        return Batches(
-            self.windows.subset(self.val_index),
-            self.targets[self.val_index],
+            return train, None
+        validation = Batches(
+            windows.subset(self.val_index),
+            targets[self.val_index],
             config.batch_size,
             None,
             chunk_size,
         )
+        return train, validation

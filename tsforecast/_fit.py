@@ -176,10 +176,10 @@ def finish_fit(
             f"{name}: the loss became NaN, infinite or exploded in epoch "
             f"{result.diverged_at}; restored the weights of "
             + (
-                f"the best epoch ({estimator.best_epoch_})"
-                if result.best_epoch is None or result.best_epoch >= len(pending.history)
-                else "the network this fit started from (the linear skip's ridge start, "
-                "or the model a warm start continued)"
+                "the network this fit started from (the linear skip's ridge start, or the "
+                "model a warm start continued)"
+                if _start_won(pending, result)
+                else f"the best epoch ({estimator.best_epoch_})"
             )
             + f". To train further, {_HINT}.",
             RuntimeWarning,
@@ -199,12 +199,17 @@ def finish_fit(
     return estimator
 
 
+def _start_won(pending: PendingFit, result: TrainingResult) -> bool:
+    """Whether the fit keeps the network it started from (``TrainingConfig.keep_start``):
+    its best epoch is then the one before the fit's first."""
+    return result.best_epoch is not None and result.best_epoch < len(pending.history)
+
+
 def _best_epoch(estimator: _BaseLSTM, pending: PendingFit, result: TrainingResult) -> int | None:
-    """The epoch whose weights the fit keeps. When the network the fit started from won
-    (``TrainingConfig.keep_start``), that is the epoch the starting weights came from: -1 for
-    a new network, else the earlier fit's kept epoch (its best, or its last)."""
-    first = len(pending.history)
-    if result.best_epoch is None or result.best_epoch >= first or first == 0:
+    """The epoch whose weights the fit keeps. When the network the fit started from won, that
+    is the epoch the starting weights came from: -1 for a new network, else the earlier fit's
+    kept epoch (its best, or its last)."""
+    if not _start_won(pending, result) or not pending.history:
         return result.best_epoch
     earlier = getattr(estimator, "best_epoch_", None)
-    return earlier if earlier is not None else first - 1
+    return earlier if earlier is not None else len(pending.history) - 1
