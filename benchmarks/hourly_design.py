@@ -62,13 +62,20 @@ class Variant(LSTMRegressor):
         return network
 
 
-def inner_split(target: str, solar: bool) -> tuple[np.ndarray, ...]:
+def hourly_inputs(target: str, solar: bool) -> pd.DataFrame:
+    """The example's inputs: the target, the hour of day and, with ``solar``, its solar
+    inputs (clear sky at Greensboro now and 24 hours ahead; the index is UTC-5)."""
     weather = load_hourly_weather()
     data = weather[[target]].join(calendar_features(weather.index, ("hour",)))
-    if solar:  # as the example's solar inputs: clear sky now and 24 hours ahead
+    if solar:
         for name, shift in (("clear_sky", 0), ("clear_sky_in_24h", HORIZON)):
             times = weather.index + pd.Timedelta(hours=shift)
             data[name] = clear_sky_irradiance(times, 36.1, -79.95, utc_offset=-5).to_numpy()
+    return data
+
+
+def inner_split(target: str, solar: bool) -> tuple[np.ndarray, ...]:
+    data = hourly_inputs(target, solar)
     n_rows = len(data) - HORIZON  # rows with a full 24-h target
     split, y = int(0.8 * n_rows), data[target].to_numpy()
     inner = int(0.8 * split)
