@@ -21,11 +21,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-import tsforecast._base
+import tsforecast.estimators._base
 from tsforecast import LSTMRegressor
-from tsforecast._base import _check_values
-from tsforecast._data import Batches, Windows
-from tsforecast._lazy_windows import WindowArray, panel_windows
+from tsforecast._data.lazy import WindowArray, panel_windows
+from tsforecast._data.windows import Batches, Windows
+from tsforecast.estimators._base import _check_values
 from tsforecast.preprocessing import PanelWindowTransformer
 
 UNITS, BATCH, CHUNKS = 16, 256, 2  # 2 Lightning batches of 16 minibatches: 32 optimizer steps
@@ -106,7 +106,9 @@ def main(name: str, n_series: int, n_steps: int, window: int, n_covariates: int)
         features = frame.drop(columns="id")
         lazy = panel_windows(features, frame["id"].cat.codes.to_numpy(), window)
         if "sampled" in name:
-            tsforecast._base.Batches = functools.partial(Batches, per_epoch=WINDOWS_PER_EPOCH)
+            tsforecast.estimators._base.Batches = functools.partial(
+                Batches, per_epoch=WINDOWS_PER_EPOCH
+            )
         _estimator(LazyPanelRegressor).fit(lazy, target)
     else:
         raise ValueError(name)

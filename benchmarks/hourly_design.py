@@ -23,7 +23,7 @@ from sklearn.preprocessing import StandardScaler
 from torch import nn
 
 from tsforecast import LSTMRegressor
-from tsforecast._network import StackedRNN
+from tsforecast._nn.network import StackedRNN
 from tsforecast.datasets import load_hourly_weather
 from tsforecast.preprocessing import calendar_features, clear_sky_irradiance
 

@@ -45,13 +45,8 @@ from tsforecast.metrics import (
 )
 from tsforecast.model_selection import WalkForwardSplit, backtest
 from tsforecast.plotting import plot_backtest, plot_forecast, plot_history
-from tsforecast.preprocessing import ReturnsTransformer
-from tsforecast.volatility import (
-    EWMAVarianceForecaster,
-    GARCHForecaster,
-    garman_klass_variance,
-    squared_returns,
-)
+from tsforecast.preprocessing import ReturnsTransformer, garman_klass_variance, squared_returns
+from tsforecast.volatility import EWMAVarianceForecaster, GARCHForecaster
 
 WINDOW = 30
 

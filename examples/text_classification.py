@@ -25,7 +25,7 @@ from sklearn.pipeline import make_pipeline
 
 from tsforecast import LSTMClassifier
 from tsforecast.datasets import load_kjv
-from tsforecast.text import TextTokenizer
+from tsforecast.preprocessing import TextTokenizer
 
 
 def main() -> None:

@@ -22,7 +22,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from tsforecast import LSTMClassifier
 from tsforecast.datasets import load_kjv
-from tsforecast.text import TextTokenizer
+from tsforecast.preprocessing import TextTokenizer
 
 CONTEXT = 40
 

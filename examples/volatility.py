@@ -33,13 +33,8 @@ from sklearn.base import clone
 from tsforecast import LSTMRegressor
 from tsforecast.datasets import load_eurusd, load_sp500
 from tsforecast.metrics import diebold_mariano, qlike
-from tsforecast.volatility import (
-    EWMAVarianceForecaster,
-    GARCHForecaster,
-    HARForecaster,
-    garman_klass_variance,
-    squared_returns,
-)
+from tsforecast.preprocessing import garman_klass_variance, squared_returns
+from tsforecast.volatility import EWMAVarianceForecaster, GARCHForecaster, HARForecaster
 
 HISTORY = 250  # days of history the classical models read
 WINDOW = 60  # days the LSTM reads

@@ -9,8 +9,8 @@ from conftest import FAST
 from torch import nn
 
 from tsforecast import LSTMClassifier, LSTMRegressor
-from tsforecast._network import StackedRNN
-from tsforecast._peephole import PeepholeLSTM, reverse_within_lengths
+from tsforecast._nn.network import StackedRNN
+from tsforecast._nn.peephole import PeepholeLSTM, reverse_within_lengths
 from tsforecast.persistence import load_model, save_model
 
 

@@ -23,8 +23,8 @@ from tsforecast.preprocessing import (
     PanelWindowTransformer,
     ReturnsTransformer,
     SlidingWindowTransformer,
+    TextTokenizer,
 )
-from tsforecast.text import TextTokenizer
 from tsforecast.volatility import EWMAVarianceForecaster, GARCHForecaster, HARForecaster
 
 # The peephole cell runs as a TorchScript loop: a small net with a large learning rate keeps

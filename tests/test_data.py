@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from numpy.lib.stride_tricks import sliding_window_view
 
-from tsforecast._data import Batches, Windows, split_tail
+from tsforecast._data.windows import Batches, Windows, split_tail
 
 
 def _sliding(base: np.ndarray, window: int) -> np.ndarray:

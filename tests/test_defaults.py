@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from tsforecast import LSTMRegressor
-from tsforecast._defaults import _MIN_AUTO_VALIDATION, _validation_size
+from tsforecast.estimators._defaults import _MIN_AUTO_VALIDATION, _validation_size
 
 
 @pytest.mark.parametrize(

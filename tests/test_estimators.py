@@ -101,7 +101,7 @@ def test_history_and_early_stopping_restore_the_best_epoch(windows_data):
 
 def _training_data_of(model, X, y, monkeypatch):
     """The TrainingData that ``model.fit(X, y)`` hands to the training seam."""
-    import tsforecast._training as training
+    import tsforecast._engine.training as training
 
     seen = {}
     original = training.train

@@ -10,7 +10,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from tsforecast import LSTMClassifier, datasets
 from tsforecast.datasets import load_kjv
-from tsforecast.text import TextTokenizer
+from tsforecast.preprocessing import TextTokenizer
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 

@@ -17,7 +17,7 @@ import torch
 from conftest import FAST
 
 from tsforecast import LSTMClassifier, LSTMRegressor
-from tsforecast._checkpoint import Checkpoint
+from tsforecast._engine.checkpoint import Checkpoint
 
 
 def _fitted_state(model):
@@ -393,7 +393,7 @@ def test_trainer_kwargs_cannot_bypass_the_estimator_parameters(windows_data, key
 
 
 def test_epoch_hooks_refuse_a_fit_over_several_devices(windows_data):
-    from tsforecast._config import epoch_hooks
+    from tsforecast._engine.config import epoch_hooks
 
     X, y = windows_data
     with epoch_hooks(lambda record: None), pytest.raises(ValueError, match="devices=1"):
@@ -409,7 +409,7 @@ def test_partial_fit_refuses_other_classes(windows_data):
 
 
 def test_a_second_ctrl_c_stops_at_once():
-    from tsforecast._interrupt import GracefulInterrupt
+    from tsforecast._engine.interrupt import GracefulInterrupt
 
     interrupt = GracefulInterrupt()
     interrupt._handle(signal.SIGINT, None)

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-import tsforecast._training
+import tsforecast._engine.training
 from tsforecast import (
     LSTMClassifier,
     LSTMRegressor,
@@ -24,8 +24,8 @@ from tsforecast import (
     load_model,
     save_model,
 )
-from tsforecast._data import Windows, split_tail
-from tsforecast._lazy_windows import WindowArray
+from tsforecast._data.lazy import WindowArray
+from tsforecast._data.windows import Windows, split_tail
 
 _FAST = {"units": 6, "max_epochs": 3, "batch_size": 16, "random_state": 0, "accelerator": "cpu"}
 
@@ -71,13 +71,13 @@ def test_the_lazy_pipeline_trains_on_the_callers_memory(series, monkeypatch):
     """Old pipeline: the network trained on a padded copy of the scaler's copy of X."""
     X, y = series
     trained_on = []
-    train = tsforecast._training.train
+    train = tsforecast._engine.training.train
 
     def spy(network, loss, data, *args, **kwargs):
         trained_on.append(data.windows.base)
         return train(network, loss, data, *args, **kwargs)
 
-    monkeypatch.setattr(tsforecast._training, "train", spy)
+    monkeypatch.setattr(tsforecast._engine.training, "train", spy)
     _lazy_pipeline(8).fit(X, y)
     _scaler_pipeline(8).fit(X, y)
     lazy_base, scaled_base = trained_on
@@ -231,7 +231,7 @@ def test_input_moments_read_the_base_a_chunk_at_a_time():
     """The moments of a long base take a few chunks of temporary memory, not a copy of it."""
     import tracemalloc
 
-    from tsforecast._data import input_moments
+    from tsforecast._data.windows import input_moments
 
     base = np.random.default_rng(0).normal(size=(1_000_000, 4)).astype(np.float32)
     windows = Windows(torch.from_numpy(base), torch.arange(0, 999_991), 10)

@@ -7,8 +7,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tsforecast._data import Batches, Windows
-from tsforecast._lazy_windows import WindowArray, panel_windows, sample_epoch
+from tsforecast._data.lazy import WindowArray, panel_windows, sample_epoch
+from tsforecast._data.windows import Batches, Windows
 from tsforecast.preprocessing._windows import padded_windows
 
 

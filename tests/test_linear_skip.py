@@ -10,9 +10,9 @@ from conftest import FAST
 from sklearn.linear_model import Ridge
 
 from tsforecast import LSTMRegressor, load_model, save_model
-from tsforecast._data import Windows
-from tsforecast._network import Embedding, StackedRNN
-from tsforecast._ridge import _RELATIVE_ALPHAS, fit_ridge
+from tsforecast._data.windows import Windows
+from tsforecast._engine.ridge import _RELATIVE_ALPHAS, fit_ridge
+from tsforecast._nn.network import Embedding, StackedRNN
 
 
 @pytest.fixture
@@ -234,7 +234,7 @@ class _Trial:
 def test_pruning_judges_the_weights_a_skip_fit_would_keep(linear_data):
     """Old code reported each epoch's own validation loss, up to 6.6x worse than the ridge
     start the fit returns: a pruner could stop the trial that would deliver ridge."""
-    from tsforecast._config import epoch_hooks
+    from tsforecast._engine.config import epoch_hooks
     from tsforecast.model_selection._pruning import PruneOnEpoch
 
     X, y = linear_data

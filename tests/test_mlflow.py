@@ -52,15 +52,15 @@ def test_pipeline_round_trip_in_a_new_process_predicts_exactly(tracking, tmp_pat
     for pinned in ("torch==", "lightning==", "scikit-learn==", "tsforecast=="):
         assert any(line.startswith(pinned) for line in requirements), requirements
     # load_model gives the Pipeline back, with its estimator's fitted state.
-    loaded = tsf_mlflow.load_model(info.model_uri)
+    loaded = tsf_mlflow.load_mlflow_model(info.model_uri)
     assert loaded.steps[-1][1].history_ == pipe.steps[-1][1].history_
 
 
 def test_save_model_keeps_classifier_probabilities(tmp_path):
     X = np.random.default_rng(1).normal(size=(40, 5)).astype(np.float32)
     clf = LSTMClassifier(**_FAST).fit(X, np.where(X[:, -1] > 0, "up", "down"))
-    tsf_mlflow.save_model(clf, tmp_path / "clf", input_example=X[:3])
-    loaded = tsf_mlflow.load_model(str(tmp_path / "clf"))
+    tsf_mlflow.save_mlflow_model(clf, tmp_path / "clf", input_example=X[:3])
+    loaded = tsf_mlflow.load_mlflow_model(str(tmp_path / "clf"))
     np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
     served = mlflow.pyfunc.load_model(str(tmp_path / "clf"))
     np.testing.assert_array_equal(served.predict(X), clf.predict(X))
@@ -71,7 +71,7 @@ def test_objects_it_cannot_store_are_refused_with_the_alternative(tmp_path):
 
     wrapped = TransformedTargetRegressor(LSTMRegressor(**_FAST))
     with pytest.raises(TypeError, match='serialization_format="cloudpickle"'):
-        tsf_mlflow.save_model(wrapped, tmp_path / "m")
+        tsf_mlflow.save_mlflow_model(wrapped, tmp_path / "m")
     assert not (tmp_path / "m").exists()
 
 

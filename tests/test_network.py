@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from tsforecast._network import StackedRNN, group_layers
+from tsforecast._nn.network import StackedRNN, group_layers
 
 
 def test_group_layers_fuses_equal_widths():

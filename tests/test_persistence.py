@@ -17,7 +17,7 @@ import torch
 from conftest import FAST
 
 from tsforecast import LSTMClassifier, LSTMRegressor, load_model, save_model
-from tsforecast._network import StackedRNN
+from tsforecast._nn.network import StackedRNN
 
 
 @pytest.fixture
@@ -533,7 +533,7 @@ def test_a_hand_altered_checkpoint_gives_a_value_error(windows_data, tmp_path, c
 
 def test_resuming_on_other_gpus_says_the_dropout_masks_differ(monkeypatch):
     """Old code skipped restoring the GPUs' generators silently when their count differed."""
-    from tsforecast._progress import restore_cuda_rng_states
+    from tsforecast._engine.progress import restore_cuda_rng_states
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)

@@ -8,7 +8,7 @@ from sklearn.linear_model import Ridge
 from sklearn.pipeline import make_pipeline
 
 from tsforecast import LSTMRegressor, SlidingWindowTransformer, make_supervised
-from tsforecast._losses import QuantileLoss
+from tsforecast._nn.losses import QuantileLoss
 from tsforecast.compose import RelativeTargetRegressor
 from tsforecast.persistence import load_model, save_model
 from tsforecast.preprocessing import ReturnsTransformer

@@ -15,8 +15,8 @@ import torch
 from conftest import FAST
 
 from tsforecast import LSTMRegressor
-from tsforecast._network import StackedRNN
-from tsforecast._processes import warn_if_nondeterministic
+from tsforecast._engine.processes import warn_if_nondeterministic
+from tsforecast._nn.network import StackedRNN
 
 
 class _RaiseAt(pl.Callback):

@@ -12,11 +12,11 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from tsforecast import LSTMClassifier, LSTMRegressor, SlidingWindowTransformer, make_supervised
-from tsforecast._config import epoch_hooks
-from tsforecast._fit import begin_fit, seeded
-from tsforecast._grouped import train_grouped
-from tsforecast._grouped_network import GroupedNetwork
-from tsforecast._network import StackedRNN
+from tsforecast._engine.config import epoch_hooks
+from tsforecast._engine.grouped import train_grouped
+from tsforecast._nn.grouped import GroupedNetwork
+from tsforecast._nn.network import StackedRNN
+from tsforecast.estimators._fit import begin_fit, seeded
 from tsforecast.model_selection import OptunaSearchCV, WalkForwardSplit, backtest
 from tsforecast.model_selection._together import fit_together, grouping_blocker_of
 
@@ -464,7 +464,7 @@ def test_a_caching_pipeline_keeps_its_fitted_transformers(series_frame, tmp_path
 def test_a_search_trial_pinned_to_one_gpu_can_train_together(monkeypatch):
     """OptunaSearchCV gives each trial devices=[i] on a machine with several GPUs: the group
     trains on GPU i, as Lightning would place a single fit."""
-    from tsforecast._grouped import grouping_blocker, grouping_device
+    from tsforecast._engine.grouped import grouping_blocker, grouping_device
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     config = LSTMRegressor(devices=[1])._training_config(1, 0)

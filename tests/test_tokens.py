@@ -12,7 +12,7 @@ from sklearn.pipeline import make_pipeline
 
 from tsforecast import LSTMClassifier, LSTMRegressor
 from tsforecast.persistence import load_model, save_model
-from tsforecast.text import TextTokenizer, pad_sequences
+from tsforecast.preprocessing import TextTokenizer, pad_sequences
 
 TOKENS = {**FAST, "embedding_dim": 4, "random_state": 0}
 

@@ -174,7 +174,7 @@ def _run_two_workers(search, X, y, tmp_path):
     search.dump_job(job, X, y)
     workers = [
         subprocess.Popen(
-            [sys.executable, "-m", "tsforecast.tuning", str(job)],
+            [sys.executable, "-m", "tsforecast.model_selection", str(job)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -378,7 +378,7 @@ class _InterruptInTrial:
     folds of a trial trained together)."""
 
     def __init__(self, monkeypatch, at_fit):
-        import tsforecast._training as training
+        import tsforecast._engine.training as training
         import tsforecast.model_selection._together as together
 
         self.calls, self.at_fit = 0, at_fit
@@ -448,7 +448,7 @@ def test_worker_help_says_job_files_are_trusted_input():
 
 _SIGTERM_WORKER = """
 import os, signal, sys, joblib
-import tsforecast._training as training
+import tsforecast._engine.training as training
 import tsforecast.model_selection._together as together
 calls = []
 def wrap(original):

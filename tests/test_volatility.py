@@ -7,14 +7,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from tsforecast import LSTMRegressor
 from tsforecast.metrics import diebold_mariano, qlike
-from tsforecast.volatility import (
-    EWMAVarianceForecaster,
-    GARCHForecaster,
-    HARForecaster,
-    garman_klass_variance,
-    parkinson_variance,
-    squared_returns,
-)
+from tsforecast.preprocessing import garman_klass_variance, parkinson_variance, squared_returns
+from tsforecast.volatility import EWMAVarianceForecaster, GARCHForecaster, HARForecaster
 
 
 def simulate_garch(n, omega=0.05, alpha=0.1, beta=0.85, seed=0):

@@ -20,7 +20,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._sklearn_compat import Interval, _fit_context
+from ._utils.sklearn_compat import Interval, _fit_context
 
 
 class _WindowBaseline(RegressorMixin, BaseEstimator, metaclass=ABCMeta):

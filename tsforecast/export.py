@@ -16,7 +16,7 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from ._peephole import PeepholeLSTM
+from ._nn.peephole import PeepholeLSTM
 from .estimators import LSTMClassifier, LSTMRegressor
 
 __all__ = ["to_onnx"]

@@ -2,20 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import optuna
 
-from .._config import KEPT_LOSS, TRAIN_LOSS, VAL_LOSS, EpochRecord
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM inside a trial, carried through Optuna as an interrupt so that the trial is
-    recorded as failed (Optuna leaves a trial ended by SystemExit RUNNING forever)."""
-
-    def __init__(self, code: Any) -> None:
-        super().__init__(code)
-        self.code = code
+from .._engine.config import KEPT_LOSS, TRAIN_LOSS, VAL_LOSS, EpochRecord
 
 
 class PruneOnEpoch:

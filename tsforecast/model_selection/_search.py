@@ -1,6 +1,6 @@
 """Optuna search over an LSTM estimator or a Pipeline ending in one, pruned epoch by epoch.
 
-The pruning is a plain per-epoch hook (:func:`tsforecast._config.epoch_hooks`): this module
+The pruning is a plain per-epoch hook (:func:`tsforecast._engine.config.epoch_hooks`): this module
 knows nothing of Lightning.
 """
 
@@ -24,11 +24,11 @@ from sklearn.utils import indexable
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from .._base import _BaseLSTM
-from .._interrupt import sigterm_raises_system_exit
-from .._sklearn_compat import HasMethods, Interval, StrOptions, _fit_context, _safe_indexing
+from .._engine.interrupt import Terminated, sigterm_raises_system_exit
+from .._utils.sklearn_compat import HasMethods, Interval, StrOptions, _fit_context, _safe_indexing
+from ..estimators._base import _BaseLSTM
 from ._parallel import gpu_count, run_workers, storage_with_heartbeats
-from ._pruning import PruneInLockstep, PruneOnEpoch, Terminated
+from ._pruning import PruneInLockstep, PruneOnEpoch
 from ._space import check_space, default_search_space, find_step, suggest
 from ._together import fit_together
 

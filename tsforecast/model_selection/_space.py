@@ -12,7 +12,7 @@ from optuna.distributions import (
 from optuna.trial import BaseTrial
 from sklearn.base import BaseEstimator
 
-from .._base import _BaseLSTM
+from ..estimators._base import _BaseLSTM
 
 
 class LayerUnits:

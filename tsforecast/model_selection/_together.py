@@ -3,7 +3,7 @@
 :func:`fit_together` fits each estimator (an LSTM estimator, or a Pipeline ending in one) on
 its own data. When the folds can share one training run (:func:`grouping_blocker`), their
 transformers are fitted one by one and their networks trained as one grouped network
-(:func:`tsforecast._grouped.train_grouped`); otherwise each is fitted on its own. Either way
+(:func:`tsforecast._engine.grouped.train_grouped`); otherwise each is fitted on its own. Either way
 each estimator ends up fitted on its data only, with the same weights to float rounding.
 """
 
@@ -15,14 +15,14 @@ from typing import Any
 from sklearn.base import BaseEstimator
 from sklearn.pipeline import Pipeline
 
-from .._base import _BaseLSTM
-from .._classifier import LSTMClassifier
-from .._config import EpochHook, EpochRecord, active_epoch_hooks, epoch_hooks
-from .._fit import begin_fit, finish_fit, seeded
-from .._grouped import grouping_blocker, grouping_device, train_grouped
-from .._grouped_network import groupable
-from .._regressor import LSTMRegressor
-from .._validation import layer_units
+from .._engine.config import EpochHook, EpochRecord, active_epoch_hooks, epoch_hooks
+from .._engine.grouped import grouping_blocker, grouping_device, train_grouped
+from .._nn.grouped import groupable
+from ..estimators._base import _BaseLSTM
+from ..estimators._classifier import LSTMClassifier
+from ..estimators._fit import begin_fit, finish_fit, seeded
+from ..estimators._regressor import LSTMRegressor
+from ..estimators._validation import layer_units
 
 # Widest grouped layer (folds x units x directions) that "auto" trains together on the CPU:
 # measured faster than separate fits at 64 (workload b: 4 x 16) and slower at 256
@@ -116,11 +116,11 @@ def fit_together(
         Each fold's training targets.
     hooks : sequence of sequence of callable, default=None
         Each fold's epoch hooks when the folds are fitted one by one, added to those of the
-        enclosing :func:`~tsforecast._config.epoch_hooks` blocks (which also apply to folds
+        enclosing :func:`~tsforecast._engine.config.epoch_hooks` blocks (which also apply to folds
         trained together).
     lockstep_hooks : sequence of callable, default=()
         When the folds train together: called after every epoch with the folds' latest
-        records (see :func:`~tsforecast._grouped.train_grouped`).
+        records (see :func:`~tsforecast._engine.grouped.train_grouped`).
     together : bool or "auto", default=True
         ``group_folds`` (see :func:`grouping_blocker_of`); ``False`` fits the estimators one
         by one.

@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._sklearn_compat import Interval, StrOptions, _fit_context
+from .._utils.sklearn_compat import Interval, StrOptions, _fit_context
 
 _FLOAT_DTYPES = (np.float64, np.float32)
 

@@ -12,8 +12,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
-from .._lazy_windows import WindowArray, panel_windows
-from .._sklearn_compat import Interval, StrOptions, _fit_context
+from .._data.lazy import WindowArray, panel_windows
+from .._utils.sklearn_compat import Interval, StrOptions, _fit_context
 from ._history import _History, check_time_index
 from ._transaction import unchanged_on_error
 

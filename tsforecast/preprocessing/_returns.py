@@ -16,7 +16,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._sklearn_compat import StrOptions, _fit_context
+from .._utils.sklearn_compat import StrOptions, _fit_context
 from ._history import _History, split_time_index
 from ._transaction import unchanged_on_error
 

@@ -12,8 +12,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._lazy_windows import WindowArray
-from .._sklearn_compat import Interval, StrOptions, _fit_context
+from .._data.lazy import WindowArray
+from .._utils.sklearn_compat import Interval, StrOptions, _fit_context
 from ._history import _History, check_time_index, split_time_index
 from ._transaction import unchanged_on_error
 

@@ -1,0 +1,1 @@
+"""Training data in memory: lazy zero-copy windows, batches and token input."""
