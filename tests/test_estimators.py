@@ -106,9 +106,9 @@ def _training_data_of(model, X, y, monkeypatch):
     seen = {}
     original = training.train
 
-    def spy(network, loss, data, config, **kwargs):
-        seen["data"] = data
-        return original(network, loss, data, config, **kwargs)
+    def spy(runs, *args, **kwargs):
+        seen["data"] = runs[0].data
+        return original(runs, *args, **kwargs)
 
     monkeypatch.setattr(training, "train", spy)
     model.fit(X, y)

@@ -455,11 +455,10 @@ def test_the_progress_bar_counts_optimizer_steps(windows_data, tmp_path, capfd):
     assert f"{steps}/{steps}" in out + err  # was 1/1: one Lightning batch per 16 steps
 
 
-@pytest.mark.parametrize("trainer_kwargs", [{"limit_train_batches": 0}, {"max_steps": 0}])
-def test_a_fit_that_lightning_never_trains_says_so(windows_data, trainer_kwargs):
+def test_a_fit_that_lightning_never_trains_says_so(windows_data):
     """Old code: "training diverged ... in epoch None"."""
     X, y = windows_data
-    model = LSTMRegressor(**FAST, trainer_kwargs=trainer_kwargs)
+    model = LSTMRegressor(**FAST, trainer_kwargs={"limit_train_batches": 0})
     with pytest.raises(ValueError, match="no epoch was trained"):
         model.fit(X, y)
     assert not hasattr(model, "module_")

@@ -265,7 +265,7 @@ def test_a_crafted_model_file_never_chooses_where_a_later_fit_writes(
         "default_root_dir": str(target),
         "logger": True,
         "enable_checkpointing": True,
-        "max_steps": 1000,
+        "limit_train_batches": 1000,
     }
     torch.save(payload, tmp_path / "crafted.pt")
     with pytest.warns(UserWarning, match="load_model ignored") as record:
@@ -273,7 +273,7 @@ def test_a_crafted_model_file_never_chooses_where_a_later_fit_writes(
     for name in ("checkpoint_path", "'default_root_dir'", "'logger'", "'enable_checkpointing'"):
         assert name in str(record[0].message)
     assert loaded.checkpoint_path is None
-    assert loaded.trainer_kwargs == {"max_steps": 1000}
+    assert loaded.trainer_kwargs == {"limit_train_batches": 1000}
     monkeypatch.chdir(tmp_path)
     loaded.fit(X, y)
     assert not target.exists() and not (tmp_path / "lightning_logs").exists()

@@ -2,6 +2,7 @@
 
 import signal
 
+import lightning.pytorch as pl
 import numpy as np
 import optuna
 import pytest
@@ -12,8 +13,8 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from tsforecast import LSTMClassifier, LSTMRegressor, SlidingWindowTransformer, make_supervised
-from tsforecast._engine.config import epoch_hooks
-from tsforecast._engine.grouped import train_grouped
+from tsforecast._engine.config import Run, epoch_hooks
+from tsforecast._engine.training import train
 from tsforecast._nn.grouped import GroupedNetwork
 from tsforecast._nn.network import StackedRNN
 from tsforecast.estimators._fit import begin_fit, seeded
@@ -183,8 +184,7 @@ def test_the_grouped_network_keeps_folds_apart():
     ("params", "reason"),
     [
         ({"cell": "peephole"}, "peephole"),
-        ({"trainer_kwargs": {"enable_progress_bar": False}}, "trainer_kwargs"),
-        ({"precision": "bf16-mixed"}, "precision"),
+        ({"devices": 2, "accelerator": "cpu"}, "devices"),
     ],
 )
 def test_configurations_that_cannot_train_together_are_fitted_one_by_one(windows, params, reason):
@@ -195,8 +195,37 @@ def test_configurations_that_cannot_train_together_are_fitted_one_by_one(windows
 
     Xs, ys = [X[:n] for n in SIZES[:2]], [y[:n] for n in SIZES[:2]]
     assert reason in grouping_blocker_of([make(), make()])
+    if "devices" in params:
+        return  # spawns processes: fitted one by one as any such fit (test_estimators)
     separate, together = _separate_and_together(make, Xs, ys)
     for a, b in zip(separate, together, strict=True):
+        np.testing.assert_allclose(b.predict(X), a.predict(X), rtol=1e-5, atol=1e-6)
+
+
+def test_16_bit_mixed_precision_is_not_grouped():
+    """Its gradient scaler would skip every fold's step when one fold overflows."""
+    make = lambda: LSTMRegressor(precision="16-mixed")  # noqa: E731
+    assert "precision" in grouping_blocker_of([make(), make()])
+
+
+def test_trainer_options_and_progress_output_train_together(windows):
+    """One engine: folds with trainer_kwargs (old code: fitted one by one, "a group runs no
+    Lightning Trainer") train as one group and equal separate fits."""
+    X, y = windows
+
+    def make():
+        return LSTMRegressor(
+            units=3,
+            max_epochs=2,
+            random_state=0,
+            trainer_kwargs={"limit_train_batches": 3, "enable_model_summary": False},
+        )
+
+    Xs, ys = [X[:n] for n in SIZES[:2]], [y[:n] for n in SIZES[:2]]
+    assert grouping_blocker_of([make(), make()]) is None
+    separate, together = _separate_and_together(make, Xs, ys)
+    for a, b in zip(separate, together, strict=True):
+        assert [r["epoch"] for r in a.history_] == [r["epoch"] for r in b.history_]
         np.testing.assert_allclose(b.predict(X), a.predict(X), rtol=1e-5, atol=1e-6)
 
 
@@ -301,28 +330,37 @@ def test_an_already_fitted_pipeline_is_refitted_from_scratch(windows):
         np.testing.assert_array_equal(a.predict(flat), b.predict(flat))
 
 
+class _CountFits(pl.Callback):
+    """Counts Trainer.fit calls (a class attribute: the estimators' clones copy the callback)."""
+
+    calls = 0
+
+    def on_fit_start(self, trainer, pl_module):
+        type(self).calls += 1
+
+
 @pytest.mark.parametrize(("units", "grouped"), [(16, True), (64, False)])
 def test_auto_groups_small_networks_on_the_cpu_only(series_frame, monkeypatch, units, grouped):
     """4 folds x 16 units train together; 4 x 64 (measured slower on the CPU) one by one,
     unless group_folds=True forces it."""
-    import tsforecast.model_selection._together as together
-
-    calls = []
-    original = together.train_grouped
-    monkeypatch.setattr(
-        together, "train_grouped", lambda *a, **k: calls.append(1) or original(*a, **k)
-    )
     X, y = make_supervised(series_frame, target="price", horizon=1)
     model = make_pipeline(
         SlidingWindowTransformer(window=4),
-        LSTMRegressor(units=units, max_epochs=1, accelerator="cpu", random_state=0),
+        LSTMRegressor(
+            units=units,
+            max_epochs=1,
+            accelerator="cpu",
+            random_state=0,
+            trainer_kwargs={"callbacks": [_CountFits()]},
+        ),
     )
     cv = WalkForwardSplit(4, test_size=20)
+    _CountFits.calls = 0
     backtest(model, X, y, cv=cv)
-    assert bool(calls) is grouped
-    calls.clear()
+    assert _CountFits.calls == (1 if grouped else 4)  # one Trainer.fit for a group
+    _CountFits.calls = 0
     backtest(model, X, y, cv=cv, group_folds=True)
-    assert calls == [1]
+    assert _CountFits.calls == 1
     reason = grouping_blocker_of([clone(model) for _ in range(4)], "auto")
     assert (reason is None) is grouped
 
@@ -366,7 +404,7 @@ def test_folds_trained_together_on_cuda_equal_separate_fits(windows, loss):
 
 
 def _grouped_run(estimators, Xs, ys, poison=None):
-    """``train_grouped`` as ``fit_together`` calls it; fold ``poison`` starts with NaN weights
+    """The engine's ``train`` as ``fit_together`` calls it; fold ``poison`` starts with NaN weights
     (as after an infinite gradient)."""
     pendings = [
         begin_fit(e, X, y, epochs=e.max_epochs, incremental=False)
@@ -380,12 +418,11 @@ def _grouped_run(estimators, Xs, ys, poison=None):
         with torch.no_grad():
             networks[poison].head.weight.fill_(float("nan"))
     with seeded(pendings[0].seed, cuda=False):
-        return train_grouped(
-            networks,
-            [p.draft._make_loss() for p in pendings],
-            [p.data for p in pendings],
-            [p.config for p in pendings],
-            [()] * len(pendings),
+        return train(
+            [
+                Run(n, p.draft._make_loss(), p.data, p.config)
+                for n, p in zip(networks, pendings, strict=True)
+            ]
         )
 
 
@@ -464,16 +501,11 @@ def test_a_caching_pipeline_keeps_its_fitted_transformers(series_frame, tmp_path
 def test_a_search_trial_pinned_to_one_gpu_can_train_together(monkeypatch):
     """OptunaSearchCV gives each trial devices=[i] on a machine with several GPUs: the group
     trains on GPU i, as Lightning would place a single fit."""
-    from tsforecast._engine.grouped import grouping_blocker, grouping_device
+    from tsforecast._engine.config import grouping_blocker
 
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     config = LSTMRegressor(devices=[1])._training_config(1, 0)
-    assert grouping_blocker(config) is None
-    assert grouping_device(config) == torch.device("cuda", 1)
-    assert grouping_device(LSTMRegressor()._training_config(1, 0)) == torch.device("cuda", 0)
+    assert grouping_blocker(config) is None  # Lightning places the group on GPU 1
     assert "devices" in grouping_blocker(LSTMRegressor(devices=[0, 1])._training_config(1, 0))
-    cpu = LSTMRegressor(devices=[1], accelerator="cpu")._training_config(1, 0)
-    assert "devices" in grouping_blocker(cpu)
 
 
 def test_a_subclass_with_its_own_fit_is_fitted_one_by_one(windows):

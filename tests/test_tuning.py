@@ -379,11 +379,9 @@ class _InterruptInTrial:
 
     def __init__(self, monkeypatch, at_fit):
         import tsforecast._engine.training as training
-        import tsforecast.model_selection._together as together
 
         self.calls, self.at_fit = 0, at_fit
-        for module, name in ((training, "train"), (together, "train_grouped")):
-            monkeypatch.setattr(module, name, self._wrap(getattr(module, name)))
+        monkeypatch.setattr(training, "train", self._wrap(training.train))
 
     def _wrap(self, original):
         def run(*args, **kwargs):
@@ -449,7 +447,6 @@ def test_worker_help_says_job_files_are_trusted_input():
 _SIGTERM_WORKER = """
 import os, signal, sys, joblib
 import tsforecast._engine.training as training
-import tsforecast.model_selection._together as together
 calls = []
 def wrap(original):
     def run(*args, **kwargs):
@@ -459,7 +456,6 @@ def wrap(original):
         return original(*args, **kwargs)
     return run
 training.train = wrap(training.train)
-together.train_grouped = wrap(together.train_grouped)
 from tsforecast.model_selection._worker import main
 main([sys.argv[1]])
 """

@@ -9,7 +9,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from tsforecast import SlidingWindowTransformer, make_supervised
-from tsforecast.compose import RelativeTargetRegressor
 from tsforecast.preprocessing import (
     HistoryPaddingWarning,
     PanelWindowTransformer,
@@ -268,23 +267,6 @@ def test_explicit_history_through_a_served_pipeline(series_frame):
     explicit = predict_with_history(pipe, past, request, method="transform")
     np.testing.assert_allclose(explicit, pipe.transform(X.iloc[200:230]))
     assert not np.allclose(padded[:8], explicit[:8])
-
-
-def test_old_import_paths_warn_and_still_work():
-    with pytest.warns(FutureWarning, match=r"tsforecast\.preprocessing\.SlidingWindowTransformer"):
-        from tsforecast.windowing import SlidingWindowTransformer as old
-    assert old is SlidingWindowTransformer
-    with pytest.warns(FutureWarning, match=r"tsforecast\.preprocessing\.make_supervised"):
-        from tsforecast.windowing import make_supervised as old_make
-    assert old_make is make_supervised
-    with pytest.warns(FutureWarning, match=r"tsforecast\.preprocessing\.PanelWindowTransformer"):
-        from tsforecast.panel import PanelWindowTransformer as old_panel
-    assert old_panel is PanelWindowTransformer
-    with pytest.warns(FutureWarning, match=r"tsforecast\.compose\.RelativeTargetRegressor"):
-        from tsforecast.preprocessing import RelativeTargetRegressor as old_relative
-    assert old_relative is RelativeTargetRegressor
-    with pytest.raises(ImportError):
-        from tsforecast.windowing import padded_windows  # noqa: F401
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from .._data.windows import Windows
 from .._utils.files import atomic_save, check_optimizer_state, check_weights, expect, safe_load
 from .progress import SNAPSHOT_FIELDS
 
-_VERSION = 3
+_VERSION = 4  # 4: the progress record holds the divergence scale (scale_loss)
 _FIELDS = {
     "fingerprint": str,
     "network": dict,

@@ -8,13 +8,14 @@ logging) registers plain callables with :func:`epoch_hooks`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 import torch
+from torch import nn
 
 from .._data.windows import Batches, Windows
 
@@ -45,6 +46,104 @@ OWN_TRAINER_OPTIONS = {
     "gradient_clip_val": "gradient_clip_val",
     "enable_checkpointing": "checkpoint_path",
 }
+
+# Trainer options the engine honours, and what each does in a fit (README: "Trainer options").
+TRAINER_OPTIONS: dict[str, str] = {
+    "callbacks": "Lightning callbacks; their epoch hooks run, and their step hooks once per "
+    "optimizer step",
+    "logger": "a Lightning logger: train_loss and val_loss of every epoch",
+    "enable_progress_bar": "Lightning's progress bar (verbose=1 also shows it)",
+    "enable_model_summary": "Lightning's model summary at the start of fit",
+    "default_root_dir": "where a logger or profiler writes",
+    "deterministic": "deterministic algorithms (torch.use_deterministic_algorithms)",
+    "benchmark": "cuDNN's autotuner",
+    "detect_anomaly": "autograd's anomaly detection",
+    "profiler": "a Lightning profiler",
+    "log_every_n_steps": "logging interval of step-level metrics (the engine logs epochs)",
+    "limit_train_batches": "optimizer steps per epoch (an int) or the fraction of them (a "
+    "float): every epoch is cut alike, so each still counts as a whole epoch",
+    "num_nodes": "machines of a multi-node run (with devices)",
+    "strategy": "Lightning's distribution strategy (default ddp_spawn for several devices)",
+}
+# Trainer options that change only the arithmetic of training: they never write to disk, log,
+# spawn processes or hold code, so a model file may carry them.
+PORTABLE_TRAINER_OPTIONS = frozenset(
+    {"benchmark", "deterministic", "detect_anomaly", "limit_train_batches", "log_every_n_steps"}
+)
+# Trainer options that change what a fit computes: part of a checkpoint's fingerprint.
+COMPUTING_TRAINER_OPTIONS = ("limit_train_batches", "deterministic")
+_CUT_EPOCHS = (
+    "would end training inside an epoch that the fit records as whole (and may keep as its "
+    "best): use max_epochs, windows_per_epoch or limit_train_batches"
+)
+_EVERY_EPOCH = (
+    "the engine validates at the end of every epoch: early stopping and the weights kept "
+    "need every epoch's validation loss of its final weights"
+)
+# Trainer options refused before training, and why.
+REFUSED_TRAINER_OPTIONS: dict[str, str] = {
+    "accumulate_grad_batches": "the engine steps the optimizer itself (manual optimization): "
+    "use a larger batch_size",
+    "gradient_clip_algorithm": "gradient_clip_val clips the gradient norm",
+    "check_val_every_n_epoch": _EVERY_EPOCH,
+    "val_check_interval": _EVERY_EPOCH,
+    "limit_val_batches": _EVERY_EPOCH,
+    "num_sanity_val_steps": _EVERY_EPOCH,
+    "max_time": _CUT_EPOCHS,
+    "max_steps": _CUT_EPOCHS,
+    "min_steps": "early stopping decides when a fit ends: use patience=None to train max_epochs",
+    "min_epochs": "early stopping decides when a fit ends: use patience=None to train max_epochs",
+    "fast_dev_run": _CUT_EPOCHS,
+    "overfit_batches": "the engine draws its own minibatches: use windows_per_epoch",
+    "barebones": "the engine needs Lightning's epoch hooks and logging",
+    "reload_dataloaders_every_n_epochs": "the engine draws each epoch's minibatches itself",
+    "use_distributed_sampler": "the engine shares the samples between processes itself",
+    "inference_mode": "the engine scores validation windows itself",
+    "limit_test_batches": "a fit runs no test loop",
+    "limit_predict_batches": "predict never goes through Lightning",
+}
+
+
+def check_trainer_options(trainer_kwargs: dict[str, Any]) -> None:
+    """Refuse, before anything is trained, every Trainer option the engine does not honour."""
+    own = sorted(set(trainer_kwargs) & set(OWN_TRAINER_OPTIONS))
+    if own:
+        raise ValueError(
+            f"trainer_kwargs sets {own}, which the estimator's own parameters control: use "
+            + ", ".join(f"{OWN_TRAINER_OPTIONS[key]}=" for key in own)
+            + " instead."
+        )
+    for key in sorted(trainer_kwargs):
+        if key in REFUSED_TRAINER_OPTIONS:
+            raise ValueError(
+                f"trainer_kwargs[{key!r}] is not supported: {REFUSED_TRAINER_OPTIONS[key]}."
+            )
+        if key not in TRAINER_OPTIONS:
+            raise ValueError(
+                f"trainer_kwargs[{key!r}] is not a Trainer option the estimators support; "
+                f"they support {sorted(TRAINER_OPTIONS)}."
+            )
+
+
+# Precisions a group of runs trains in: 16-bit mixed precision's gradient scaler would skip
+# every run's step when one run's gradients overflow.
+_GROUP_PRECISIONS = ("32-true", "32", 32, "bf16-mixed")
+
+
+def grouping_blocker(config: TrainingConfig) -> str | None:
+    """Why runs with ``config`` cannot be trained as one group, or ``None`` if they can."""
+    one_gpu = isinstance(config.devices, list) and len(config.devices) == 1  # devices=[i]
+    if config.devices != 1 and not one_gpu:
+        return f"devices={config.devices!r} (a group trains on one device)"
+    if config.precision not in _GROUP_PRECISIONS:
+        return f"precision={config.precision!r} (its gradient scaler steps a group as a whole)"
+    return None
+
+
+def may_use_gpu(config: TrainingConfig) -> bool:
+    """Whether a fit with ``config`` may train on a GPU of this machine."""
+    return config.accelerator != "cpu" and torch.cuda.is_available()
+
 
 # Minibatches per Lightning batch: amortises Lightning's fixed cost per batch (hooks, progress
 # tracking) over several optimizer steps. See benchmarks/ for the measured overhead.
@@ -180,3 +279,40 @@ class TrainingData:
             chunk_size,
         )
         return train, validation
+
+
+@dataclass
+class Run:
+    """One training run of a group: what :func:`train` trains and what it reads back.
+
+    Attributes
+    ----------
+    network : nn.Module
+        Maps a batch ``(B, T, F)`` to outputs ``(B, n_outputs)``; trained in place.
+    loss : nn.Module
+        Mean loss over a batch.
+    data : TrainingData
+        The windows, targets and the train/validation split.
+    config : TrainingConfig
+        The group's configuration (runs differ only in ``seed``).
+    hooks : tuple of callable
+        Called with each finished epoch's record; an exception ends the whole group.
+    earlier : sequence of dict
+        Records of the epochs trained before (``partial_fit``, warm start): this run's
+        epochs are numbered after them. Single runs only.
+    optimizer_state : dict or None
+        State of the same optimizer to continue from. Single runs only.
+    checkpoint : object or None
+        Has ``load(network) -> dict | None`` and ``save(dict)``: the run resumes from what
+        ``load`` returns and saves its whole state after every finished epoch. Single runs
+        only.
+    """
+
+    network: nn.Module
+    loss: nn.Module
+    data: TrainingData
+    config: TrainingConfig
+    hooks: tuple[EpochHook, ...] = ()
+    earlier: Sequence[EpochRecord] = ()
+    optimizer_state: dict[str, Any] | None = None
+    checkpoint: Any = None

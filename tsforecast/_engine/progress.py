@@ -20,12 +20,14 @@ from .._data.windows import Batches
 from .._utils.arrays import cpu_copy
 from .config import KEPT_LOSS, TRAIN_LOSS, VAL_LOSS, EpochHook, EpochRecord, TrainingResult
 
-# A training loss further above the model's first loss than this many times that loss's
-# size has exploded (a learning rate far too large keeps the loss finite but useless).
-EXPLOSION_RATIO = 1e4
+# A training loss further above the lowest loss so far than this many times the larger of that
+# loss's size and the loss of zero outputs has exploded (a learning rate far too large keeps
+# the loss finite but useless).
+EXPLOSION_RATIO = 100.0
 SNAPSHOT_FIELDS = (
     "first_epoch",
     "reference_loss",
+    "scale_loss",
     "history",
     "best_loss",
     "best_epoch",
@@ -123,9 +125,12 @@ class Progress:
     ) -> None:
         self.first_epoch = len(earlier)
         losses = [r[TRAIN_LOSS] for r in earlier if math.isfinite(r[TRAIN_LOSS])]
-        # The model's first loss: its first epoch's, else (set by the training step) the
-        # loss of the untrained network on the first minibatch.
-        self.reference_loss: float | None = losses[0] if losses else None
+        # The lowest training loss so far: of the earlier epochs, else (set by the training
+        # step) the loss of the untrained network on the first minibatch; then of each epoch.
+        self.reference_loss: float | None = min(losses) if losses else None
+        # The loss of a model that outputs zeros (set when training starts): the scale below
+        # which a loss is never judged exploded.
+        self.scale_loss: float | None = None
         self.patience = patience
         self.validated = validated
         self.hooks = hooks
@@ -159,14 +164,20 @@ class Progress:
             setattr(self, name, value)
 
     def _exploded(self, train_loss: float) -> bool:
+        """Whether ``train_loss`` is not finite or exploded: more than
+        :data:`EXPLOSION_RATIO` times the larger of the lowest loss so far and the scale (the
+        loss of zero outputs) above the lowest. The lowest catches a loss that explodes after
+        it fell; the scale keeps a near-zero lowest (e.g. a linear skip's ridge start on an
+        almost linear target) from making any rise an explosion. Distances in units of sizes
+        are also right for losses that can be negative (QLIKE without its constant)."""
         if not math.isfinite(train_loss):
             return True
-        reference = self.reference_loss
-        if reference is None or not math.isfinite(reference):
+        lowest = self.reference_loss
+        if lowest is None or not math.isfinite(lowest):
             return False
-        # Distance from the reference in units of its size: also right for losses that can
-        # be negative (QLIKE without its constant).
-        return train_loss > reference + EXPLOSION_RATIO * max(abs(reference), 1e-12)
+        scale = self.scale_loss if self.scale_loss is not None else 0.0
+        size = max(abs(lowest), abs(scale) if math.isfinite(scale) else 0.0, 1e-12)
+        return train_loss > lowest + EXPLOSION_RATIO * size
 
     def end_epoch(
         self,
@@ -189,6 +200,7 @@ class Progress:
             self.diverged_at = epoch
             self.stopped = True
             return True
+        self.reference_loss = min(train_loss, self.reference_loss or math.inf)
         self.last = (cpu_copy(network.state_dict()), cpu_copy(optimizer.state_dict()))
         if monitored < self.best_loss:
             self.best_loss, self.best_epoch, self.best = monitored, epoch, self.last

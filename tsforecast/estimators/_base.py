@@ -21,10 +21,10 @@ from .._data.windows import Windows, forward_in_batches, split_tail
 from .._engine.checkpoint import data_digest, data_digest_of_state
 from .._engine.config import (
     ACCELERATORS,
+    COMPUTING_TRAINER_OPTIONS,
     OPTIMIZERS,
     PRECISIONS,
     TrainingConfig,
-    active_epoch_hooks,
 )
 from .._nn.network import CELLS, Embedding, StackedRNN
 from .._utils.arrays import to_numpy, to_torch
@@ -204,16 +204,7 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
         with seeded(pending.seed, cuda=pending.cuda):
             network = pending.start_network(getattr(self, "module_", None))
             checkpoint = pending.checkpoint(network)
-            result = train(
-                network,
-                pending.draft._make_loss(),
-                pending.data,
-                pending.config,
-                earlier=pending.history,
-                optimizer_state=pending.optimizer_state(),
-                hooks=active_epoch_hooks(),
-                checkpoint=checkpoint,
-            )
+            (result,) = train([pending.run(network, checkpoint)])
         return finish_fit(self, pending, network, result, checkpoint)
 
     def _architecture_params(self) -> dict[str, Any]:
@@ -260,8 +251,13 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
 
     def _fingerprint(self, windows: Windows, targets: torch.Tensor, network: nn.Module) -> str:
         """What a checkpoint must match to be resumed: the class, the parameters that change
-        the computation (an int random_state included), the data and the starting weights."""
+        the computation (an int random_state and the Trainer options that change what is
+        computed included), the data and the starting weights."""
         params = {k: v for k, v in self.get_params().items() if k not in _NOT_FINGERPRINTED}
+        trainer_kwargs = self.trainer_kwargs or {}
+        params["trainer_kwargs"] = {
+            k: trainer_kwargs[k] for k in COMPUTING_TRAINER_OPTIONS if k in trainer_kwargs
+        }
         if isinstance(self.random_state, Integral):
             params["random_state"] = int(self.random_state)
         start = data_digest_of_state(network.state_dict())

@@ -1,10 +1,11 @@
 """Fit the fold models of one configuration together (backtests and cross-validated trials).
 
 :func:`fit_together` fits each estimator (an LSTM estimator, or a Pipeline ending in one) on
-its own data. When the folds can share one training run (:func:`grouping_blocker`), their
-transformers are fitted one by one and their networks trained as one grouped network
-(:func:`tsforecast._engine.grouped.train_grouped`); otherwise each is fitted on its own. Either way
-each estimator ends up fitted on its data only, with the same weights to float rounding.
+its own data. When the folds can share one training run (:func:`grouping_blocker_of`), their
+transformers are fitted one by one and their networks trained as one group by the engine
+(:func:`tsforecast._engine.training.train`), then all committed or none; otherwise each is
+fitted on its own. Either way each estimator ends up fitted on its data only, with the same
+weights to float rounding.
 """
 
 from __future__ import annotations
@@ -12,15 +13,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.pipeline import Pipeline
 
-from .._engine.config import EpochHook, EpochRecord, active_epoch_hooks, epoch_hooks
-from .._engine.grouped import grouping_blocker, grouping_device, train_grouped
+from .._engine.config import (
+    EpochHook,
+    EpochRecord,
+    epoch_hooks,
+    grouping_blocker,
+    may_use_gpu,
+)
 from .._nn.grouped import groupable
 from ..estimators._base import _BaseLSTM
 from ..estimators._classifier import LSTMClassifier
-from ..estimators._fit import begin_fit, finish_fit, seeded
+from ..estimators._fit import begin_fit, conclude_fit, seeded
 from ..estimators._regressor import LSTMRegressor
 from ..estimators._validation import layer_units
 
@@ -55,6 +62,22 @@ def _fit_transformers(estimator: BaseEstimator, X: Any, y: Any) -> Any:
     return Xt
 
 
+def _same_setting(a: Any, b: Any) -> bool:
+    """Whether two parameter values configure the same fit: equal values, or objects of the
+    same type (the clones' copies of a callback or a logger, which one group shares)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same_setting(a[k], b[k]) for k in a)
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return (
+            type(a) is type(b)
+            and len(a) == len(b)
+            and all(_same_setting(x, y) for x, y in zip(a, b, strict=True))
+        )
+    if isinstance(a, str | int | float | bool | type(None) | np.generic):
+        return type(a) is type(b) and bool(a == b)
+    return type(a) is type(b)
+
+
 def grouping_blocker_of(estimators: Sequence[BaseEstimator], mode: bool | str = True) -> str | None:
     """Why ``estimators`` should not train together, or ``None`` if they should (as far as
     their parameters tell: the fitted networks must also have one shape).
@@ -79,11 +102,11 @@ def grouping_blocker_of(estimators: Sequence[BaseEstimator], mode: bool | str = 
     if lstms[0].cell == "peephole" or lstms[0].embedding_dim is not None:
         return "the peephole cell or token input (an embedding)"
     params = [{k: v for k, v in lstm.get_params().items() if k != "random_state"} for lstm in lstms]
-    if any(repr(p) != repr(params[0]) for p in params[1:]):
+    if not all(_same_setting(p, params[0]) for p in params[1:]):
         return "estimators with different parameters"
     config = lstms[0]._training_config(lstms[0].max_epochs, 0)
     blocker = grouping_blocker(config)
-    if blocker is None and mode == "auto" and grouping_device(config).type == "cpu":
+    if blocker is None and mode == "auto" and not may_use_gpu(config):
         width = len(lstms) * max(layer_units(lstms[0])) * (2 if lstms[0].bidirectional else 1)
         if width > CPU_GROUPED_WIDTH:
             return (
@@ -120,7 +143,7 @@ def fit_together(
         trained together).
     lockstep_hooks : sequence of callable, default=()
         When the folds train together: called after every epoch with the folds' latest
-        records (see :func:`~tsforecast._engine.grouped.train_grouped`).
+        records (see :func:`~tsforecast._engine.training.train`).
     together : bool or "auto", default=True
         ``group_folds`` (see :func:`grouping_blocker_of`); ``False`` fits the estimators one
         by one.
@@ -130,6 +153,8 @@ def fit_together(
     list of estimator
         ``estimators``, fitted.
     """
+    from .._engine.training import train  # Lightning loads at the first fit only
+
     hooks = [()] * len(estimators) if hooks is None else hooks
     if grouping_blocker_of(estimators, together) is not None:
         return _one_by_one(estimators, Xs, ys, hooks)
@@ -145,23 +170,28 @@ def fit_together(
     for pending in pendings:
         with seeded(pending.seed, cuda=pending.cuda):
             networks.append(pending.start_network(None))
-    if groupable(networks) is not None:
-        return _one_by_one(lstms, inputs, ys, hooks, fitted=estimators)
-    shared = active_epoch_hooks()
-    with seeded(pendings[0].seed, cuda=pendings[0].cuda):
-        results = train_grouped(
-            networks,
-            [pending.draft._make_loss() for pending in pendings],
-            [pending.data for pending in pendings],
-            [pending.config for pending in pendings],
-            [shared] * len(pendings),
-            lockstep_hooks,
-        )
-    interrupted = False
+    runs = [pending.run(network, None) for pending, network in zip(pendings, networks, strict=True)]
+    if groupable(networks) is None:
+        with seeded(pendings[0].seed, cuda=pendings[0].cuda):
+            results = train(runs, lockstep_hooks)
+    else:  # e.g. a class missing from one fold: the same runs (and seeds), one by one
+        results = []
+        for run, pending in zip(runs, pendings, strict=True):
+            run.hooks = (*run.hooks, *hooks[len(results)])
+            with seeded(pending.seed, cuda=pending.cuda):
+                results.extend(train([run]))
+    conclusions, interrupted = [], False
     for lstm, pending, network, result in zip(lstms, pendings, networks, results, strict=True):
         try:
-            finish_fit(lstm, pending, network, result, None)
+            conclusions.append(conclude_fit(lstm, pending, network, result, None))
         except KeyboardInterrupt:  # Ctrl+C: every fold keeps its whole epochs, then stop
+            interrupted = True
+    if interrupted and len(conclusions) < len(lstms):
+        raise KeyboardInterrupt  # a fold without a whole epoch: none is committed
+    for conclusion in conclusions:  # all or nothing: nothing above has committed
+        try:
+            conclusion.commit()
+        except KeyboardInterrupt:
             interrupted = True
     if interrupted:
         raise KeyboardInterrupt
@@ -173,9 +203,8 @@ def _one_by_one(
     Xs: Iterable[Any],
     ys: Sequence[Any],
     hooks: Sequence[Sequence[EpochHook]],
-    fitted: Sequence[BaseEstimator] | None = None,
 ) -> list[BaseEstimator]:
     for estimator, X, y, fold_hooks in zip(estimators, Xs, ys, hooks, strict=True):
         with epoch_hooks(*fold_hooks):
             estimator.fit(X, y)
-    return list(estimators if fitted is None else fitted)
+    return list(estimators)

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from .. import __version__
+from .._engine.config import PORTABLE_TRAINER_OPTIONS
 from .._utils.files import (
     PathLike,
     check_architecture,
@@ -44,22 +45,6 @@ _CLASSES: dict[str, type[_BaseLSTM]] = {
 _FIELDS = {"class": str, "params": dict, "fitted": dict, "network": dict}
 # Private fitted state besides the public attributes ending in "_".
 _PRIVATE_STATE = ("_input_ndim", "_optimizer_state", "_architecture")
-# Trainer options that change only the arithmetic of training: they never write to disk,
-# log, spawn processes or hold code, so a model file may carry them.
-_PORTABLE_TRAINER_OPTIONS = frozenset(
-    {
-        "accumulate_grad_batches",
-        "benchmark",
-        "check_val_every_n_epoch",
-        "deterministic",
-        "gradient_clip_algorithm",
-        "limit_train_batches",
-        "limit_val_batches",
-        "max_steps",
-        "min_epochs",
-        "min_steps",
-    }
-)
 
 
 def _to_python(value: Any) -> Any:
@@ -93,7 +78,7 @@ def _portable_params(params: dict[str, Any]) -> tuple[dict[str, Any], list[str]]
     """Split ``params`` into those a model file may carry and the names of the others.
 
     Dropped: ``checkpoint_path`` and ``trainer_kwargs`` entries outside
-    ``_PORTABLE_TRAINER_OPTIONS`` (a file must not choose where a later fit writes or which
+    ``PORTABLE_TRAINER_OPTIONS`` (a file must not choose where a later fit writes or which
     code it runs), and values a weights-only file cannot hold (a RandomState, callbacks).
     """
     kept, dropped = {}, []
@@ -103,9 +88,9 @@ def _portable_params(params: dict[str, Any]) -> tuple[dict[str, Any], list[str]]
             continue
         if name == "trainer_kwargs" and isinstance(value, dict):
             dropped += [
-                f"trainer_kwargs[{k!r}]" for k in value if k not in _PORTABLE_TRAINER_OPTIONS
+                f"trainer_kwargs[{k!r}]" for k in value if k not in PORTABLE_TRAINER_OPTIONS
             ]
-            value = {k: v for k, v in value.items() if k in _PORTABLE_TRAINER_OPTIONS} or None
+            value = {k: v for k, v in value.items() if k in PORTABLE_TRAINER_OPTIONS} or None
         value = _to_python(value)
         if _is_plain(value):
             kept[name] = value
@@ -146,7 +131,7 @@ def save_model(estimator: _BaseLSTM, path: PathLike) -> None:
     The file holds the weights, the fitted attributes and the hyperparameters, except
     ``checkpoint_path`` and the ``trainer_kwargs`` entries that write to disk or hold code
     (``default_root_dir``, ``logger``, ``callbacks``, ...; only numeric training options such
-    as ``deterministic`` or ``accumulate_grad_batches`` are kept) and values that are objects
+    as ``deterministic`` or ``limit_train_batches`` are kept) and values that are objects
     (a ``RandomState``): these are reset to their defaults, with a warning. Set them again on
     the loaded model to train it further with them.
 
