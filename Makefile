@@ -37,9 +37,11 @@ $(CLIENTS)/.installed: pyproject.toml
 test-clients: $(CLIENTS)/.installed
 	$(CLIENTS)/python -m pytest -o addopts=-ra tests/clients
 
+# ruff, then the layering contracts of pyproject.toml ([tool.importlinter]).
 lint: venv
 	$(BIN)/ruff check tsforecast tests examples benchmarks
 	$(BIN)/ruff format --check tsforecast tests examples benchmarks
+	$(BIN)/lint-imports
 
 bench: venv
 	$(BIN)/python -m pip install --quiet -e ".[bench]"

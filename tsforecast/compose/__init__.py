@@ -17,8 +17,11 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
+from .._utils.returns import KINDS as _KINDS
+from .._utils.returns import absolute as _absolute
+from .._utils.returns import check_positive as _check_positive
+from .._utils.returns import relative as _relative
 from .._utils.sklearn_compat import HasMethods, StrOptions, _fit_context
-from ..preprocessing._returns import _KINDS, _absolute, _check_positive, _relative
 from ._conformal import AdaptiveConformalRegressor
 
 

@@ -7,7 +7,7 @@ import shutil
 import socket
 import tempfile
 import warnings
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import joblib
 import optuna
@@ -16,8 +16,6 @@ from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 from optuna.trial import TrialState
 from sklearn.base import clone
 
-if TYPE_CHECKING:
-    from ._search import OptunaSearchCV
 
 # A worker that stops sending heartbeats for the grace period is taken for dead: its trial
 # is failed and, through RetryHeartbeatStaleTrialCallback, tried again by a live worker.
@@ -26,11 +24,33 @@ GRACE_PERIOD = 180
 MAX_RETRY = 2
 
 
+class SharedSearch(Protocol):
+    """What the worker processes of a shared study need of a search
+    (:class:`~tsforecast.model_selection.OptunaSearchCV` implements it)."""
+
+    estimator: Any
+    storage: Any
+    study_name: str | None
+    random_state: int | None
+    sampler: Any
+
+    def set_params(self, **params: Any) -> SharedSearch: ...
+
+    def _space(self) -> dict[str, Any]:
+        """The search space, Optuna distributions by parameter name."""
+
+    def _create_study(self, storage: Any) -> optuna.Study:
+        """Create (or load) the search's study in ``storage``."""
+
+    def _optimize(self, X: Any, y: Any, space: dict[str, Any]) -> optuna.Study:
+        """Run the search's trials on its study."""
+
+
 def gpu_count() -> int:
     return torch.cuda.device_count()
 
 
-def _trains_on_gpu(search: OptunaSearchCV) -> bool:
+def _trains_on_gpu(search: SharedSearch) -> bool:
     """Whether a network of the search (in its estimator or pipeline) may take the GPU: an
     ``accelerator`` other than ``"cpu"``, as set or as the search space may sample it."""
     values = list(search.estimator.get_params(deep=True).items())
@@ -58,7 +78,7 @@ def storage_with_heartbeats(storage: Any) -> Any:
         )
 
 
-def run_workers(search: OptunaSearchCV, X: Any, y: Any, n_jobs: int) -> optuna.Study:
+def run_workers(search: SharedSearch, X: Any, y: Any, n_jobs: int) -> optuna.Study:
     """Run ``n_jobs`` worker processes on one shared study and return it.
 
     Without a storage the workers share a temporary journal file, copied into memory at the
@@ -109,7 +129,7 @@ def run_workers(search: OptunaSearchCV, X: Any, y: Any, n_jobs: int) -> optuna.S
             shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _run_worker(search: OptunaSearchCV, X: Any, y: Any) -> None:
+def _run_worker(search: SharedSearch, X: Any, y: Any) -> None:
     """One worker process of ``OptunaSearchCV(n_jobs=k)``: add trials to the shared study."""
     if search.sampler is not None:
         search.sampler.reseed_rng()  # else every worker would sample the same parameters

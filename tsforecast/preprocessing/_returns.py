@@ -16,44 +16,12 @@ import pandas as pd
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._utils.returns import RETURN_KINDS as _RETURN_KINDS
+from .._utils.returns import check_positive as _check_positive
+from .._utils.returns import relative as _relative
 from .._utils.sklearn_compat import StrOptions, _fit_context
 from ._history import _History, split_time_index
 from ._transaction import unchanged_on_error
-
-_KINDS = {"log", "simple", "difference"}
-_RETURN_KINDS = _KINDS | {"log1p"}
-
-
-def _relative(values: np.ndarray, reference: np.ndarray, kind: str) -> np.ndarray:
-    if kind == "log":
-        return np.log(values / reference)
-    if kind == "log1p":
-        return np.log1p(values) - np.log1p(reference)
-    if kind == "simple":
-        return values / reference - 1.0
-    return values - reference
-
-
-def _absolute(relative: np.ndarray, reference: np.ndarray, kind: str) -> np.ndarray:
-    if kind == "log":
-        return reference * np.exp(relative)
-    if kind == "simple":
-        return reference * (1.0 + relative)
-    return reference + relative
-
-
-def _check_positive(values: np.ndarray, kind: str, what: str) -> None:
-    if kind == "log1p" and not (values >= 0).all():
-        raise ValueError(
-            f"{what} has values < 0: log1p changes need non-negative counts (volumes); use "
-            "kind='difference' for series that can be negative."
-        )
-    if kind in ("log", "simple") and not (values > 0).all():
-        raise ValueError(
-            f"{what} has values <= 0: {kind} returns need positive prices; use "
-            "kind='log1p' for counts that can be zero (volumes) or kind='difference' for "
-            "series that can be zero or negative."
-        )
 
 
 class ReturnsTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
