@@ -13,7 +13,8 @@ from contextlib import contextmanager, nullcontext
 
 import torch
 
-from tsforecast import LSTMRegressor, _peephole
+from tsforecast import LSTMRegressor
+from tsforecast._nn import peephole as _peephole
 
 from ._harness import interleaved, summarize
 from ._workloads import sp500_windows
