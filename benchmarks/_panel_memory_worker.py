@@ -25,7 +25,7 @@ import tsforecast.estimators._base
 from tsforecast import LSTMRegressor
 from tsforecast._data.lazy import WindowArray, panel_windows
 from tsforecast._data.windows import Batches, Windows
-from tsforecast.estimators._base import _check_values
+from tsforecast.estimators._validation import check_values
 from tsforecast.preprocessing import PanelWindowTransformer
 
 UNITS, BATCH, CHUNKS = 16, 256, 2  # 2 Lightning batches of 16 minibatches: 32 optimizer steps
@@ -42,7 +42,7 @@ class LazyPanelRegressor(LSTMRegressor):
         if reset:
             self._input_ndim = 3
         windows = Windows.from_window_array(X)
-        _check_values(windows.base, warn_unscaled=type(self).__name__ if reset else None)
+        check_values(windows, warn_unscaled=type(self).__name__ if reset else None)
         return windows
 
 
