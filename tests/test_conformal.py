@@ -146,3 +146,23 @@ def test_usable_in_a_backtest():
     np.testing.assert_allclose(
         result.predictions["y_pred"].to_numpy()[-50:], fold.estimator_.predict(X[-50:])
     )
+
+
+@pytest.mark.parametrize("scale_window", [1, 3])
+def test_threshold_steps_scale_with_the_last_scale_window_scores(scale_window):
+    X, y = break_data(400)
+    model = AdaptiveConformalRegressor(
+        LinearRegression(), learning_rate=0.1, scale_window=scale_window
+    ).fit(X[:200], y[:200])
+    forecast = model.predict(X[200:])
+    scores = np.abs(y[200:] - forecast)
+    recent = list(np.abs(model.calibration_scores_[-scale_window:]))
+    threshold, expected = model.threshold_, []
+    for t in range(len(scores)):
+        if t >= 1:  # the score of row t - 1 is observed at row t (horizon=1)
+            recent = [*recent, scores[t - 1]][-scale_window:]
+            threshold += 0.1 * max(recent) * ((scores[t - 1] > expected[t - 1]) - 0.2)
+        expected.append(threshold)
+    bands = model.predict_interval(X[200:], y[200:])
+    np.testing.assert_allclose(bands[:, 1] - forecast, expected, rtol=1e-12)
+    np.testing.assert_allclose(forecast - bands[:, 0], expected, rtol=1e-12)

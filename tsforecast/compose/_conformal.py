@@ -270,7 +270,7 @@ class AdaptiveConformalRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimat
         for t in range(len(scores)):
             observed = t - self.horizon
             if observed >= 0 and not np.isnan(scores[observed]):
-                recent = [*recent[1 - self.scale_window :], abs(scores[observed])]
+                recent = [*recent, abs(scores[observed])][-self.scale_window :]
                 miss = scores[observed] > thresholds[observed]
                 threshold += self.learning_rate * max(recent) * (miss - self.alpha)
             thresholds[t] = threshold
