@@ -106,6 +106,16 @@ def test_variance_targets_against_hand_computations():
     )
 
 
+def _bar(**second):
+    """Two daily bars; the second (index "b") takes the given prices."""
+    bars = {"Open": [100.0, 101.0], "High": [102.0, 102.0], "Low": [99.0, 98.0]}
+    bars["Close"] = [101.0, 100.0]
+    frame = pd.DataFrame(bars, index=["a", "b"])
+    for name, price in second.items():
+        frame.loc["b", name] = price
+    return frame
+
+
 @pytest.mark.parametrize(
     ("call", "error", "match"),
     [
@@ -117,6 +127,16 @@ def test_variance_targets_against_hand_computations():
             ValueError,
             "High < Low",
         ),
+        (lambda: squared_returns(pd.Series([1.0, 2.0]), tick=np.nan), ValueError, "tick"),
+        (lambda: squared_returns(pd.Series([1.0, 2.0]), tick=np.inf), ValueError, "tick"),
+        (
+            lambda: garman_klass_variance(_bar(Close=103.0)),
+            ValueError,
+            r"Close > High \(the first at index 'b'\)",
+        ),
+        (lambda: garman_klass_variance(_bar(Close=97.0)), ValueError, "Close < Low"),
+        (lambda: garman_klass_variance(_bar(Open=105.0)), ValueError, "Open > High"),
+        (lambda: garman_klass_variance(_bar(Open=90.0)), ValueError, "Open < Low"),
     ],
 )
 def test_variance_targets_refuse_bad_prices(call, error, match):

@@ -24,8 +24,21 @@ def _prices(ohlc: pd.DataFrame, columns: tuple[str, ...]) -> list[np.ndarray]:
     values = ohlc[list(columns)].to_numpy(dtype=np.float64)
     if not (np.isfinite(values).all() and (values > 0).all()):
         raise ValueError(f"The {list(columns)} prices must be positive and finite.")
-    if (ohlc["High"].to_numpy() < ohlc["Low"].to_numpy()).any():
-        raise ValueError("ohlc has rows with High < Low.")
+    prices = dict(zip(columns, values.T, strict=True))
+    high, low = prices["High"], prices["Low"]
+    checks = [("High < Low", high < low)]
+    for name in ("Open", "Close"):
+        if name in prices:
+            checks += [
+                (f"{name} > High", prices[name] > high),
+                (f"{name} < Low", prices[name] < low),
+            ]
+    for problem, rows in checks:
+        if rows.any():
+            raise ValueError(
+                f"ohlc has rows with {problem} (the first at index {ohlc.index[rows][0]!r}); "
+                "every price of a bar must lie between its Low and its High."
+            )
     return list(values.T)
 
 
@@ -59,8 +72,8 @@ def squared_returns(prices: pd.Series, *, tick: float = 0.0) -> pd.Series:
     """
     if not isinstance(prices, pd.Series):
         raise TypeError(f"prices must be a pandas Series; got {type(prices).__name__}.")
-    if not isinstance(tick, Real) or tick < 0:
-        raise ValueError(f"tick must be a number >= 0; got {tick!r}.")
+    if not isinstance(tick, Real) or not (0 <= tick < np.inf):
+        raise ValueError(f"tick must be a finite number >= 0; got {tick!r}.")
     values = prices.to_numpy(dtype=np.float64)
     if not (np.isfinite(values).all() and (values > 0).all()):
         raise ValueError("prices must be positive and finite.")
