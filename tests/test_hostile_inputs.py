@@ -19,11 +19,43 @@ TINY = {**FAST, "units": 2, "max_epochs": 1}
 
 
 def test_string_and_object_columns_are_refused(series_frame):
-    frame = series_frame.assign(name="SPX")
+    frame = series_frame.assign(name=pd.Series("SPX", index=series_frame.index, dtype=object))
     with pytest.raises(ValueError, match="could not convert string to float"):
         SlidingWindowTransformer(window=3).fit(frame)
     with pytest.raises(ValueError, match="could not convert string to float"):
         LSTMRegressor(**TINY).fit(frame, np.zeros(len(frame)))
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        pd.date_range("2020-01-01", periods=3),
+        pd.to_timedelta([1, 2, 3], unit="D"),
+        pd.Series(["a", "b", "c"], dtype="str"),
+    ],
+)
+def test_a_column_of_dates_durations_or_text_is_refused_by_name(column):
+    frame = pd.DataFrame({"price": [1.0, 2.0, 3.0], "when": column})
+    match = r"X column 'when' has dtype .*; the features must be numbers"
+    with pytest.raises(TypeError, match=match):
+        SlidingWindowTransformer(window=2).fit(frame)
+    with pytest.raises(TypeError, match=match):
+        LSTMRegressor(**TINY).fit(frame, np.zeros(3))
+    model = LSTMRegressor(**TINY).fit(frame[["price"]].assign(other=1.0), np.zeros(3))
+    with pytest.raises(TypeError, match=match):
+        model.predict(frame)
+
+
+@pytest.mark.parametrize("shape", [(40, 6), (40, 6, 1)])
+def test_broadcast_windows_train_as_their_copy(shape):
+    """np.broadcast_to gives every window a zero stride: each is still its own sample."""
+    row = np.linspace(-1.0, 1.0, 6).reshape((1, 6, 1)[: len(shape)])
+    X, y = np.broadcast_to(row, shape), np.linspace(0.0, 1.0, 40)
+    params = {**TINY, "validation_fraction": 0.25, "random_state": 0}
+    copied = LSTMRegressor(**params).fit(X.copy(), y)
+    model = LSTMRegressor(**params).fit(X, y)
+    assert [r["train_loss"] for r in model.history_] == [r["train_loss"] for r in copied.history_]
+    np.testing.assert_array_equal(model.predict(X), copied.predict(X.copy()))
 
 
 def test_empty_input_is_refused():

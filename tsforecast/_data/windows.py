@@ -40,7 +40,8 @@ def _strided_base(X: np.ndarray) -> tuple[np.ndarray, int] | None:
         s_step = s_sample
     if n_features == 1:
         s_feature = X.itemsize
-    if s_step <= 0 or s_feature <= 0 or s_sample < 0 or s_sample % s_step:
+    # A zero sample stride (np.broadcast_to) repeats one window: no sliding layout.
+    if s_step <= 0 or s_feature <= 0 or s_sample <= 0 or s_sample % s_step:
         return None
     step = s_sample // s_step
     n_rows = (n_samples - 1) * step + length

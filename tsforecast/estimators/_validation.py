@@ -18,6 +18,7 @@ from sklearn.utils.validation import validate_data
 from .._data.lazy import WindowArray
 from .._data.tokens import check_tokens
 from .._data.windows import Windows
+from .._utils.frames import check_numeric_columns
 
 FLOAT_DTYPES = (np.float64, np.float32)
 # Inputs beyond this magnitude saturate the LSTM gates (tanh/sigmoid of ~1e3 is flat).
@@ -95,6 +96,7 @@ def validate_X(estimator: Any, X: Any, *, reset: bool) -> Windows:
             )
         _check_n_features(estimator, X.shape[2], reset=reset)
     else:
+        check_numeric_columns(X)
         X = validate_data(estimator, X, reset=reset, dtype=FLOAT_DTYPES)
     if reset:
         estimator._input_ndim = ndim

@@ -13,6 +13,7 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._data.lazy import WindowArray
+from .._utils.frames import check_numeric_columns
 from .._utils.sklearn_compat import Interval, StrOptions, _fit_context
 from ._history import _History, check_time_index, split_time_index
 from ._transaction import unchanged_on_error
@@ -262,6 +263,7 @@ class SlidingWindowTransformer(
 
     def _validate(self, X: Any, *, reset: bool) -> tuple[np.ndarray, pd.Index | None]:
         X, index = split_time_index(X)
+        check_numeric_columns(X)
         values = validate_data(self, X, reset=reset, dtype=_FLOAT_DTYPES)
         return values, index
 
