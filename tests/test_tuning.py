@@ -265,6 +265,26 @@ def test_parallel_trials_run_in_processes_and_score_as_serial_fits(series):
     assert serial.best_score_ == pytest.approx(search.best_score_, rel=1e-5)
 
 
+def test_parallel_workers_without_a_study_name_share_one_generated_study(series, tmp_path):
+    """Old code: each worker created a study of its own and ran every trial, then loading
+    "the" study failed (the storage did not contain exactly 1 study)."""
+    X, y = series
+    storage = f"sqlite:///{tmp_path / 's.db'}"
+    search = _units_search(n_trials=2, n_jobs=2, storage=storage, random_state=0).fit(X, y)
+    summaries = optuna.get_all_study_summaries(storage)
+    assert [s.study_name for s in summaries] == [search.study_.study_name]
+    assert 2 <= len(search.study_.get_trials(states=(TrialState.COMPLETE,))) <= 3
+
+
+def test_dump_job_without_a_study_name_is_refused(series, tmp_path):
+    X, y = series
+    storage = f"sqlite:///{tmp_path / 's.db'}"
+    with pytest.raises(ValueError, match=r"study_name=.*got study_name=None"):
+        _units_search(storage=storage).dump_job(tmp_path / "job", X, y)
+    assert not (tmp_path / "job").exists()
+    assert optuna.get_all_study_summaries(storage) == []
+
+
 def test_parallel_trials_on_one_gpu_warn(series, monkeypatch):
     monkeypatch.setattr("tsforecast.model_selection._parallel.gpu_count", lambda: 1)
     X, y = series

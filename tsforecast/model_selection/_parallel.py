@@ -93,14 +93,15 @@ def run_workers(search: SharedSearch, X: Any, y: Any, n_jobs: int) -> optuna.Stu
             stacklevel=4,
         )
     scratch = None
-    storage, name = search.storage, search.study_name
+    storage = search.storage
     if storage is None:  # an in-memory study cannot be shared: a temporary journal can
         scratch = tempfile.mkdtemp(prefix="tsforecast-study-")
         backend = optuna.storages.journal.JournalFileBackend(os.path.join(scratch, "log"))
         storage = optuna.storages.JournalStorage(backend)
-        name = name or "tsforecast"
     try:
         study = search._create_study(storage_with_heartbeats(storage))
+        # Without a study_name Optuna generated one: every worker must use that one study.
+        name = study.study_name
         seed = search.random_state
         workers = [
             clone(search).set_params(

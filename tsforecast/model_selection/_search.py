@@ -91,7 +91,9 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         gets heartbeats: the trial of a worker that died (killed, out of memory) is marked
         failed after three minutes without a heartbeat and retried by another worker.
     study_name : str, default=None
-        Name of the study in ``storage``.
+        Name of the study in ``storage``; ``None`` starts a new study under a name Optuna
+        generates (shared by the ``n_jobs`` workers of this fit; :meth:`dump_job` needs a
+        name).
     sampler : optuna sampler, default=None
         ``None`` uses ``TPESampler(seed=random_state)``.
     pruner : optuna pruner, default=None
@@ -333,10 +335,11 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         X, y : array-like
             The data every worker searches on.
         """
-        if self.storage is None:
+        if self.storage is None or self.study_name is None:
             raise ValueError(
-                "Workers can only share a study kept in a storage: pass storage= (a database "
-                "URL or an optuna storage object) and study_name=."
+                "Workers can only share a study kept in a storage under a name: pass storage= "
+                "(a database URL or an optuna storage object) and study_name= (without it "
+                f"each worker would start a study of its own); got study_name={self.study_name!r}."
             )
         self._check_no_checkpoint()
         # Create the study (and a database's tables) once, before workers race to do it.
