@@ -16,7 +16,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from tsforecast import LSTMClassifier, LSTMRegressor
+from tsforecast import LSTMClassifier, LSTMRegressor, SlidingWindowTransformer
 
 # ----------------------------------------------------------------------------- learning
 
@@ -139,6 +139,23 @@ def test_the_embargo_does_not_depend_on_memory_layout(monkeypatch):
     rng = np.random.default_rng(0)
     independent = _training_data_of(model, rng.normal(size=(120, 11, 1)), base[10:, 0], monkeypatch)
     assert len(independent.train_index) == 108
+
+
+@pytest.mark.parametrize("missing", [[150], [3, 4], [100, 101, 102, 103, 104, 105, 106]])
+def test_the_embargo_holds_when_windows_are_missing(missing):
+    """Issue 22: one window deleted from a contiguous window array made every window its own
+    sequence, so 19 training windows overlapping the validation windows were kept."""
+    rng = np.random.default_rng(0)
+    series = np.cumsum(rng.normal(size=(200, 2)), axis=0)
+    keep = np.delete(np.arange(200), missing)
+    lazy = SlidingWindowTransformer(20, lazy=True).fit_transform(series)[keep]  # by rows
+    dense = np.asarray(lazy)  # the same windows, each holding its own copy of its rows
+    y = series[keep, 0]
+    params = {**FAST, "validation_fraction": 0.2, "max_epochs": 2, "random_state": 0}
+    by_rows = LSTMRegressor(**params).fit(lazy, y)
+    by_content = LSTMRegressor(**params).fit(dense, y)
+    assert by_content.history_ == by_rows.history_
+    np.testing.assert_array_equal(by_content.predict(dense), by_rows.predict(lazy))
 
 
 def test_partial_fit_continues_training(windows_data):

@@ -25,11 +25,12 @@ from .lazy import WindowArray, sample_epoch
 _MOMENT_CHUNK = 1 << 16
 
 
-def _strided_base(X: np.ndarray) -> tuple[np.ndarray, int] | None:
+def _strided_base(X: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """Find the 2-D array that a 3-D array is a strided window view of.
 
-    Returns ``(base, step)`` such that ``X[i, t] == base[i * step + t]`` without copying, or
-    ``None`` when ``X`` is not laid out that way (or the base would hold more rows than ``X``).
+    Returns ``(base, starts)`` such that ``X[i, t] == base[starts[i] + t]`` without copying,
+    or ``None`` when ``X`` is not laid out that way (or the base would hold more rows than
+    ``X``).
     """
     n_samples, length, n_features = X.shape
     if n_samples == 1:  # one window: nothing to share, and no step between windows
@@ -47,28 +48,57 @@ def _strided_base(X: np.ndarray) -> tuple[np.ndarray, int] | None:
     n_rows = (n_samples - 1) * step + length
     if n_rows > n_samples * length:
         return None
-    return as_strided(X, shape=(n_rows, X.shape[2]), strides=(s_step, s_feature)), step
+    base = as_strided(X, shape=(n_rows, X.shape[2]), strides=(s_step, s_feature))
+    return base, np.arange(0, n_samples * step, step, dtype=np.int64)
 
 
-def _sliding_base(X: np.ndarray) -> tuple[np.ndarray, int] | None:
+def _sliding_base(X: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """Find the series that the windows of ``X`` slide over, from their content.
 
-    Returns ``(base, step)`` when every window equals the previous one moved ``step`` rows
-    later (the smallest such ``step`` below the window length), else ``None``. Costs one
-    comparison pass over ``X``; independent sequences (images, sentences) fail at the first
-    pair of windows.
+    Each window is taken to continue the previous one moved by the smallest step (below the
+    window length) that makes their shared rows equal, or to start on rows of its own. So
+    windows with one missing (dropped, or filtered out) still share their rows with their
+    neighbours, as the validation embargo needs. Returns ``(base, starts)`` when at least one
+    window continues the previous one, else ``None``. Independent sequences (images,
+    sentences) cost one comparison of each window's first value with the previous window.
     """
     n_samples, length, _ = X.shape
     if n_samples < 2 or length < 2:
         return None
-    first, second = X[0], X[1]
-    for step in range(1, length):
-        if np.array_equal(second[: length - step], first[step:]) and np.array_equal(
+    # candidates[i, s - 1]: window i + 1 may be window i moved s rows later.
+    candidates = X[1:, 0, :1] == X[:-1, 1:, 0]
+    if not candidates.any():
+        return None
+    steps = _steps(X, candidates)
+    if (steps == length).all():
+        return None
+    ends = np.cumsum(steps)
+    # Window i + 1 adds its last steps[i] rows to the base.
+    window = np.repeat(np.arange(1, n_samples), steps)
+    row = np.arange(ends[-1]) - np.repeat(ends - steps, steps) + np.repeat(length - steps, steps)
+    return np.concatenate([X[0], X[window, row]]), np.concatenate([[0], ends])
+
+
+def _steps(X: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """Step from each window to the next: the smallest of its ``candidates`` that the rows
+    confirm, else the window length (no shared row)."""
+    length = X.shape[1]
+    every_pair = candidates.all(axis=0)
+    if every_pair.any():  # one step for all pairs, as in a plain sliding window: one pass
+        step = int(every_pair.argmax()) + 1
+        if not candidates[:, : step - 1].any() and np.array_equal(
             X[1:, : length - step], X[:-1, step:]
         ):
-            base = np.concatenate([first, X[1:, length - step :].reshape(-1, X.shape[2])])
-            return base, step
-    return None
+            return np.full(len(candidates), step)
+    steps = np.full(len(candidates), length)
+    pending = np.arange(len(candidates))
+    for step in range(1, length):
+        pairs = pending[candidates[pending, step - 1]]
+        if len(pairs):
+            slides = (X[pairs + 1, : length - step] == X[pairs, step:]).all(axis=(1, 2))
+            steps[pairs[slides]] = step
+            pending = np.setdiff1d(pending, pairs[slides], assume_unique=True)
+    return steps
 
 
 def _as_float_tensor(a: np.ndarray) -> torch.Tensor:
@@ -123,13 +153,13 @@ class Windows:
         if found is None:
             found = _sliding_base(X)
         if found is None:
-            found = np.ascontiguousarray(X).reshape(-1, n_features), length
-        base, step = found
-        # numpy, not torch.arange: a torch kernel here costs more than the rest of a
-        # single-window predict (it wakes torch's intra-op thread pool).
-        starts = torch.from_numpy(np.arange(0, n_samples * step, step, dtype=np.int64))
-        tiled = step == length and base.shape[0] == n_samples * length
-        return cls(_as_float_tensor(base), starts, length, tiled)
+            # numpy, not torch.arange: a torch kernel here costs more than the rest of a
+            # single-window predict (it wakes torch's intra-op thread pool).
+            starts = np.arange(0, n_samples * length, length, dtype=np.int64)
+            found = np.ascontiguousarray(X).reshape(-1, n_features), starts
+        base, starts = found
+        tiled = base.shape[0] == n_samples * length  # only when no window shares a row
+        return cls(_as_float_tensor(base), torch.from_numpy(starts), length, tiled)
 
     @classmethod
     def from_window_array(cls, X: WindowArray) -> Windows:
