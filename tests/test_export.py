@@ -49,6 +49,27 @@ def test_onnx_graph_predicts_like_the_estimator(name, tmp_path):
         np.testing.assert_allclose(served, expected(batch), rtol=0, atol=1e-5)
 
 
+@pytest.mark.parametrize(
+    ("model", "X", "wrong"),
+    [
+        (LSTMRegressor(**_FAST), _X2, _X2[:, :5]),
+        (LSTMRegressor(**_FAST), _X2, np.c_[_X2, _X2[:, :3]]),
+        (LSTMRegressor(**_FAST), _X3, _X3[:, :, :2]),
+        (LSTMRegressor(linear_skip=True, **_FAST), _X3, _X3[:, :4]),
+    ],
+)
+def test_the_graph_refuses_inputs_predict_refuses(model, X, wrong, tmp_path):
+    """Issue 22: the graph of a 2-D model answered for any number of columns."""
+    model.fit(X, np.sin(_Y))  # not linear in the window: the linear skip leaves work
+    with pytest.raises(ValueError, match="features"):
+        model.predict(wrong)
+    to_onnx(model, tmp_path / "model.onnx")
+    session = onnxruntime.InferenceSession(str(tmp_path / "model.onnx"))
+    with pytest.raises(onnxruntime.capi.onnxruntime_pybind11_state.InvalidArgument, match="dim"):
+        session.run(None, {"X": wrong})
+    np.testing.assert_allclose(session.run(None, {"X": X})[0], model.predict(X), atol=1e-5)
+
+
 def test_refused_models_name_the_reason(tmp_path):
     peephole = LSTMRegressor(cell="peephole", **_FAST).fit(_X2, _Y)
     with pytest.raises(ValueError, match=r"peephole.*fix the time axis"):

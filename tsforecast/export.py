@@ -90,12 +90,23 @@ def _example(model: LSTMRegressor | LSTMClassifier) -> torch.Tensor:
     return torch.zeros(shape, dtype=torch.float32)
 
 
+def _dynamic_axes(model: LSTMRegressor | LSTMClassifier) -> dict[int, str]:
+    """The input axes that may vary: the samples, and the time steps of a 3-D model without a
+    linear skip path. The others keep the example's size, so that onnxruntime refuses an
+    input of another width, as ``predict`` does."""
+    if model._input_ndim == 3 and not hasattr(model, "n_timesteps_in_"):
+        return {0: "n_samples", 1: "n_timesteps"}
+    return {0: "n_samples"}
+
+
 def to_onnx(model: LSTMRegressor | LSTMClassifier, path: str | os.PathLike[str]) -> None:
     """Write a fitted estimator as an ONNX graph that predicts like the estimator.
 
     The graph's input ``"X"`` is a float32 array shaped like the ``X`` of ``predict``
-    (``(n_samples, n_timesteps)`` or ``(n_samples, n_timesteps, n_features)``, any number of
-    samples and time steps). Its output ``"y"`` (float64) is what ``predict`` returns for a
+    (``(n_samples, n_timesteps)`` or ``(n_samples, n_timesteps, n_features)``): any number of
+    samples and, for 3-D input without ``linear_skip``, of time steps; the other axes must
+    have the fitted sizes, and onnxruntime refuses an input that has not. Its output ``"y"``
+    (float64) is what ``predict`` returns for a
     regressor (in the target's units; the median for ``loss="quantile"``) and what
     ``predict_proba`` returns for a classifier. Requires the ``onnx`` extra
     (``pip install tsforecast[onnx]``).
@@ -141,6 +152,6 @@ def to_onnx(model: LSTMRegressor | LSTMClassifier, path: str | os.PathLike[str])
             os.fspath(path),
             input_names=["X"],
             output_names=["y"],
-            dynamic_axes={"X": {0: "n_samples", 1: "n_timesteps"}, "y": {0: "n_samples"}},
+            dynamic_axes={"X": _dynamic_axes(model), "y": {0: "n_samples"}},
             dynamo=False,
         )
