@@ -13,7 +13,8 @@ recurrent and bias weights, the gates read the cell state through diagonal peeph
 
 The input projections of all time steps are one matrix product before the recurrence; the
 recurrence itself is a TorchScript function, so that each step costs one ``addmm`` and a few
-element-wise kernels without the Python interpreter in between.
+element-wise kernels without the Python interpreter in between. It runs unoptimized (the
+interpreter, with autograd's own gradients), so that every call computes alike.
 """
 
 from __future__ import annotations
@@ -102,7 +103,11 @@ class PeepholeLayer(nn.Module):
         # x: (B, T, F) -> outputs (B, T, H), last hidden state (B, H)
         projected = torch.addmm(self.bias, x.reshape(-1, x.shape[-1]), self.weight_ih.t())
         projected = projected.view(x.shape[0], x.shape[1], -1).transpose(0, 1)
-        outputs, h, _ = _scripted_recurrence(projected, self.weight_hh, self.peepholes, mask)
+        # Unoptimized: the profiling executor otherwise replaces the graph after its first
+        # calls with one whose symbolic gradients round differently (7e-8), so that the
+        # first fit in a process would not repeat, nor a checkpoint resume exactly.
+        with torch.jit.optimized_execution(False):
+            outputs, h, _ = _scripted_recurrence(projected, self.weight_hh, self.peepholes, mask)
         return outputs.transpose(0, 1), h
 
 
