@@ -358,6 +358,26 @@ _ALTERATIONS = {
         ),
         "target_mean_ does not hold 1 values",
     ),
+    "best_epoch_ a string": (_set("fitted", "best_epoch_", "x"), "best_epoch_ should be None or"),
+    "best_epoch_ past n_iter_": (_set("fitted", "best_epoch_", 3), "best_epoch_ should be None or"),
+    "best_loss_ a string": (_set("fitted", "best_loss_", "x"), "best_loss_ should be a number"),
+    "loss_ unknown": (_set("fitted", "loss_", "l3"), "loss_ should be one of"),
+    "history_ renumbered": (
+        lambda p: p["fitted"]["history_"][1].update(epoch=7),
+        "history_ should hold one record per epoch, numbered from 0",
+    ),
+    "limit_train_batches=-7": (
+        _set("params", "trainer_kwargs", {"limit_train_batches": -7}),
+        "'limit_train_batches' parameter of trainer_kwargs must be",
+    ),
+    "limit_train_batches=1.5": (
+        _set("params", "trainer_kwargs", {"limit_train_batches": 1.5}),
+        "'limit_train_batches' parameter of trainer_kwargs",
+    ),
+    "deterministic='x'": (
+        _set("params", "trainer_kwargs", {"deterministic": "x"}),
+        "'deterministic' parameter of trainer_kwargs",
+    ),
     "method shadowed": (_set("fitted", "predict", 1), "'predict' is not a fitted attribute"),
     "module_ in fitted": (_set("fitted", "module_", 1), "'module_' is not a fitted attribute"),
     "optimizer state reshaped": (
@@ -514,6 +534,34 @@ def _reshaped_optimizer(state):
             "its cuda_rng is not a list of random generator states",
         ),
         (lambda s: s.pop("cuda_rng"), "its 'cuda_rng' entry should be a list, got NoneType"),
+        (
+            lambda s: s["progress"].__setitem__("first_epoch", 100),
+            "its first_epoch should be 0, the epochs trained before this fit",
+        ),
+        (
+            lambda s: s["progress"]["history"][1].__setitem__("epoch", 5),
+            "its history should be a list of dicts of numbers, one per epoch from 0",
+        ),
+        (
+            lambda s: s["progress"]["history"][0].__setitem__("train_loss", "x"),
+            "its history should be a list of dicts of numbers",
+        ),
+        (
+            lambda s: s["progress"].__setitem__("best_epoch", 9),
+            "its best_epoch should be None or an epoch from -1 to 1",
+        ),
+        (
+            lambda s: s["progress"].__setitem__("best_epoch", "1"),
+            "its best_epoch should be None or an epoch",
+        ),
+        (
+            lambda s: s["progress"].__setitem__("best_epoch", None),
+            "its best epoch's weights should be there exactly when its best_epoch is",
+        ),
+        (lambda s: s["progress"].__setitem__("stopped", "no"), "its stopped should be a bool"),
+        (lambda s: s["progress"].__setitem__("diverged_at", 7), "its diverged_at should be"),
+        (lambda s: s["progress"].__setitem__("best_loss", None), "its best_loss should be"),
+        (lambda s: s["progress"].__setitem__("reference_loss", "x"), "its reference_loss"),
     ],
 )
 def test_a_hand_altered_checkpoint_gives_a_value_error(windows_data, tmp_path, change, match):

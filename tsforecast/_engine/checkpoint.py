@@ -12,7 +12,15 @@ import torch
 from torch import nn
 
 from .._data.windows import Windows
-from .._utils.files import atomic_save, check_optimizer_state, check_weights, expect, safe_load
+from .._utils.files import (
+    atomic_save,
+    check_optimizer_state,
+    check_weights,
+    expect,
+    is_number,
+    safe_load,
+)
+from .config import TRAIN_LOSS
 from .progress import SNAPSHOT_FIELDS
 
 _VERSION = 4  # 4: the progress record holds the divergence scale (scale_loss)
@@ -67,8 +75,9 @@ class Checkpoint:
     path: str
     fingerprint: str
 
-    def load(self, network: nn.Module) -> dict[str, Any] | None:
-        """The saved training state for resuming ``network``, or ``None`` without a file."""
+    def load(self, network: nn.Module, first_epoch: int) -> dict[str, Any] | None:
+        """The saved training state for resuming ``network`` in a run whose first epoch is
+        ``first_epoch``, or ``None`` without a file."""
         if not os.path.exists(self.path):
             return None
         state = safe_load(self.path, kind="backup", version=_VERSION, fields=_FIELDS)
@@ -78,7 +87,7 @@ class Checkpoint:
                 "other data; delete it or choose another checkpoint_path."
             )
         try:
-            _check_training_state(state, network)
+            _check_training_state(state, network, first_epoch)
         except ValueError as exc:
             raise ValueError(
                 f"The checkpoint {self.path!r} is damaged or was altered: {exc}; delete it to "
@@ -102,17 +111,13 @@ class Checkpoint:
             os.remove(self.path)
 
 
-def _check_training_state(state: dict[str, Any], network: nn.Module) -> None:
+def _check_training_state(state: dict[str, Any], network: nn.Module, first_epoch: int) -> None:
     """Check every entry that resuming reads, before anything is loaded."""
     check_weights(state["network"], network)
     check_optimizer_state(state["optimizer"], network, name="optimizer")
     progress = state["progress"]
     expect(set(progress) == set(SNAPSHOT_FIELDS), "its progress record lacks or adds entries")
-    expect(
-        isinstance(progress["history"], list)
-        and all(isinstance(record, dict) for record in progress["history"]),
-        "its history should be a list of dicts",
-    )
+    _check_progress(progress, first_epoch)
     for key in ("best", "last"):
         snapshot = progress[key]
         if snapshot is None:
@@ -132,4 +137,48 @@ def _check_training_state(state: dict[str, Any], network: nn.Module) -> None:
     expect(
         all(isinstance(r, torch.Tensor) and r.dtype == torch.uint8 for r in state["cuda_rng"]),
         "its cuda_rng is not a list of random generator states",
+    )
+
+
+def _is_epoch(value: Any, low: int, high: int) -> bool:
+    return type(value) is int and low <= value < high
+
+
+def _check_progress(progress: dict[str, Any], first_epoch: int) -> None:
+    """Check the progress snapshot's fields: types, and epochs within the run's."""
+    expect(
+        progress["first_epoch"] == first_epoch and type(progress["first_epoch"]) is int,
+        f"its first_epoch should be {first_epoch}, the epochs trained before this fit",
+    )
+    history = progress["history"]
+    expect(
+        isinstance(history, list)
+        and all(
+            isinstance(record, dict)
+            and record.get("epoch") == first_epoch + k
+            and is_number(record.get(TRAIN_LOSS))
+            and all(type(key) is str and is_number(v) for key, v in record.items())
+            for k, record in enumerate(history)
+        ),
+        f"its history should be a list of dicts of numbers, one per epoch from {first_epoch}, "
+        f"each with its {TRAIN_LOSS}",
+    )
+    end = first_epoch + len(history)  # the run's epochs: first_epoch .. end - 1
+    expect(
+        progress["best_epoch"] is None or _is_epoch(progress["best_epoch"], first_epoch - 1, end),
+        f"its best_epoch should be None or an epoch from {first_epoch - 1} to {end - 1}",
+    )
+    expect(
+        (progress["best"] is None) == (progress["best_epoch"] is None),
+        "its best epoch's weights should be there exactly when its best_epoch is",
+    )
+    expect(
+        progress["diverged_at"] is None or _is_epoch(progress["diverged_at"], first_epoch, end),
+        f"its diverged_at should be None or an epoch from {first_epoch} to {end - 1}",
+    )
+    expect(type(progress["stopped"]) is bool, "its stopped should be a bool")
+    expect(is_number(progress["best_loss"]), "its best_loss should be a number")
+    expect(
+        progress["reference_loss"] is None or is_number(progress["reference_loss"]),
+        "its reference_loss should be None or a number",
     )

@@ -103,7 +103,10 @@ class _Member:
     def resume(self) -> dict[str, Any] | None:
         """Load the run's checkpoint into its network and progress, if there is one."""
         run = self.run
-        resumed = run.checkpoint.load(run.network) if run.checkpoint is not None else None
+        checkpoint = run.checkpoint
+        resumed = (
+            None if checkpoint is None else checkpoint.load(run.network, self.progress.first_epoch)
+        )
         if resumed is not None:
             run.network.load_state_dict(resumed["network"])
             run.optimizer_state = resumed["optimizer"]

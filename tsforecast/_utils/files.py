@@ -28,6 +28,11 @@ PathLike = str | os.PathLike[str]
 _KNOWN_READ_ERRORS = (pickle.UnpicklingError, zipfile.BadZipFile, RuntimeError, EOFError, OSError)
 
 
+def is_number(value: Any) -> bool:
+    """Whether a stored value is a plain number (an int or float, not a bool)."""
+    return type(value) in (int, float)
+
+
 def expect(condition: bool, problem: str) -> None:
     """Raise ``ValueError(problem)`` unless ``condition``: the check of one stored field."""
     if not condition:

@@ -10,9 +10,11 @@ functions to exchange models; use pickle within a trusted pipeline.
 
 from __future__ import annotations
 
+import math
 import os
 import pickle
 import warnings
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
@@ -28,12 +30,13 @@ from .._utils.files import (
     decode_array,
     encode_array,
     expect,
+    is_number,
     read_weights_only,
     safe_load,
     serialize,
     write_atomically,
 )
-from .._utils.sklearn_compat import validate_parameter_constraints
+from .._utils.sklearn_compat import Interval, StrOptions, validate_parameter_constraints
 from ..estimators import LSTMClassifier, LSTMRegressor
 from ..estimators._base import _BaseLSTM
 
@@ -45,6 +48,19 @@ _CLASSES: dict[str, type[_BaseLSTM]] = {
 _FIELDS = {"class": str, "params": dict, "fitted": dict, "network": dict}
 # Private fitted state besides the public attributes ending in "_".
 _PRIVATE_STATE = ("_input_ndim", "_optimizer_state", "_architecture")
+# What each portable Trainer option accepts, as Lightning's Trainer documents it: a file
+# holding anything else is refused at load, not at the next fit.
+_TRAINER_OPTION_CONSTRAINTS: dict[str, list[Any]] = {
+    "benchmark": ["boolean", None],
+    "deterministic": ["boolean", StrOptions({"warn"}), None],
+    "detect_anomaly": ["boolean"],
+    "limit_train_batches": [
+        Interval(Integral, 0, None, closed="left"),
+        Interval(Real, 0, 1, closed="both"),
+        None,
+    ],
+    "log_every_n_steps": [Interval(Integral, 0, None, closed="left"), None],
+}
 
 
 def _to_python(value: Any) -> Any:
@@ -261,6 +277,10 @@ def _restore(payload: dict[str, Any]) -> tuple[_BaseLSTM, list[str]]:
     validate_parameter_constraints(  # raises InvalidParameterError, a ValueError
         estimator._parameter_constraints, params, caller_name=payload["class"]
     )
+    if params.get("trainer_kwargs"):
+        validate_parameter_constraints(
+            _TRAINER_OPTION_CONSTRAINTS, params["trainer_kwargs"], caller_name="trainer_kwargs"
+        )
     estimator.set_params(**params)
     expect(all(type(k) is str for k in payload["fitted"]), "fitted names should be strings")
     fitted = {key: _decode(key, value) for key, value in payload["fitted"].items()}
@@ -326,9 +346,22 @@ def _check_fitted(estimator: _BaseLSTM, fitted: dict[str, Any]) -> None:
         "history_ should be a list of dicts of numbers",
     )
     expect(
-        type(fitted["n_iter_"]) is int and fitted["n_iter_"] == len(history),
-        "n_iter_ should equal len(history_)",
+        all(r.get("epoch") == k and "train_loss" in r for k, r in enumerate(history)),
+        "history_ should hold one record per epoch, numbered from 0, each with its train_loss",
     )
+    n_iter = fitted["n_iter_"]
+    expect(type(n_iter) is int and n_iter == len(history), "n_iter_ should equal len(history_)")
+    if "best_epoch_" in fitted:
+        best = fitted["best_epoch_"]
+        expect(
+            best is None or (type(best) is int and -1 <= best < n_iter),
+            f"best_epoch_ should be None or an int from -1 to n_iter_ - 1 = {n_iter - 1}",
+        )
+    for key, check, problem in _SCALAR_CHECKS:
+        expect(key not in fitted or check(fitted[key]), f"{key} should be {problem}")
+    if "loss_" in fitted:
+        losses = estimator._parameter_constraints["loss"][0].options
+        expect(fitted["loss_"] in losses, f"loss_ should be one of {sorted(losses)}")
     if "feature_names_in_" in fitted:
         names = fitted["feature_names_in_"]
         expect(
@@ -373,6 +406,18 @@ def _check_fitted(estimator: _BaseLSTM, fitted: dict[str, Any]) -> None:
         and all(type(k) is str for k in fitted["_optimizer_state"]),
         "_optimizer_state should map optimizer names to their states",
     )
+
+
+# Fitted scalars checked by type and range: (name, check, what the value should be).
+_SCALAR_CHECKS = (
+    ("best_loss_", is_number, "a number"),
+    (
+        "linear_skip_alpha_",
+        lambda v: is_number(v) and 0 < v < math.inf,
+        "a positive finite number",
+    ),
+    ("n_timesteps_in_", lambda v: _is_int(v, 1), "a positive int"),
+)
 
 
 def _check_location_scale(fitted: dict[str, Any], name: str, width: int) -> None:
