@@ -39,24 +39,29 @@ def series():
     return X, y
 
 
-def _scaler_pipeline(window, **params):
+def _scaler_pipeline(window, padding="edge", **params):
     return make_pipeline(
-        StandardScaler(), SlidingWindowTransformer(window), LSTMRegressor(**_FAST, **params)
+        StandardScaler(),
+        SlidingWindowTransformer(window, padding),
+        LSTMRegressor(**_FAST, **params),
     )
 
 
-def _lazy_pipeline(window, **params):
+def _lazy_pipeline(window, padding="edge", **params):
     return make_pipeline(
-        SlidingWindowTransformer(window, lazy=True),
+        SlidingWindowTransformer(window, padding, lazy=True),
         LSTMRegressor(standardize_inputs=True, **_FAST, **params),
     )
 
 
+@pytest.mark.parametrize("padding", ["edge", "zero"])
 @pytest.mark.parametrize("params", [{}, {"linear_skip": True, "validation_fraction": 0.2}])
-def test_lazy_pipeline_forecasts_as_the_scaler_pipeline(series, params):
+def test_lazy_pipeline_forecasts_as_the_scaler_pipeline(series, params, padding):
+    """Issue 22: with padding="zero" the padded zero rows entered input_mean_ and were read as
+    raw zeros, where the scaler pipeline pads with the mean (zero after scaling)."""
     X, y = series
-    old = _scaler_pipeline(8, **params).fit(X, y)
-    new = _lazy_pipeline(8, **params).fit(X, y)
+    old = _scaler_pipeline(8, padding, **params).fit(X, y)
+    new = _lazy_pipeline(8, padding, **params).fit(X, y)
     scaler, model = old[0], new[-1]
     np.testing.assert_allclose(model.input_mean_, scaler.mean_, rtol=1e-12)
     np.testing.assert_allclose(model.input_scale_, scaler.scale_, rtol=1e-12)
@@ -122,7 +127,8 @@ def test_lazy_edge_windows_share_the_input_rows():
     lazy = SlidingWindowTransformer(5, lazy=True).fit_transform(X)
     assert lazy.base is X and lazy.lead == 4
     zero = SlidingWindowTransformer(5, "zero", lazy=True).fit_transform(X)
-    assert zero.lead == 0 and not np.shares_memory(zero.base, X)  # zeros take rows
+    assert zero.base is X and zero.lead == 4  # zeros take no rows either
+    np.testing.assert_array_equal(zero[1], np.r_[np.zeros((3, 2)), X[:2]])
 
 
 def test_window_array_lead_rows_repeat_the_first_row():

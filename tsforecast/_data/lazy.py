@@ -37,24 +37,36 @@ class WindowArray:
     length : int
         Time steps per window.
     lead : int, default=0
-        Rows before the base's first row that read as copies of it (edge padding that takes
-        no memory); ``starts`` then count from the first of them.
+        Rows of padding before the base's first row, which take no memory; ``starts`` then
+        count from the first of them.
+    padding : {"edge", "zero"}, default="edge"
+        What the ``lead`` rows read as: copies of the base's first row, or zeros.
     """
 
-    __slots__ = ("base", "lead", "length", "starts")
+    __slots__ = ("base", "lead", "length", "padding", "starts")
 
-    def __init__(self, base: np.ndarray, starts: np.ndarray, length: int, lead: int = 0) -> None:
+    def __init__(
+        self,
+        base: np.ndarray,
+        starts: np.ndarray,
+        length: int,
+        lead: int = 0,
+        padding: str = "edge",
+    ) -> None:
         starts = np.asarray(starts)
         if base.ndim != 2 or starts.ndim != 1 or length < 1 or lead < 0:
             raise ValueError(
                 "WindowArray needs a 2-D base, 1-D starts, a positive length and a "
                 "non-negative lead."
             )
+        if padding not in ("edge", "zero"):
+            raise ValueError(f"padding must be 'edge' or 'zero'; got {padding!r}.")
         if starts.dtype not in (np.int32, np.int64):
             starts = starts.astype(np.int64)
         if len(starts) and (starts.min() < 0 or starts.max() + length > len(base) + lead):
             raise ValueError(f"Windows of length {length} must lie within the base's rows.")
         self.base, self.starts, self.length, self.lead = base, starts, length, lead
+        self.padding = padding
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -84,7 +96,10 @@ class WindowArray:
         """The windows starting at ``starts``, materialised."""
         if self.lead:
             rows = starts[..., np.newaxis] + np.arange(-self.lead, self.length - self.lead)
-            return self.base[np.maximum(rows, 0)]
+            windows = self.base[np.maximum(rows, 0)]  # a new array: writable
+            if self.padding == "zero":
+                windows[rows < 0] = 0
+            return windows
         every_start = sliding_window_view(self.base, self.length, axis=0).transpose(0, 2, 1)
         return every_start[starts]
 
@@ -102,7 +117,7 @@ class WindowArray:
             if self.lead:
                 return self._gather(start)
             return self.base[start : start + self.length]
-        return WindowArray(self.base, self.starts[key], self.length, self.lead)
+        return WindowArray(self.base, self.starts[key], self.length, self.lead, self.padding)
 
 
 def panel_windows(

@@ -130,8 +130,12 @@ class Windows:
         Whether the windows are the base's rows cut in consecutive blocks of ``length`` (a
         contiguous 3-D array): they can then be read as a view, without gathering.
     lead : int, default=0
-        Rows before the base's first row that read as copies of it (edge padding that takes
-        no memory): ``starts`` then count from the first of them.
+        Rows of padding before the base's first row, which take no memory: ``starts`` then
+        count from the first of them.
+    fill : torch.Tensor of shape (n_features,) or None, default=None
+        What the ``lead`` rows read as: this row (zero padding: zeros, or the network's
+        input mean, which standardizes to zero), or ``None`` for copies of the base's first
+        row (edge padding).
     """
 
     base: torch.Tensor
@@ -139,6 +143,7 @@ class Windows:
     length: int
     tiled: bool = False
     lead: int = 0
+    fill: torch.Tensor | None = None
 
     @classmethod
     def from_array(cls, X: np.ndarray) -> Windows:
@@ -162,9 +167,18 @@ class Windows:
         return cls(_as_float_tensor(base), torch.from_numpy(starts), length, tiled)
 
     @classmethod
-    def from_window_array(cls, X: WindowArray) -> Windows:
-        """Wrap lazy windows (e.g. a panel's), sharing a float32 base instead of copying it."""
-        return cls(_as_float_tensor(X.base), torch.from_numpy(X.starts), X.length, lead=X.lead)
+    def from_window_array(cls, X: WindowArray, fill: np.ndarray | None = None) -> Windows:
+        """Wrap lazy windows (e.g. a panel's), sharing a float32 base instead of copying it.
+
+        ``fill`` is what zero padding reads as (``None``: zeros).
+        """
+        base = _as_float_tensor(X.base)
+        if X.padding == "zero" and X.lead:
+            fill = torch.zeros(base.shape[1]) if fill is None else torch.tensor(fill)
+            fill = fill.to(base.dtype)
+        else:
+            fill = None
+        return cls(base, torch.from_numpy(X.starts), X.length, lead=X.lead, fill=fill)
 
     def __len__(self) -> int:
         return self.starts.shape[0]
@@ -189,8 +203,12 @@ class Windows:
         if self.lead:
             # One index_select of the clamped rows: faster on CPU than indexing by a 2-D
             # index (and than the unfolded view's gather) for windows of 128 steps.
-            rows = (starts.unsqueeze(1) + self._offsets).clamp_(min=0)
-            return self.base.index_select(0, rows.view(-1)).view(*rows.shape, self.n_features)
+            rows = starts.unsqueeze(1) + self._offsets
+            windows = self.base.index_select(0, rows.clamp(min=0).view(-1))
+            windows = windows.view(*rows.shape, self.n_features)
+            if self.fill is None:
+                return windows
+            return torch.where((rows < 0).unsqueeze(2), self.fill, windows)
         return self.every_start[starts]
 
     @cached_property
@@ -210,21 +228,22 @@ class Windows:
 
     def subset(self, index: torch.Tensor) -> Windows:
         """The windows of ``index``, sharing this object's base."""
-        return Windows(self.base, self.starts[index], self.length, lead=self.lead)
+        return Windows(self.base, self.starts[index], self.length, lead=self.lead, fill=self.fill)
 
     def to(self, device: torch.device) -> Windows:
         if self.base.device == device:
             return self
+        fill = None if self.fill is None else self.fill.to(device)
         return Windows(
-            self.base.to(device), self.starts.to(device), self.length, self.tiled, self.lead
+            self.base.to(device), self.starts.to(device), self.length, self.tiled, self.lead, fill
         )
 
 
 def input_moments(windows: Windows) -> tuple[np.ndarray, np.ndarray]:
     """Mean and standard deviation of each feature over the rows the windows read.
 
-    Each base row that a window reads counts once; the ``lead`` rows (copies of the first)
-    and the rows no window reads (e.g. the later rows of a base shared with a test period)
+    Each base row that a window reads counts once; the ``lead`` rows (padding) and the rows
+    no window reads (e.g. the later rows of a base shared with a test period)
     do not count, as a :class:`~sklearn.preprocessing.StandardScaler` fitted on the series
     of the training windows would count them. Two passes in float64, a chunk of rows at a
     time: the base can be gigabytes. A constant feature gets a scale of 1.

@@ -45,8 +45,10 @@ def data_digest(windows: Windows, targets: torch.Tensor) -> str:
         digest.update(repr((tuple(tensor.shape), str(tensor.dtype))).encode())
         digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
     digest.update(str(windows.length).encode())
-    if windows.lead:  # edge padding changes the windows, not the base
+    if windows.lead:  # padding changes the windows, not the base
         digest.update(f"lead {windows.lead}".encode())
+    if windows.fill is not None:
+        digest.update(windows.fill.cpu().numpy().tobytes())
     return digest.hexdigest()
 
 

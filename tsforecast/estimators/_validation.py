@@ -17,7 +17,7 @@ from sklearn.utils.validation import validate_data
 
 from .._data.lazy import WindowArray
 from .._data.tokens import check_tokens
-from .._data.windows import Windows
+from .._data.windows import Windows, input_moments
 from .._utils.frames import check_numeric_columns
 
 FLOAT_DTYPES = (np.float64, np.float32)
@@ -62,6 +62,11 @@ def validate_X(estimator: Any, X: Any, *, reset: bool) -> Windows:
         if reset:
             estimator._input_ndim = 3
         windows = Windows.from_window_array(X)
+        if windows.fill is not None and estimator.standardize_inputs:
+            # Zero padding reads as zero after the network's standardization, as zeros
+            # padded after a StandardScaler do: the input mean (the fit's own, at fit).
+            mean = input_moments(windows)[0] if reset else estimator.input_mean_
+            windows = Windows.from_window_array(X, fill=mean)
         check_values(windows, warn_unscaled=warn_unscaled)
         return windows
     if not hasattr(X, "ndim"):  # lists and other array-likes

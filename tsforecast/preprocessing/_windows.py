@@ -36,15 +36,11 @@ def lazy_padded_windows(
 ) -> WindowArray:
     """The windows of :func:`padded_windows` as a lazy ``WindowArray``.
 
-    Edge padding takes no memory (the array's ``lead`` rows), so without ``history`` the
-    base is ``rows`` itself, not a copy.
+    The padding takes no memory (the array's ``lead`` rows), so without ``history`` the
+    base is ``rows`` itself, not a copy; an estimator can tell the padding from the data.
     """
-    if padding == "zero":
-        base, lead = _padded_base(rows, history, window, padding), 0
-    else:
-        base = np.concatenate([history, rows]) if len(history) else rows
-        lead = window - 1 - len(history)
-    return WindowArray(base, np.arange(len(rows)), window, lead)
+    base = np.concatenate([history, rows]) if len(history) else rows
+    return WindowArray(base, np.arange(len(rows)), window, window - 1 - len(history), padding)
 
 
 def _padded_base(rows: np.ndarray, history: np.ndarray, window: int, padding: str) -> np.ndarray:
