@@ -213,7 +213,9 @@ class SlidingWindowTransformer(
         Time steps per window.
     padding : {"edge", "zero"}, default="edge"
         Fill for history that is missing before the first row: ``"edge"`` repeats the earliest
-        available row, ``"zero"`` uses zeros (the mean, after standardization).
+        available row, ``"zero"`` uses zeros (the mean, after standardization). For
+        ``LSTMRegressor(standardize_inputs=True)`` use ``lazy=True``: lazy windows mark their
+        padding, which the network then reads as the mean; an ndarray's zeros are data.
     lazy : bool, default=False
         Return a ``WindowArray`` (lazy windows: a 2-D base plus start rows, as
         :class:`~tsforecast.preprocessing.PanelWindowTransformer` returns) instead of an
