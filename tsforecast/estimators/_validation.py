@@ -62,11 +62,12 @@ def validate_X(estimator: Any, X: Any, *, reset: bool) -> Windows:
         if reset:
             estimator._input_ndim = 3
         windows = Windows.from_window_array(X)
-        if windows.fill is not None and estimator.standardize_inputs:
-            # Zero padding reads as zero after the network's standardization, as zeros
-            # padded after a StandardScaler do: the input mean (the fit's own, at fit).
-            mean = input_moments(windows)[0] if reset else estimator.input_mean_
-            windows = Windows.from_window_array(X, fill=mean)
+        # Zero padding reads as zero after the network's standardization, as zeros padded
+        # after a StandardScaler do: as the input mean (at a new fit, these windows' own).
+        if windows.fill is not None and reset and estimator.standardize_inputs:
+            windows = Windows.from_window_array(X, fill=input_moments(windows)[0])
+        elif windows.fill is not None and not reset and hasattr(estimator, "input_mean_"):
+            windows = Windows.from_window_array(X, fill=estimator.input_mean_)
         check_values(windows, warn_unscaled=warn_unscaled)
         return windows
     if not hasattr(X, "ndim"):  # lists and other array-likes
