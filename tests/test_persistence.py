@@ -562,6 +562,7 @@ def _reshaped_optimizer(state):
         (lambda s: s["progress"].__setitem__("diverged_at", 7), "its diverged_at should be"),
         (lambda s: s["progress"].__setitem__("best_loss", None), "its best_loss should be"),
         (lambda s: s["progress"].__setitem__("reference_loss", "x"), "its reference_loss"),
+        (lambda s: s["progress"].__setitem__("scale_loss", [1.0]), "its scale_loss"),
     ],
 )
 def test_a_hand_altered_checkpoint_gives_a_value_error(windows_data, tmp_path, change, match):

@@ -180,7 +180,8 @@ def _check_progress(progress: dict[str, Any], first_epoch: int) -> None:
     )
     expect(type(progress["stopped"]) is bool, "its stopped should be a bool")
     expect(is_number(progress["best_loss"]), "its best_loss should be a number")
-    expect(
-        progress["reference_loss"] is None or is_number(progress["reference_loss"]),
-        "its reference_loss should be None or a number",
-    )
+    for key in ("reference_loss", "scale_loss"):
+        expect(
+            progress[key] is None or is_number(progress[key]),
+            f"its {key} should be None or a number",
+        )
