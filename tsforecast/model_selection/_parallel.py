@@ -16,7 +16,6 @@ from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 from optuna.trial import TrialState
 from sklearn.base import clone
 
-
 # A worker that stops sending heartbeats for the grace period is taken for dead: its trial
 # is failed and, through RetryHeartbeatStaleTrialCallback, tried again by a live worker.
 HEARTBEAT_INTERVAL = 60
