@@ -67,3 +67,86 @@ def windows_data(rng):
     X = rng.normal(size=(160, 6, 2)).astype(np.float32)
     y = X[:, -1, 0] - 0.5 * X[:, -2, 1]
     return X, y
+
+
+def documented_forms():
+    """Every fitted form of forecasting model the documentation shows, on time-indexed data.
+
+    Returns ``{name: (model, X_train, X_test)}``: each model fitted on ``X_train``, with
+    ``X_test`` the rows that continue it (so that its transformers carry history over).
+    """
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from tsforecast import LSTMRegressor, SlidingWindowTransformer
+    from tsforecast.compose import AdaptiveConformalRegressor, RelativeTargetRegressor
+    from tsforecast.preprocessing import PanelWindowTransformer, ReturnsTransformer
+
+    rng = np.random.default_rng(3)
+    index = pd.bdate_range("2021-01-04", periods=90, name="Date")
+    X = pd.DataFrame(
+        {"close": 100 * np.exp(np.cumsum(rng.normal(0, 0.01, 90))), "rate": rng.normal(size=90)},
+        index=index,
+    )
+    y = X["close"].shift(-1).ffill().to_numpy()
+    panel = pd.concat(
+        [X.assign(pair="EUR"), X.assign(pair="GBP", close=X["close"] * 1.2)]
+    ).sort_index(kind="stable")
+    fast = {"units": 4, "max_epochs": 1, "batch_size": 32, "random_state": 0}
+
+    def lstm(**kwargs):
+        return LSTMRegressor(**fast, **kwargs)
+
+    def windows():
+        return make_pipeline(StandardScaler(), SlidingWindowTransformer(window=5), lstm())
+
+    forms = {
+        "set_output_pandas": (windows().set_output(transform="pandas"), X, y),
+        "windows_on_a_frame": (make_pipeline(SlidingWindowTransformer(window=5), lstm()), X, y),
+        "lazy": (
+            make_pipeline(
+                SlidingWindowTransformer(window=5, lazy=True), lstm(standardize_inputs=True)
+            ),
+            X,
+            y,
+        ),
+        "returns": (
+            make_pipeline(
+                ReturnsTransformer(kind={"rate": "difference"}),
+                SlidingWindowTransformer(window=4),
+                lstm(),
+            ).set_output(transform="pandas"),
+            X,
+            y,
+        ),
+        "panel": (
+            make_pipeline(PanelWindowTransformer(group="pair", window=4), lstm()),
+            panel,
+            panel["close"].to_numpy(),
+        ),
+        "relative_target": (RelativeTargetRegressor(windows(), reference="close"), X, y),
+        "conformal": (
+            AdaptiveConformalRegressor(windows().set_output(transform="pandas"), horizon=2),
+            X,
+            y,
+        ),
+        "quantiles": (
+            make_pipeline(SlidingWindowTransformer(window=5), lstm(loss="quantile")),
+            X,
+            y,
+        ),
+    }
+    fitted = {}
+    for name, (model, data, target) in forms.items():
+        n_train = len(data) * 3 // 4
+        fitted[name] = (
+            model.fit(data.iloc[:n_train], target[:n_train]),
+            data.iloc[:n_train],
+            data.iloc[n_train:],
+        )
+    return fitted
+
+
+@pytest.fixture(scope="session")
+def forms():
+    return documented_forms()

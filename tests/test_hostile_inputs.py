@@ -76,8 +76,9 @@ def test_single_sample():
 
 def test_transform_of_fewer_rows_than_the_window_is_padded(series_frame):
     transformer = SlidingWindowTransformer(window=10).fit(series_frame.iloc[:100])
-    later = series_frame.iloc[200:203]  # 3 rows, no history: documented edge padding
-    out = transformer.transform(later)
+    later = series_frame.iloc[200:203]  # 3 rows after a gap: documented edge padding
+    with pytest.warns(HistoryPaddingWarning, match="after a gap"):
+        out = transformer.transform(later)
     assert out.shape == (3, 10, 2)
     np.testing.assert_array_equal(out[0], np.tile(later.iloc[0].to_numpy(), (10, 1)))
     following = series_frame.iloc[100:103]  # continues the fit: real history
@@ -93,7 +94,7 @@ def test_timezone_aware_indexes(series_frame):
     np.testing.assert_array_equal(transformer.transform(aware.iloc[100:]), whole[100:])
     # a naive index after an aware one cannot be compared: no history, a warning, no crash
     naive_next = series_frame.iloc[100:110]
-    with pytest.warns(HistoryPaddingWarning, match="arrive with a DatetimeIndex"):
+    with pytest.warns(HistoryPaddingWarning, match="have a DatetimeIndex of datetimes, but"):
         first = transformer.transform(naive_next)[0]
     np.testing.assert_array_equal(first, np.tile(naive_next.iloc[0].to_numpy(), (4, 1)))
 

@@ -74,8 +74,10 @@ def test_panel_windows_carry_history_per_series():
     # The first test window of each series reads that series' last fitted days.
     np.testing.assert_array_equal(windows[0, :, 0], [6.0, 7.0, 8.0])
     np.testing.assert_array_equal(windows[1, :, 0], [106.0, 107.0, 108.0])
-    # Rows that do not continue the fit (a gap) are padded instead.
-    np.testing.assert_array_equal(transformer.transform(test.iloc[4:])[0, :, 0], [10.0] * 3)
+    # Rows that do not continue the fit (a gap) are padded instead, with a warning.
+    with pytest.warns(HistoryPaddingWarning, match="after a gap"):
+        gap = transformer.transform(test.iloc[4:])
+    np.testing.assert_array_equal(gap[0, :, 0], [10.0] * 3)
     with pytest.raises(TypeError, match="needs a DataFrame"):
         transformer.transform(test.to_numpy())
     with pytest.raises(ValueError, match="group 'id' is not a column"):

@@ -25,7 +25,7 @@ def test_regressor_pipeline_and_grid_search(sp500_supervised):
         StandardScaler(),
         SlidingWindowTransformer(window=30),
         LSTMRegressor(units=32, num_layers=2, max_epochs=2, random_state=0),
-    )
+    ).set_output(transform="pandas")  # the test rows read the training rows as history
     pipe.fit(X.iloc[:split], y.iloc[:split])
     pred = pipe.predict(X.iloc[split:])
     assert pred.shape == (len(X) - split,)
@@ -51,7 +51,7 @@ def test_classifier_pipeline_on_next_return_sign():
         StandardScaler(),
         SlidingWindowTransformer(window=20),
         LSTMClassifier(units=16, max_epochs=2, random_state=0),
-    )
+    ).set_output(transform="pandas")
     pipe.fit(X.iloc[:split], y[:split])
     assert pipe.classes_.tolist() == ["down", "up"]
     proba = pipe.predict_proba(X.iloc[split:])
@@ -69,7 +69,8 @@ def test_pipeline_predictions_never_use_later_rows(sp500_supervised):
         StandardScaler(),
         SlidingWindowTransformer(window=10),
         LSTMRegressor(units=8, max_epochs=1, random_state=0),
-    ).fit(X.iloc[:600], y.iloc[:600])
+    ).set_output(transform="pandas")
+    pipe.fit(X.iloc[:600], y.iloc[:600])
     test = X.iloc[600:700].copy()
     before = pipe.predict(test)
     test.iloc[50:] *= 1.5

@@ -116,12 +116,13 @@ def test_no_history_for_data_that_does_not_continue_the_fit(series_frame):
     later = series_frame.iloc[150:160]  # a gap of 50 business days
     overlapping = series_frame.iloc[90:110]
     array_fitted = SlidingWindowTransformer(window=5).fit(series_frame.iloc[:100].to_numpy())
-    for fitted, frame in [
-        (transformer, later),
-        (transformer, overlapping),
-        (array_fitted, series_frame.iloc[100:110].to_numpy()),  # no index: no history
+    for fitted, frame, why in [
+        (transformer, later, "begin after a gap"),
+        (transformer, overlapping, "begin inside the fitted rows"),
+        (array_fitted, series_frame.iloc[100:110].to_numpy(), "arrive without an index"),
     ]:
-        out = fitted.transform(frame)
+        with pytest.warns(HistoryPaddingWarning, match=why):  # padded, never silently
+            out = fitted.transform(frame)
         first = np.asarray(frame)[0]
         np.testing.assert_array_equal(out[0], np.tile(first, (5, 1)))
 
@@ -213,19 +214,24 @@ def test_padding_warns_exactly_when_it_replaces_available_history(series_frame):
     train, test = series_frame.iloc[:100], series_frame.iloc[100:110]
     fitted = SlidingWindowTransformer(window=5).fit(train)
     # Rows without the fitted index: the history cannot be matched.
-    for rows, kind in [(test.to_numpy(), "without an index"), (test.reset_index(), "RangeIndex")]:
-        with pytest.warns(HistoryPaddingWarning, match=kind):
-            out = fitted.transform(rows.drop(columns="Date") if kind == "RangeIndex" else rows)
-        np.testing.assert_array_equal(out[0], np.tile(test.iloc[0].to_numpy(), (5, 1)))
+    unindexed = SlidingWindowTransformer(window=5).fit(train.to_numpy())
+    later = series_frame.iloc[150:160]
+    for transformer, rows, why in [
+        (fitted, test.to_numpy(), "without an index"),
+        (fitted, test.reset_index().drop(columns="Date"), "RangeIndex of numbers"),
+        (fitted, later, "after a gap"),  # its real history is not the fitted rows'
+        (unindexed, test.to_numpy(), "without an index"),  # may continue the fitted rows
+    ]:
+        with pytest.warns(HistoryPaddingWarning, match=why):
+            out = transformer.transform(rows)
+        np.testing.assert_array_equal(out[0], np.tile(np.asarray(rows)[0], (5, 1)))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         warnings.filterwarnings("ignore", _NAMES_LOST)
         fitted.transform(test)  # continues the fit: history, no warning
-        fitted.transform(series_frame.iloc[150:160])  # a gap: padding by design
-        fitted.transform(train)  # overlaps the fit: its own history
-        # Fitted without an index, or fitted on a single row: nothing to replace.
-        SlidingWindowTransformer(window=5).fit(train.to_numpy()).transform(test.to_numpy())
-        SlidingWindowTransformer(window=1).fit(train).transform(test.to_numpy())
+        fitted.transform(train)  # the fitted rows: the same padding as in fit
+        unindexed.transform(train.to_numpy())
+        SlidingWindowTransformer(window=1).fit(train).transform(test.to_numpy())  # no history
 
 
 @pytest.mark.filterwarnings(f"ignore:{_NAMES_LOST}")

@@ -13,6 +13,7 @@ from sklearn.utils import check_array, check_consistent_length, get_tags
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from .._utils.sklearn_compat import HasMethods, Interval, StrOptions, _fit_context
+from ..preprocessing._history import call_with_history, extend_history, history_length
 
 
 def _as_rows(X: Any) -> Any:
@@ -183,8 +184,19 @@ class AdaptiveConformalRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimat
                 f"{self.calibration_fraction} with horizon={self.horizon}."
             )
         estimator = clone(self.estimator).fit(_rows(X, slice(0, n_train)), targets[:n_train])
+        # The calibration rows read their real history, the rows before them; afterwards the
+        # inner estimator's history ends where X ends, so rows that continue X read it too.
+        lookback = history_length(estimator)
         calibration = slice(n - n_calibration, n)
-        bands = self._bands(estimator, _rows(X, calibration))
+        history = None
+        if lookback:
+            history = _rows(X, slice(max(0, n - n_calibration - lookback), n - n_calibration))
+            extend_history(
+                estimator,
+                _rows(X, slice(max(0, n_train - lookback), n_train)),
+                _rows(X, slice(n_train, n)),
+            )
+        bands = self._bands(estimator, _rows(X, calibration), history)
         scores = _conformity_scores(bands, targets[calibration])
         level = min(1.0, math.ceil((n_calibration + 1) * (1 - self.alpha)) / n_calibration)
         self.estimator_ = estimator
@@ -192,14 +204,21 @@ class AdaptiveConformalRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimat
         self.threshold_ = float(np.quantile(scores, level, method="higher"))
         return self
 
-    def _bands(self, estimator: BaseEstimator, X: Any) -> np.ndarray:
-        """``(n_samples, 2)``: the inner forecast's lower and upper edge before widening."""
+    def _bands(self, estimator: BaseEstimator, X: Any, history: Any = None) -> np.ndarray:
+        """``(n_samples, 2)``: the inner forecast's lower and upper edge before widening,
+        with ``history`` (rows just before ``X``) as the rows before ``X`` if given."""
+
+        def call(method: str) -> Any:
+            if history is None:
+                return getattr(estimator, method)(X)
+            return call_with_history(estimator, history, X, method)
+
         if self.conformity == "quantile":
-            quantiles = np.asarray(estimator.predict_quantiles(X), dtype=np.float64)
+            quantiles = np.asarray(call("predict_quantiles"), dtype=np.float64)
             if quantiles.ndim != 2:
                 raise ValueError("conformity='quantile' takes an estimator of one target.")
             return quantiles[:, [0, -1]]
-        forecast = np.asarray(estimator.predict(X), dtype=np.float64)
+        forecast = np.asarray(call("predict"), dtype=np.float64)
         if forecast.ndim != 1:
             raise ValueError("The inner estimator must forecast one target per row.")
         return np.column_stack([forecast, forecast])

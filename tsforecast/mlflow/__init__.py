@@ -1,8 +1,8 @@
 """An MLflow flavour that stores models as weights-only files, never as pickled torch objects.
 
 ``mlflow.sklearn.log_model`` with MLflow's default (skops) format cannot store a torch network.
-:func:`log_model` stores each LSTM estimator with :func:`tsforecast.persistence.save_model`
-and the other steps of a :class:`~sklearn.pipeline.Pipeline` with skops, pins the environment
+:func:`log_model` stores the estimator or :class:`~sklearn.pipeline.Pipeline` in the
+weights-only file of :func:`tsforecast.persistence.save_model`, pins the environment
 (torch, Lightning, scikit-learn, pandas, numpy, tsforecast), and logs a ``python_function``
 model that ``mlflow.pyfunc.load_model`` serves. Requires the ``mlflow`` extra.
 """
@@ -24,14 +24,12 @@ import sklearn
 import torch
 from mlflow.models.model import ModelInfo
 from mlflow.utils.autologging_utils import autologging_integration, safe_patch
-from sklearn.pipeline import Pipeline
-from skops import io as skops_io
 
 from .. import __version__
 from ..estimators import LSTMClassifier, LSTMRegressor
 from ..estimators._base import _BaseLSTM
-from ..persistence import load_model as _load_estimator
-from ..persistence import save_model as _save_estimator
+from ..persistence import load_model as _load
+from ..persistence import save_model as _save
 
 __all__ = [
     "autolog",
@@ -41,7 +39,7 @@ __all__ = [
     "save_mlflow_model",
 ]
 
-_PIPELINE_FILE = "pipeline.skops"
+_MODEL_FILE = "model.pt"
 _ARTIFACT = "tsforecast_model"
 
 
@@ -65,43 +63,20 @@ def get_default_pip_requirements() -> list[str]:
 
 
 def _write(model: Any, directory: str) -> None:
-    """``model.pt`` for an estimator; for a Pipeline, ``step_<i>.pt`` per LSTM step and the
-    other steps (the LSTM ones replaced by ``"passthrough"``) in ``pipeline.skops``."""
+    """``model.pt``: the model in :func:`tsforecast.persistence.save_model`'s weights-only
+    file."""
     os.makedirs(directory)
-    if isinstance(model, _BaseLSTM):
-        _save_estimator(model, os.path.join(directory, "model.pt"))
-        return
-    if not isinstance(model, Pipeline):
+    try:
+        _save(model, os.path.join(directory, _MODEL_FILE))
+    except TypeError as exc:
         raise TypeError(
-            "tsforecast.mlflow stores an LSTMRegressor, an LSTMClassifier or a Pipeline of "
-            f"them and other steps; got {type(model).__name__}. For other objects use "
+            f"{exc} For other objects use "
             'mlflow.sklearn.log_model(model, name=..., serialization_format="cloudpickle").'
-        )
-    for i, (_, step) in enumerate(model.steps):
-        if isinstance(step, _BaseLSTM):
-            _save_estimator(step, os.path.join(directory, f"step_{i}.pt"))
-    rest = [(n, "passthrough" if isinstance(s, _BaseLSTM) else s) for n, s in model.steps]
-    skops_io.dump(Pipeline(rest), os.path.join(directory, _PIPELINE_FILE))
+        ) from exc
 
 
 def _read(directory: str) -> Any:
-    estimator = os.path.join(directory, "model.pt")
-    if os.path.exists(estimator):
-        return _load_estimator(estimator)
-    path = os.path.join(directory, _PIPELINE_FILE)
-    untrusted = skops_io.get_untrusted_types(file=path)
-    foreign = [name for name in untrusted if not name.startswith(("tsforecast.", "sklearn."))]
-    if foreign:
-        raise ValueError(
-            f"{path!r} holds types from outside tsforecast and scikit-learn: {foreign}. "
-            "Load it with skops.io.load(path, trusted=[...]) after checking them."
-        )
-    pipeline = skops_io.load(path, trusted=untrusted)
-    for i, (name, _) in enumerate(pipeline.steps):
-        step_file = os.path.join(directory, f"step_{i}.pt")
-        if os.path.exists(step_file):
-            pipeline.steps[i] = (name, _load_estimator(step_file))
-    return pipeline
+    return _load(os.path.join(directory, _MODEL_FILE))
 
 
 with warnings.catch_warnings():
@@ -144,9 +119,11 @@ def save_mlflow_model(
 
     Parameters
     ----------
-    model : LSTMRegressor, LSTMClassifier or Pipeline
-        Fitted; a Pipeline's steps other than the LSTM estimators must be storable by skops
-        (scikit-learn's and tsforecast's are).
+    model : estimator
+        Fitted: an LSTM estimator, or an estimator of scikit-learn or tsforecast holding
+        them (a Pipeline, :class:`~tsforecast.compose.RelativeTargetRegressor`,
+        :class:`~tsforecast.compose.AdaptiveConformalRegressor`), as
+        :func:`tsforecast.persistence.save_model` stores.
     path : str or path-like
         Directory to create.
     input_example : array-like or DataFrame, default=None
@@ -189,7 +166,7 @@ def log_model(
 
     Parameters
     ----------
-    model : LSTMRegressor, LSTMClassifier or Pipeline
+    model : estimator
         As in :func:`save_mlflow_model`.
     name : str
         Name of the logged model.
@@ -224,7 +201,7 @@ def load_mlflow_model(model_uri: str) -> Any:
 
     Returns
     -------
-    model : LSTMRegressor, LSTMClassifier or Pipeline
+    model : estimator
         With every method of the original (``predict_proba``, ``predict_quantiles``, ...).
     """
     return mlflow.pyfunc.load_model(model_uri).unwrap_python_model().model

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from numbers import Integral
@@ -15,6 +16,7 @@ from sklearn.model_selection import BaseCrossValidator, TimeSeriesSplit
 from sklearn.utils.parallel import Parallel, delayed
 
 from ..metrics import DieboldMarianoResult, diebold_mariano
+from ..preprocessing import HistoryPaddingWarning
 from ._lookback import check_lookback, infer_lookback
 from ._split import WalkForwardSplit
 from ._together import fit_together, grouping_blocker_of
@@ -271,7 +273,10 @@ def _forecast(
     ranges = _predicted_ranges(tests, lookback)
     predicted = []
     for start, stop in ranges:
-        pred = np.asarray(model.predict(_rows(X, start, stop)), dtype=np.float64)
+        with warnings.catch_warnings():
+            if lookback is not None:  # the padding lands on the lookback rows, not predicted
+                warnings.simplefilter("ignore", HistoryPaddingWarning)
+            pred = np.asarray(model.predict(_rows(X, start, stop)), dtype=np.float64)
         predicted.append(pred.reshape(len(pred), -1))
     starts = np.array([start for start, _ in ranges])
     out = []

@@ -10,6 +10,7 @@ functions to exchange models; use pickle within a trusted pipeline.
 
 from __future__ import annotations
 
+import importlib
 import math
 import os
 import pickle
@@ -19,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from sklearn.base import BaseEstimator
 
 from .. import __version__
 from .._engine.config import PORTABLE_TRAINER_OPTIONS
@@ -141,64 +143,88 @@ def _decode(name: str, value: Any) -> Any:
     return value
 
 
-def save_model(estimator: _BaseLSTM, path: PathLike) -> None:
-    """Save a fitted :class:`LSTMRegressor` or :class:`LSTMClassifier` to ``path``.
+def _lstm_payload(estimator: _BaseLSTM) -> tuple[dict[str, Any], list[str]]:
+    """The file entries of a fitted LSTM estimator, and the parameters left out."""
+    params, dropped = _portable_params(estimator.get_params(deep=False))
+    fitted = {key: _encode(key, value) for key, value in vars(estimator).items() if _is_stored(key)}
+    payload = {
+        "class": type(estimator).__name__,
+        "params": params,
+        "fitted": fitted,
+        "network": estimator.module_.state_dict(),
+    }
+    return payload, dropped
 
-    The file holds the weights, the fitted attributes and the hyperparameters, except
-    ``checkpoint_path`` and the ``trainer_kwargs`` entries that write to disk or hold code
-    (``default_root_dir``, ``logger``, ``callbacks``, ...; only numeric training options such
-    as ``deterministic`` or ``limit_train_batches`` are kept) and values that are objects
-    (a ``RandomState``): these are reset to their defaults, with a warning. Set them again on
-    the loaded model to train it further with them.
+
+def save_model(estimator: Any, path: PathLike) -> None:
+    """Save a fitted estimator or Pipeline to ``path`` as a weights-only file.
+
+    An :class:`LSTMRegressor` or :class:`LSTMClassifier` is stored as its weights, fitted
+    attributes and hyperparameters, except ``checkpoint_path`` and the ``trainer_kwargs``
+    entries that write to disk or hold code (``default_root_dir``, ``logger``, ``callbacks``,
+    ...; only numeric training options such as ``deterministic`` or
+    ``limit_train_batches`` are kept) and values that are objects (a ``RandomState``):
+    these are reset to their defaults, with a warning. Set them again on the loaded model to
+    train it further with them.
+
+    Any other estimator of scikit-learn or tsforecast (a :class:`~sklearn.pipeline.Pipeline`
+    of transformers and an LSTM estimator, :class:`~tsforecast.compose.RelativeTargetRegressor`,
+    :class:`~tsforecast.compose.AdaptiveConformalRegressor`, a scaler, ...) is stored as its
+    class name and attributes, nested estimators alike, each LSTM estimator as above. The
+    attributes must be plain values: numbers, strings, arrays, and lists, tuples and dicts of
+    them.
 
     Parameters
     ----------
-    estimator : LSTMRegressor or LSTMClassifier
-        A fitted estimator.
+    estimator : estimator
+        A fitted LSTM estimator, or a fitted estimator of scikit-learn or tsforecast (e.g. a
+        Pipeline) holding LSTM estimators or not.
     path : str or path-like
         File to write (replaced atomically if it exists).
 
     Raises
     ------
     TypeError
-        If ``estimator`` is not an LSTM estimator, or holds a fitted attribute that a
-        weights-only file cannot store (e.g. ``classes_`` of objects other than strings).
+        If ``estimator`` is not an estimator of scikit-learn or tsforecast, or holds a value
+        that a weights-only file cannot store (a function, an object of another package,
+        ``classes_`` of objects other than strings); the error names it.
     ValueError
-        If ``estimator`` is not fitted, or its state could not be read back from the file;
-        nothing is written then.
+        If an LSTM estimator in it is not fitted, or its state could not be read back from
+        the file; nothing is written then.
 
     Examples
     --------
     >>> import numpy as np, tempfile, os
-    >>> from tsforecast import LSTMRegressor
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from tsforecast import LSTMRegressor, SlidingWindowTransformer
     >>> from tsforecast.persistence import load_model, save_model
-    >>> X, y = np.random.default_rng(0).normal(size=(50, 4, 1)), np.arange(50.0)
-    >>> model = LSTMRegressor(units=4, max_epochs=1, random_state=0).fit(X, y)
+    >>> X, y = np.random.default_rng(0).normal(size=(50, 1)), np.arange(50.0)
+    >>> model = make_pipeline(StandardScaler(), SlidingWindowTransformer(window=4),
+    ...                       LSTMRegressor(units=4, max_epochs=1, random_state=0)).fit(X, y)
     >>> path = os.path.join(tempfile.mkdtemp(), "model.pt")
     >>> save_model(model, path)
     >>> np.array_equal(load_model(path).predict(X), model.predict(X))
     True
     """
     name = type(estimator).__name__
-    if name not in _CLASSES:
-        raise TypeError(f"save_model saves LSTMRegressor and LSTMClassifier, not {name}.")
-    if not estimator.__sklearn_is_fitted__():
-        raise ValueError(f"This {name} instance is not fitted yet: there is nothing to save.")
-    params, dropped = _portable_params(estimator.get_params(deep=False))
-    fitted = {key: _encode(key, value) for key, value in vars(estimator).items() if _is_stored(key)}
+    if isinstance(estimator, _BaseLSTM) and name in _CLASSES:
+        if not estimator.__sklearn_is_fitted__():
+            raise ValueError(f"This {name} instance is not fitted yet: there is nothing to save.")
+        entries, dropped = _lstm_payload(estimator)
+    else:
+        dropped = []
+        entries = {"estimator": _encode_tree(estimator, "estimator", dropped)}
     data = serialize(
         {
             "format": "tsforecast-model",
             "format_version": _FORMAT_VERSION,
             "tsforecast_version": __version__,
-            "class": name,
-            "params": params,
-            "fitted": fitted,
-            "network": estimator.module_.state_dict(),
+            **entries,
         }
     )
     try:  # never write a file that load_model would refuse
-        _restore(read_weights_only(data))
+        _restore_any(read_weights_only(data))
     except (pickle.UnpicklingError, ValueError) as exc:
         raise ValueError(
             f"save_model cannot store this {name} in a file that load_model reads back: {exc}"
@@ -215,13 +241,16 @@ def save_model(estimator: _BaseLSTM, path: PathLike) -> None:
     write_atomically(data, path)
 
 
-def load_model(path: PathLike) -> _BaseLSTM:
-    """Load an estimator written by :func:`save_model`, on the CPU, executing no code.
+def load_model(path: PathLike) -> Any:
+    """Load an estimator or Pipeline written by :func:`save_model`, on the CPU, executing no
+    code from the file.
 
-    Every entry of the file is checked before the estimator is built: the hyperparameters as
-    ``fit`` would check them, the fitted attributes' types and shapes, and the weights (finite,
-    shaped as the hyperparameters imply). ``checkpoint_path`` and the ``trainer_kwargs`` that
-    write to disk or hold code are ignored, with a warning, if a file holds them.
+    Every entry of an LSTM estimator is checked before the estimator is built: the
+    hyperparameters as ``fit`` would check them, the fitted attributes' types and shapes, and
+    the weights (finite, shaped as the hyperparameters imply). Other estimators are built only
+    from classes of scikit-learn and tsforecast, without calling any of their methods.
+    ``checkpoint_path`` and the ``trainer_kwargs`` that write to disk or hold code are
+    ignored, with a warning, if a file holds them.
 
     Parameters
     ----------
@@ -230,8 +259,8 @@ def load_model(path: PathLike) -> _BaseLSTM:
 
     Returns
     -------
-    estimator : LSTMRegressor or LSTMClassifier
-        The fitted estimator, predicting exactly as the saved one.
+    estimator : estimator
+        The fitted estimator or Pipeline, predicting exactly as the saved one.
 
     Raises
     ------
@@ -239,9 +268,9 @@ def load_model(path: PathLike) -> _BaseLSTM:
         If the file is corrupted, is not a tsforecast model, has another format version, or
         holds a missing, mistyped or inconsistent entry (a hand-altered file).
     """
-    payload = safe_load(path, kind="model", version=_FORMAT_VERSION, fields=_FIELDS)
+    payload = safe_load(path, kind="model", version=_FORMAT_VERSION)
     try:
-        estimator, ignored = _restore(payload)
+        estimator, ignored = _restore_any(payload)
     # Every entry is checked first; the other types are a net for what no check foresaw.
     except (ValueError, TypeError, KeyError, RuntimeError) as exc:
         raise ValueError(
@@ -258,14 +287,185 @@ def load_model(path: PathLike) -> _BaseLSTM:
     return estimator
 
 
-def _restore(payload: dict[str, Any]) -> tuple[_BaseLSTM, list[str]]:
-    """The estimator ``payload`` describes, and the parameters it ignored.
+# Packages whose estimator classes a file may name: their classes are built from the stored
+# attributes (with ``__new__``, running no method of theirs), never code from the file.
+_PACKAGES = ("sklearn.", "tsforecast.")
 
-    Raises ``ValueError`` naming the first entry that is missing, mistyped or inconsistent.
+
+def _is_storable_class(cls: Any) -> bool:
+    """Whether a file may hold objects of ``cls``: scikit-learn's and tsforecast's estimators,
+    and tsforecast's plain records marked ``_storable`` (the history of a transformer)."""
+    return (
+        isinstance(cls, type)
+        and cls.__module__.startswith(_PACKAGES)
+        and (issubclass(cls, BaseEstimator) or getattr(cls, "_storable", False))
+    )
+
+
+def _encode_tree(value: Any, where: str, dropped: list[str]) -> Any:
+    """``value`` (an estimator and what it holds) in a form that a weights-only file holds.
+
+    Each node is a dict of one tagged entry, so that :func:`_decode_tree` rebuilds it with its
+    exact type; ``where`` names the node in errors and ``dropped`` collects the LSTM
+    parameters left out (see :func:`_portable_params`).
     """
+    if value is None or type(value) in (bool, int, float, str):
+        return value
+    if isinstance(value, _BaseLSTM) and type(value).__name__ in _CLASSES:
+        if not value.__sklearn_is_fitted__():  # a template, e.g. a wrapper's parameter
+            params, lost = _portable_params(value.get_params(deep=False))
+            dropped += [f"{where}.{name}" for name in lost]
+            return {"lstm_params": {"class": type(value).__name__, "params": params}}
+        entries, lost = _lstm_payload(value)
+        dropped += [f"{where}.{name}" for name in lost]
+        return {"lstm": entries}
+    if type(value) is np.ndarray:
+        return {"ndarray": encode_array(where, value)}
+    if isinstance(value, np.generic):
+        return {"scalar": encode_array(where, np.asarray(value))}
+    if isinstance(value, np.dtype):
+        return {"dtype": value.str}
+    if isinstance(value, type) and issubclass(value, np.generic):
+        return {"numpy_type": value.__name__}
+    if type(value) in (list, tuple):
+        items = [_encode_tree(v, f"{where}[{i}]", dropped) for i, v in enumerate(value)]
+        return {type(value).__name__: items}
+    if type(value) is dict:
+        return {
+            "dict": [
+                [
+                    _encode_tree(k, f"{where} key", dropped),
+                    _encode_tree(v, f"{where}[{k!r}]", dropped),
+                ]
+                for k, v in value.items()
+            ]
+        }
+    if type(value) is slice:
+        return {
+            "slice": [
+                _encode_tree(v, where, dropped) for v in (value.start, value.stop, value.step)
+            ]
+        }
+    if _is_storable_class(type(value)):
+        cls = type(value)
+        state = {
+            name: _encode_tree(item, f"{where}.{name}", dropped)
+            for name, item in vars(value).items()
+        }
+        return {"object": f"{cls.__module__}:{cls.__qualname__}", "state": state}
+    raise TypeError(
+        f"save_model cannot store {where}: it is a {type(value).__module__}."
+        f"{type(value).__qualname__}, and a weights-only file holds estimators of scikit-learn "
+        "and tsforecast whose attributes are numbers, strings, arrays, and lists, tuples and "
+        "dicts of them. Replace it (e.g. a FunctionTransformer's function by a transformer "
+        "class), or use pickle or joblib for models that only trusted code reads."
+    )
+
+
+def _class(name: Any) -> type:
+    """The class a file names as ``"module:qualname"``, if a file may hold its objects."""
+    expect(
+        type(name) is str and name.count(":") == 1 and name.startswith(_PACKAGES),
+        f"{name!r} is not a class of scikit-learn or tsforecast",
+    )
+    module, qualname = name.split(":")
+    try:
+        cls = importlib.import_module(module)
+        for part in qualname.split("."):
+            cls = getattr(cls, part)
+    except (ImportError, AttributeError) as exc:
+        raise ValueError(f"class {name!r} does not exist in this version") from exc
+    expect(_is_storable_class(cls), f"{name!r} is not an estimator class")
+    return cls
+
+
+def _decode_tree(node: Any, where: str, ignored: list[str]) -> Any:
+    """The value :func:`_encode_tree` stored, after checking the node's form."""
+    if node is None or type(node) in (bool, int, float, str):
+        return node
+    expect(type(node) is dict and len(node) in (1, 2), f"{where} is not a stored value")
+    tag = next(iter(node))
+    content = node[tag]
+    if tag == "lstm":
+        expect(len(node) == 1 and type(content) is dict, f"{where} is not a stored LSTM")
+        estimator, lost = _restore(content)
+        ignored += [f"{where}.{name}" for name in lost]
+        return estimator
+    if tag == "lstm_params":
+        expect(len(node) == 1 and type(content) is dict, f"{where} is not a stored LSTM")
+        estimator, lost = _restore_params(content)
+        ignored += [f"{where}.{name}" for name in lost]
+        return estimator
+    if tag == "object":
+        expect(len(node) == 2 and type(node.get("state")) is dict, f"{where} has no state")
+        cls = _class(content)
+        state = {}
+        for name, item in node["state"].items():
+            expect(type(name) is str and name.isidentifier(), f"{where} has an attribute {name!r}")
+            state[name] = _decode_tree(item, f"{where}.{name}", ignored)
+        obj = cls.__new__(cls)
+        vars(obj).update(state)
+        return obj
+    expect(len(node) == 1, f"{where} is not a stored value")
+    if tag == "ndarray":
+        return decode_array(where, content)
+    if tag == "scalar":
+        array = decode_array(where, content)
+        expect(array.ndim == 0, f"{where} is not a stored scalar")
+        return array[()]
+    if tag == "dtype":
+        expect(type(content) is str, f"{where} is not a stored dtype")
+        try:
+            return np.dtype(content)
+        except TypeError as exc:
+            raise ValueError(f"{where} has an unknown dtype {content!r}") from exc
+    if tag == "numpy_type":
+        cls = getattr(np, content, None) if type(content) is str else None
+        expect(
+            isinstance(cls, type) and issubclass(cls, np.generic), f"{where} is not a NumPy type"
+        )
+        return cls
+    if tag in ("list", "tuple", "slice"):
+        expect(type(content) is list, f"{where} is not a stored {tag}")
+        items = [_decode_tree(v, f"{where}[{i}]", ignored) for i, v in enumerate(content)]
+        if tag == "slice":
+            expect(len(items) == 3, f"{where} is not a stored slice")
+            return slice(*items)
+        return items if tag == "list" else tuple(items)
+    if tag == "dict":
+        expect(
+            type(content) is list and all(type(p) is list and len(p) == 2 for p in content),
+            f"{where} is not a stored dict",
+        )
+        pairs = [(_decode_tree(k, f"{where} key", ignored), v) for k, v in content]
+        try:
+            return {k: _decode_tree(v, f"{where}[{k!r}]", ignored) for k, v in pairs}
+        except TypeError as exc:  # an unhashable key
+            raise ValueError(f"{where} has a key that is not hashable") from exc
+    raise ValueError(f"{where} has an unknown kind of value {tag!r}")
+
+
+def _restore_any(payload: dict[str, Any]) -> tuple[Any, list[str]]:
+    """The estimator a model file describes (an LSTM estimator or any stored estimator), and
+    the parameters it ignored."""
+    if "estimator" in payload:
+        ignored: list[str] = []
+        estimator = _decode_tree(payload["estimator"], "estimator", ignored)
+        expect(isinstance(estimator, BaseEstimator), "the file holds no estimator")
+        return estimator, ignored
+    return _restore(payload)
+
+
+def _restore_params(payload: dict[str, Any]) -> tuple[_BaseLSTM, list[str]]:
+    """The unfitted LSTM estimator ``payload`` describes (its ``class`` and ``params``), and
+    the parameters it ignored."""
     expect(
         payload.get("class") in _CLASSES,
         f"class {payload.get('class')!r} is not one of {sorted(_CLASSES)}",
+    )
+    expect(
+        isinstance(payload.get("params"), dict),
+        f"its 'params' entry should be a dict, got {type(payload.get('params')).__name__}",
     )
     estimator = _CLASSES[payload["class"]]()
     expect(all(type(k) is str for k in payload["params"]), "parameter names should be strings")
@@ -282,6 +482,21 @@ def _restore(payload: dict[str, Any]) -> tuple[_BaseLSTM, list[str]]:
             _TRAINER_OPTION_CONSTRAINTS, params["trainer_kwargs"], caller_name="trainer_kwargs"
         )
     estimator.set_params(**params)
+    return estimator, ignored
+
+
+def _restore(payload: dict[str, Any]) -> tuple[_BaseLSTM, list[str]]:
+    """The estimator ``payload`` describes, and the parameters it ignored.
+
+    Raises ``ValueError`` naming the first entry that is missing, mistyped or inconsistent.
+    """
+    for name, expected in _FIELDS.items():
+        expect(
+            isinstance(payload.get(name), expected),
+            f"its {name!r} entry should be a {expected.__name__}, got "
+            f"{type(payload.get(name)).__name__}",
+        )
+    estimator, ignored = _restore_params(payload)
     expect(all(type(k) is str for k in payload["fitted"]), "fitted names should be strings")
     fitted = {key: _decode(key, value) for key, value in payload["fitted"].items()}
     if isinstance(fitted.get("_architecture"), dict):  # files from before standardize_inputs

@@ -8,11 +8,13 @@ last fitted rows and decides with it whether new rows continue the fitted ones.
 
 from __future__ import annotations
 
+import copy
 import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import is_bool_dtype, is_numeric_dtype
 from sklearn.base import BaseEstimator
 from sklearn.pipeline import Pipeline
 
@@ -41,13 +43,34 @@ def split_time_index(X: Any) -> tuple[Any, pd.Index | None]:
     return X, index
 
 
+def _index_keys(index: pd.Index) -> tuple[str, np.ndarray | None]:
+    """The kind of ``index`` and its labels as numbers that keep their order and spacing.
+
+    Datetimes (UTC nanoseconds; the time zone is part of the kind), timedeltas, periods
+    (ordinals; the frequency is part of the kind) and numbers have such keys; other labels
+    (strings, categories) have none: ``(kind, None)``.
+    """
+    if isinstance(index, pd.DatetimeIndex):
+        return "datetimes" + (f" in {index.tz}" if index.tz else ""), index.as_unit("ns").asi8
+    if isinstance(index, pd.TimedeltaIndex):
+        return "timedeltas", index.as_unit("ns").asi8
+    if isinstance(index, pd.PeriodIndex):
+        return f"periods of {index.freqstr}", index.asi8
+    if is_numeric_dtype(index.dtype) and not is_bool_dtype(index.dtype):
+        return "numbers", index.to_numpy(dtype=np.float64)
+    return f"labels of dtype {index.dtype}", None
+
+
 class _History:
-    """The last ``reach`` fitted rows, the last index label and the largest step between labels.
+    """The last ``reach`` fitted rows and where the fitted rows begin and end in time.
+
+    Only plain values are kept (NumPy arrays, numbers, strings), so that a fitted transformer
+    is stored by :func:`tsforecast.save_model` and the MLflow flavour like any other.
 
     Parameters
     ----------
     rows : ndarray of shape (n_rows, n_features)
-        The fitted rows; only the last ``reach`` are kept.
+        The fitted rows; only the first one and the last ``reach`` are kept.
     index : Index or None
         Their index; ``None`` for NumPy input.
     reach : int
@@ -56,49 +79,92 @@ class _History:
         The transformer's name, for the warning.
     """
 
+    _storable = True  # plain values only: tsforecast.save_model may store it
+
     def __init__(self, rows: np.ndarray, index: pd.Index | None, reach: int, owner: str) -> None:
         self.rows = rows[max(len(rows) - reach, 0) :].copy()
+        self.head = rows[:1].copy()
         self.reach = reach
         self.owner = owner
-        self.end, self.max_step = None, None
+        self.kind: str | None = None
+        self.start = self.end = self.max_step = None
         if index is not None and len(index) > 0:
-            try:
-                steps = index[1:] - index[:-1]
-                self.end = index[-1]
-                self.max_step = steps.max() if len(steps) else None
-            except TypeError:  # labels without arithmetic (e.g. strings)
-                pass
+            self.kind, keys = _index_keys(index)
+            if keys is not None:
+                self.start, self.end = keys[0].item(), keys[-1].item()
+                self.max_step = np.diff(keys).max().item() if len(keys) > 1 else None
 
-    def rows_before(self, index: pd.Index | None) -> np.ndarray:
-        """The fitted rows if rows labelled ``index`` continue them, else no row.
+    def extended(self, values: np.ndarray, index: pd.Index | None) -> _History:
+        """This history followed by ``values`` (labelled ``index``), rows that continue it."""
+        new = copy.copy(self)
+        new.rows = np.concatenate([self.rows, values.astype(self.rows.dtype)])[
+            max(len(self.rows) + len(values) - self.reach, 0) :
+        ]
+        kind, keys = _index_keys(index) if index is not None else (None, None)
+        if keys is not None and kind == self.kind and self.end is not None and len(keys):
+            steps = np.diff(np.concatenate([[self.end], keys]))
+            new.end = keys[-1].item()
+            new.max_step = max(steps.max().item(), self.max_step or steps.max().item())
+        return new
+
+    def rows_before(self, values: np.ndarray, index: pd.Index | None) -> np.ndarray:
+        """The fitted rows if ``values`` (labelled ``index``) continue them, else no row.
 
         Rows continue the fitted ones when their first label is later than the last fitted
-        label by at most the largest fitted step. Warns (:class:`HistoryPaddingWarning`)
-        when history is available but rows arrive without a comparable index.
+        label by at most the largest fitted step. Rows that begin where the fitted rows begin
+        (the same first label, or the same first row when there is no comparable index) or
+        earlier need no history. Any other rows are padded with a
+        :class:`HistoryPaddingWarning`: they begin after a gap, inside the fitted rows, or
+        without an index that tells where they begin.
         """
         none = self.rows[:0]
-        if len(self.rows) == 0 or self.end is None or (index is not None and len(index) == 0):
+        if len(self.rows) == 0 or len(values) == 0:
             return none
-        if index is not None:
-            try:
-                continued = self.max_step is not None and bool(
-                    self.end < index[0] <= self.end + self.max_step
-                )
-            except TypeError:  # an index of another kind (e.g. tz-naive vs tz-aware)
-                pass
-            else:
-                return self.rows if continued else none
-        kind = "without an index" if index is None else f"with a {type(index).__name__}"
+        kind, keys = _index_keys(index) if index is not None else (None, None)
+        if keys is not None and kind == self.kind and self.end is not None:
+            first = keys[0].item()
+            if self.end < first and self.max_step is not None and first <= self.end + self.max_step:
+                return self.rows
+            if first <= self.start:
+                return none
+            where = (
+                "begin inside the fitted rows, whose rows before them are not kept"
+                if first <= self.end
+                else "begin after a gap larger than any step between the fitted rows"
+            )
+        elif np.array_equal(values[:1], self.head):
+            return none  # the fitted rows' own start: nothing comes before it
+        elif index is None:
+            where = "arrive without an index"
+        elif self.kind is None:
+            where = "arrive with an index, but the transformer was fitted without one"
+        elif keys is None:
+            where = f"have a {type(index).__name__} of {kind}, which cannot tell where they begin"
+        else:
+            where = f"have a {type(index).__name__} of {kind}, but the fitted rows had {self.kind}"
         warnings.warn(
-            f"{self.owner} was fitted on indexed rows, but these rows arrive {kind}: the "
-            f"{len(self.rows)} fitted row(s) of history cannot be matched and are replaced "
-            "by padding. Keep the index (pass DataFrames; "
-            "pipeline.set_output(transform='pandas')) or pass the history explicitly with "
-            "tsforecast.preprocessing.predict_with_history.",
+            f"{self.owner}: these rows {where}, so they cannot be matched to the "
+            f"{len(self.rows)} fitted row(s) of history, and the history before them is "
+            "replaced by padding. Keep the index (pass DataFrames that continue the fitted "
+            "rows; pipeline.set_output(transform='pandas')) or pass the rows before them "
+            "with tsforecast.preprocessing.predict_with_history.",
             HistoryPaddingWarning,
             stacklevel=3,
         )
         return none
+
+
+def _inner_estimators(estimator: Any) -> list[Any]:
+    """The fitted estimators a meta-estimator forecasts with: a Pipeline's steps, and the
+    public fitted attributes that are estimators (``regressor_``, ``estimator_``,
+    ``best_estimator_``, ...)."""
+    if isinstance(estimator, Pipeline):
+        return [step for _, step in estimator.steps if step not in (None, "passthrough")]
+    return [
+        value
+        for name, value in vars(estimator).items()
+        if name.endswith("_") and not name.startswith("_") and isinstance(value, BaseEstimator)
+    ]
 
 
 def history_length(estimator: Any) -> int:
@@ -106,8 +172,11 @@ def history_length(estimator: Any) -> int:
 
     The sum over a Pipeline's steps of the rows each step reads before each row (e.g.
     ``window - 1`` for :class:`~tsforecast.preprocessing.SlidingWindowTransformer`, 1 for
-    :class:`~tsforecast.preprocessing.ReturnsTransformer`), looking inside
-    :class:`~tsforecast.compose.RelativeTargetRegressor`; 0 for estimators without history.
+    :class:`~tsforecast.preprocessing.ReturnsTransformer`); for a meta-estimator, the most
+    that any of its fitted estimators reads (the ``regressor_`` of
+    :class:`~tsforecast.compose.RelativeTargetRegressor`, the ``estimator_`` of
+    :class:`~tsforecast.compose.AdaptiveConformalRegressor`, the ``best_estimator_`` of a
+    search, ...); 0 for estimators without history.
 
     Parameters
     ----------
@@ -128,60 +197,43 @@ def history_length(estimator: Any) -> int:
     >>> history_length(pipe.fit(np.arange(1.0, 11.0).reshape(-1, 1)))
     5
     """
-    if isinstance(estimator, Pipeline):
-        return sum(history_length(step) for _, step in estimator.steps)
-    if hasattr(estimator, "regressor_"):
-        return history_length(estimator.regressor_)
     context = getattr(estimator, "context_", None)
     if isinstance(context, _History):
         return context.reach
     if isinstance(context, dict):
         return max((h.reach for h in context.values()), default=0)
-    return 0
+    lengths = [history_length(inner) for inner in _inner_estimators(estimator)]
+    if isinstance(estimator, Pipeline):
+        return sum(lengths)
+    return max(lengths, default=0)
 
 
-def predict_with_history(
-    estimator: BaseEstimator, history: Any, X: Any, *, method: str = "predict"
-) -> Any:
-    """Call ``estimator.<method>`` on ``X`` with ``history`` as the rows before it.
-
-    For rows that arrive without their time index (a served model's request, a NumPy array),
-    the transformers cannot tell whether they continue the fitted data and pad the missing
-    history. Pass the rows just before ``X`` instead: they are put before ``X``, the call runs
-    on both, and only the outputs for ``X`` are returned, exactly the outputs ``X`` gets when
-    its index continues the fitted data or when it is the tail of a longer call.
-
-    Parameters
-    ----------
-    estimator : estimator
-        A fitted estimator, transformer or Pipeline.
-    history : DataFrame or array-like of shape (n_history, n_features)
-        The rows just before ``X``, oldest first; at least
-        :func:`history_length(estimator) <history_length>` of them.
-    X : DataFrame or array-like of shape (n_samples, n_features)
-        The rows to forecast or transform, in the same columns as ``history``.
-    method : str, default="predict"
-        The method to call, e.g. ``"predict"``, ``"predict_quantiles"`` or ``"transform"``.
-
-    Returns
-    -------
-    output : ndarray
-        ``estimator.<method>`` of the rows of ``X`` only.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from tsforecast.preprocessing import SlidingWindowTransformer, predict_with_history
-    >>> windows = SlidingWindowTransformer(window=3).fit(np.arange(5.0).reshape(-1, 1))
-    >>> predict_with_history(windows, [[3.0], [4.0]], [[5.0]], method="transform")[:, :, 0]
-    array([[3., 4., 5.]])
-    """
-    needed = history_length(estimator)
-    if len(history) < needed:
-        raise ValueError(
-            f"history has {len(history)} row(s); {type(estimator).__name__} reads {needed} "
-            "row(s) before each row."
+def _method(estimator: Any, method: str) -> Any:
+    """``estimator.<method>``; for a Pipeline without it, its steps' transforms followed by
+    the final step's ``<method>`` (e.g. ``predict_quantiles``)."""
+    if hasattr(estimator, method):
+        return getattr(estimator, method)
+    if isinstance(estimator, Pipeline) and hasattr(estimator[-1], method):
+        return lambda rows: getattr(estimator[-1], method)(estimator[:-1].transform(rows))
+    raise ValueError(
+        f"method={method!r} is not a method of {type(estimator).__name__}"
+        + (
+            f" nor of its final step {type(estimator[-1]).__name__}"
+            if isinstance(estimator, Pipeline)
+            else ""
         )
+        + "."
+    )
+
+
+def call_with_history(estimator: Any, history: Any, X: Any, method: str) -> Any:
+    """``estimator.<method>`` of ``history`` then ``X``, the outputs for ``X`` only.
+
+    The rows are passed without their index, so the transformers pad before ``history``, which
+    is long enough (:func:`history_length`) for the padding never to reach ``X``: the
+    :class:`HistoryPaddingWarning` about it is silenced.
+    """
+    call = _method(estimator, method)
     if isinstance(history, pd.DataFrame) and isinstance(X, pd.DataFrame):
         if list(history.columns) != list(X.columns):
             raise ValueError(
@@ -198,7 +250,81 @@ def predict_with_history(
             )
         rows = np.concatenate([history, X])
     with warnings.catch_warnings():
-        # The padding lands on the history rows, whose outputs are dropped.
         warnings.simplefilter("ignore", HistoryPaddingWarning)
-        output = getattr(estimator, method)(rows)
+        output = call(rows)
     return output[len(history) :]
+
+
+def extend_history(estimator: Any, history: Any, X: Any) -> None:
+    """Make the fitted ``estimator``'s history end with ``X``, rows that continue its fitted
+    rows (``history``: the rows just before ``X``, as in :func:`call_with_history`).
+
+    Afterwards, rows that continue ``X`` read ``X``'s last rows as their history, as if the
+    estimator's transformers had been fitted up to the end of ``X``. The per-series history
+    of a :class:`~tsforecast.preprocessing.PanelWindowTransformer` is left as it is.
+    """
+    index = X.index if isinstance(X, pd.DataFrame | pd.Series) else None
+    if isinstance(estimator, Pipeline):
+        for i, (_, step) in enumerate(estimator.steps):
+            if isinstance(getattr(step, "context_", None), _History):
+                inputs = X if i == 0 else call_with_history(estimator[:i], history, X, "transform")
+                step.context_ = step.context_.extended(np.asarray(inputs), index)
+        return
+    if isinstance(getattr(estimator, "context_", None), _History):
+        estimator.context_ = estimator.context_.extended(np.asarray(X), index)
+    for inner in _inner_estimators(estimator):
+        extend_history(inner, history, X)
+
+
+def predict_with_history(
+    estimator: BaseEstimator, history: Any, X: Any, *, method: str = "predict"
+) -> Any:
+    """Call ``estimator.<method>`` on ``X`` with ``history`` as the rows before it.
+
+    For rows that arrive without their time index (a served model's request, a NumPy array),
+    the transformers cannot tell whether they continue the fitted data and pad the missing
+    history. Pass the rows just before ``X`` instead: they are put before ``X``, the call runs
+    on both, and only the outputs for ``X`` are returned, exactly the outputs ``X`` gets when
+    its index continues the fitted data or when it is the tail of a longer call.
+
+    Parameters
+    ----------
+    estimator : estimator
+        A fitted estimator, transformer, Pipeline or meta-estimator (conformal, search).
+    history : DataFrame or array-like of shape (n_history, n_features)
+        The rows just before ``X``, oldest first; at least
+        :func:`history_length(estimator) <history_length>` of them.
+    X : DataFrame or array-like of shape (n_samples, n_features)
+        The rows to forecast or transform, in the same columns as ``history``.
+    method : str, default="predict"
+        The method to call, e.g. ``"predict"``, ``"predict_quantiles"`` or ``"transform"``;
+        for a Pipeline, also a method of its final step only (``"predict_quantiles"`` of an
+        :class:`~tsforecast.LSTMRegressor`).
+
+    Returns
+    -------
+    output : ndarray
+        ``estimator.<method>`` of the rows of ``X`` only.
+
+    Raises
+    ------
+    ValueError
+        If ``history`` has fewer rows than the estimator reads, or other columns than ``X``,
+        or ``method`` is not a method of the estimator (nor of a Pipeline's final step).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tsforecast.preprocessing import SlidingWindowTransformer, predict_with_history
+    >>> windows = SlidingWindowTransformer(window=3).fit(np.arange(5.0).reshape(-1, 1))
+    >>> predict_with_history(windows, [[3.0], [4.0]], [[5.0]], method="transform")[:, :, 0]
+    array([[3., 4., 5.]])
+    """
+    _method(estimator, method)
+    needed = history_length(estimator)
+    if len(history) < needed:
+        raise ValueError(
+            f"history has {len(history)} row(s); {type(estimator).__name__} reads {needed} "
+            "row(s) before each row."
+        )
+    return call_with_history(estimator, history, X, method)

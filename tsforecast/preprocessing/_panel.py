@@ -173,7 +173,7 @@ class PanelWindowTransformer(TransformerMixin, BaseEstimator):
         for key, positions in zip(series, self._positions(codes, len(series)), strict=True):
             index = X.index[positions]
             check_time_index(index, f"series {key!r} of X")
-            history.append(self.context_[key].rows_before(index))
+            history.append(self.context_[key].rows_before(values[positions], index))
         return panel_windows(values, codes, self.window, self.padding, history)
 
     def __sklearn_tags__(self):  # type: ignore[no-untyped-def]

@@ -141,7 +141,7 @@ class ReturnsTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         values, index = self._validate(X, reset=False)
-        before = self.context_.rows_before(index)
+        before = self.context_.rows_before(values, index)
         previous = np.vstack([before if len(before) else values[:1], values[:-1]])
         changes = np.empty_like(values)
         for kind in set(self.kinds_):

@@ -308,7 +308,7 @@ class SlidingWindowTransformer(
         check_is_fitted(self)
         values, index = self._validate(X, reset=False)
         make = lazy_padded_windows if self.lazy else padded_windows
-        return make(values, self.context_.rows_before(index), self.window, self.padding)
+        return make(values, self.context_.rows_before(values, index), self.window, self.padding)
 
     def set_output(self, *, transform: str | None = None) -> SlidingWindowTransformer:
         """Accept a pipeline's output configuration; the 3-D output stays an ndarray.
