@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +55,35 @@ def test_pipeline_round_trip_in_a_new_process_predicts_exactly(tracking, tmp_pat
     # load_model gives the Pipeline back, with its estimator's fitted state.
     loaded = tsf_mlflow.load_mlflow_model(info.model_uri)
     assert loaded.steps[-1][1].history_ == pipe.steps[-1][1].history_
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        "set_output_pandas",
+        "windows_on_a_frame",
+        "lazy",
+        "returns",
+        "panel",
+        "relative_target",
+        "conformal",
+        "quantiles",
+    ],
+)
+def test_every_documented_form_on_time_indexed_data_loads_back(form, forms, tmp_path):
+    """Old code: load_model and mlflow.pyfunc.load_model failed ("holds types from outside
+    tsforecast and scikit-learn: pandas.Timedelta, pandas.Timestamp")."""
+    model, X_train, X_test = forms[form]
+    tsf_mlflow.save_model(model, tmp_path / "m")
+    loaded = tsf_mlflow.load_model(str(tmp_path / "m"))
+    served = mlflow.pyfunc.load_model(str(tmp_path / "m"))
+    assert repr(loaded) == repr(model)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the rows after the training rows read their history
+        for X in (X_train, X_test):
+            expected = model.predict(X)
+            np.testing.assert_array_equal(loaded.predict(X), expected)
+            np.testing.assert_array_equal(served.predict(X), expected)
 
 
 def test_save_model_keeps_classifier_probabilities(tmp_path):

@@ -1,4 +1,5 @@
-"""Save and load fitted estimators without pickle: weights, hyperparameters and a version.
+"""Save and load fitted estimators and whole pipelines without pickle: weights,
+hyperparameters, fitted attributes and a version.
 
 Unlike ``pickle``/``joblib``, loading never executes code from the file: it is read with
 ``torch.load(..., weights_only=True)``, which accepts tensors, numbers, strings, lists and
@@ -365,7 +366,10 @@ def _encode_tree(value: Any, where: str, dropped: list[str]) -> Any:
 def _class(name: Any) -> type:
     """The class a file names as ``"module:qualname"``, if a file may hold its objects."""
     expect(
-        type(name) is str and name.count(":") == 1 and name.startswith(_PACKAGES),
+        type(name) is str
+        and name.count(":") == 1
+        and name.startswith(_PACKAGES)
+        and "__main__" not in name,
         f"{name!r} is not a class of scikit-learn or tsforecast",
     )
     module, qualname = name.split(":")

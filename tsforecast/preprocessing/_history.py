@@ -62,15 +62,18 @@ def _index_keys(index: pd.Index) -> tuple[str, np.ndarray | None]:
 
 
 class _History:
-    """The last ``reach`` fitted rows and where the fitted rows begin and end in time.
+    """The last fitted rows and where the fitted rows lie in time.
 
-    Only plain values are kept (NumPy arrays, numbers, strings), so that a fitted transformer
-    is stored by :func:`tsforecast.save_model` and the MLflow flavour like any other.
+    Keeps the last ``2 * reach`` fitted rows with their index labels as numbers, so that rows
+    continuing the fitted ones, and rows that begin among the last ``reach + 1`` fitted rows
+    (e.g. ``predict(X_train.iloc[[-1]])``), read their real history. Only plain values are
+    kept (NumPy arrays, numbers, strings): :func:`tsforecast.save_model` and the MLflow
+    flavour store a fitted transformer like any other.
 
     Parameters
     ----------
     rows : ndarray of shape (n_rows, n_features)
-        The fitted rows; only the first one and the last ``reach`` are kept.
+        The fitted rows.
     index : Index or None
         Their index; ``None`` for NumPy input.
     reach : int
@@ -82,54 +85,67 @@ class _History:
     _storable = True  # plain values only: tsforecast.save_model may store it
 
     def __init__(self, rows: np.ndarray, index: pd.Index | None, reach: int, owner: str) -> None:
-        self.rows = rows[max(len(rows) - reach, 0) :].copy()
-        self.head = rows[:1].copy()
         self.reach = reach
         self.owner = owner
+        self.head = rows[:1].copy()
+        self.rows = rows[:0].copy()
         self.kind: str | None = None
-        self.start = self.end = self.max_step = None
+        self.keys: np.ndarray | None = None
+        self.start = self.max_step = None
         if index is not None and len(index) > 0:
             self.kind, keys = _index_keys(index)
             if keys is not None:
-                self.start, self.end = keys[0].item(), keys[-1].item()
+                self.start = keys[0].item()
                 self.max_step = np.diff(keys).max().item() if len(keys) > 1 else None
+                self.keys = keys[:0]
+        self._append(rows, keys if self.keys is not None else None)
+
+    def _append(self, rows: np.ndarray, keys: np.ndarray | None) -> None:
+        """Keep the last ``2 * reach`` rows of the kept rows followed by ``rows``."""
+        keep = max(len(self.rows) + len(rows) - 2 * self.reach, 0)
+        self.rows = np.concatenate([self.rows, rows.astype(self.rows.dtype)])[keep:]
+        if keys is not None:
+            self.keys = np.concatenate([self.keys, keys])[keep:]
 
     def extended(self, values: np.ndarray, index: pd.Index | None) -> _History:
         """This history followed by ``values`` (labelled ``index``), rows that continue it."""
         new = copy.copy(self)
-        new.rows = np.concatenate([self.rows, values.astype(self.rows.dtype)])[
-            max(len(self.rows) + len(values) - self.reach, 0) :
-        ]
         kind, keys = _index_keys(index) if index is not None else (None, None)
-        if keys is not None and kind == self.kind and self.end is not None and len(keys):
-            steps = np.diff(np.concatenate([[self.end], keys]))
-            new.end = keys[-1].item()
-            new.max_step = max(steps.max().item(), self.max_step or steps.max().item())
+        if self.keys is None or keys is None or kind != self.kind or not len(self.keys):
+            new.kind, new.keys = None, None  # where the rows lie is no longer known
+        else:
+            steps = np.diff(np.concatenate([self.keys[-1:], keys]))
+            new.max_step = max([steps.max().item(), *([self.max_step] if self.max_step else [])])
+        new._append(values, None if new.keys is None else keys)
         return new
 
     def rows_before(self, values: np.ndarray, index: pd.Index | None) -> np.ndarray:
-        """The fitted rows if ``values`` (labelled ``index``) continue them, else no row.
+        """The ``reach`` fitted rows before ``values`` (labelled ``index``), or no row.
 
-        Rows continue the fitted ones when their first label is later than the last fitted
-        label by at most the largest fitted step. Rows that begin where the fitted rows begin
-        (the same first label, or the same first row when there is no comparable index) or
-        earlier need no history. Any other rows are padded with a
-        :class:`HistoryPaddingWarning`: they begin after a gap, inside the fitted rows, or
-        without an index that tells where they begin.
+        Rows whose first label is later than the last fitted label by at most the largest
+        fitted step continue the fitted rows; rows whose first label is one of the last
+        ``reach + 1`` fitted labels (but the first ``reach``) read the rows before it. Rows
+        that begin where the fitted rows begin (the same first label, or the same first row
+        when there is no comparable index) or earlier need no history. Any other rows are
+        padded with a :class:`HistoryPaddingWarning`: they begin after a gap, earlier inside
+        the fitted rows, or without an index that tells where they begin.
         """
         none = self.rows[:0]
-        if len(self.rows) == 0 or len(values) == 0:
+        if self.reach == 0 or len(self.rows) == 0 or len(values) == 0:
             return none
         kind, keys = _index_keys(index) if index is not None else (None, None)
-        if keys is not None and kind == self.kind and self.end is not None:
-            first = keys[0].item()
-            if self.end < first and self.max_step is not None and first <= self.end + self.max_step:
-                return self.rows
+        if keys is not None and self.keys is not None and kind == self.kind:
+            first, end = keys[0].item(), self.keys[-1].item()
+            if end < first and self.max_step is not None and first <= end + self.max_step:
+                return self.rows[max(len(self.rows) - self.reach, 0) :]
             if first <= self.start:
                 return none
+            position = int(np.searchsorted(self.keys, first))
+            if first <= end and self.keys[position] == first and position >= self.reach:
+                return self.rows[position - self.reach : position]
             where = (
-                "begin inside the fitted rows, whose rows before them are not kept"
-                if first <= self.end
+                f"begin inside the fitted rows, before the last {self.reach + 1}"
+                if first <= end
                 else "begin after a gap larger than any step between the fitted rows"
             )
         elif np.array_equal(values[:1], self.head):
@@ -143,11 +159,11 @@ class _History:
         else:
             where = f"have a {type(index).__name__} of {kind}, but the fitted rows had {self.kind}"
         warnings.warn(
-            f"{self.owner}: these rows {where}, so they cannot be matched to the "
-            f"{len(self.rows)} fitted row(s) of history, and the history before them is "
-            "replaced by padding. Keep the index (pass DataFrames that continue the fitted "
-            "rows; pipeline.set_output(transform='pandas')) or pass the rows before them "
-            "with tsforecast.preprocessing.predict_with_history.",
+            f"{self.owner}: these rows {where}, so they cannot be matched to the fitted rows, "
+            f"and the {self.reach} row(s) of history before them are replaced by padding. "
+            "Keep the index (pass DataFrames that continue the fitted rows; "
+            "pipeline.set_output(transform='pandas')) or pass the rows before them with "
+            "tsforecast.preprocessing.predict_with_history.",
             HistoryPaddingWarning,
             stacklevel=3,
         )

@@ -30,9 +30,9 @@ class ReturnsTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     The first row has no previous row: when ``transform`` gets pandas data that directly
     continues the data seen in ``fit`` (same rule as
     :class:`~tsforecast.preprocessing.SlidingWindowTransformer`, including its
-    :class:`~tsforecast.preprocessing.HistoryPaddingWarning` for rows that arrive without the
-    fitted index), the last fitted row is its previous row; otherwise its change is 0. The
-    row count is kept, so ``y`` stays aligned in a Pipeline.
+    :class:`~tsforecast.preprocessing.HistoryPaddingWarning` whenever a previous row exists
+    but cannot be matched), the last fitted row is its previous row; otherwise its change is
+    0. The row count is kept, so ``y`` stays aligned in a Pipeline.
 
     Parameters
     ----------
@@ -53,7 +53,7 @@ class ReturnsTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     kinds_ : ndarray of shape (n_features_in_,)
         The kind of change of each column.
     context_ : object
-        The last fitted row with the end of its index, the previous row of data that
+        The last fitted rows with their index labels, the previous row of data that
         continues the fitted data.
 
     Examples

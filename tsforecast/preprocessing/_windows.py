@@ -199,13 +199,16 @@ class SlidingWindowTransformer(
     label directly follows the last label seen in ``fit`` (later than it, by no more than the
     largest step between consecutive fitted labels), the last ``window - 1`` fitted rows are
     used as the history of the first windows: a test period right after the training period
-    sees its real past. Otherwise the missing history is filled according to ``padding``, from
-    data at or before the window's own rows only. Rows that arrive without the index seen in
-    ``fit`` (a NumPy array, e.g. from a scaler without ``set_output``, or a served model's
-    request) cannot be matched: the history is padded with a
-    :class:`~tsforecast.preprocessing.HistoryPaddingWarning`. Keep the index through a
-    pipeline with ``pipeline.set_output(transform="pandas")``, or pass the rows before
-    explicitly with :func:`~tsforecast.preprocessing.predict_with_history`.
+    sees its real past. Rows that begin at one of the last ``window`` fitted labels (e.g.
+    ``predict(X_train.iloc[[-1]])``) read the fitted rows before them too. Rows that begin
+    where the fitted rows begin, or earlier, have no history: it is filled according to
+    ``padding``, from data at or before the window's own rows only. Any other rows are padded
+    with a :class:`~tsforecast.preprocessing.HistoryPaddingWarning`: rows without the index
+    seen in ``fit`` (a NumPy array, e.g. from a scaler without ``set_output``, or a served
+    model's request), rows after a gap, rows with an index of labels without order. Keep the
+    index through a pipeline with ``pipeline.set_output(transform="pandas")``, or pass the
+    rows before explicitly with :func:`~tsforecast.preprocessing.predict_with_history`.
+    DatetimeIndex, PeriodIndex, TimedeltaIndex and numeric indexes all carry history.
 
     Parameters
     ----------
@@ -232,8 +235,8 @@ class SlidingWindowTransformer(
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Column names, for DataFrame input.
     context_ : object
-        The last ``window - 1`` fitted rows with the end of their index, the history of data
-        that continues the fitted data.
+        The last ``2 * (window - 1)`` fitted rows with their index labels, the history of
+        data that continues the fitted data.
 
     Examples
     --------
