@@ -74,8 +74,8 @@ def test_every_documented_form_on_time_indexed_data_loads_back(form, forms, tmp_
     """Old code: load_model and mlflow.pyfunc.load_model failed ("holds types from outside
     tsforecast and scikit-learn: pandas.Timedelta, pandas.Timestamp")."""
     model, X_train, X_test = forms[form]
-    tsf_mlflow.save_model(model, tmp_path / "m")
-    loaded = tsf_mlflow.load_model(str(tmp_path / "m"))
+    tsf_mlflow.save_mlflow_model(model, tmp_path / "m")
+    loaded = tsf_mlflow.load_mlflow_model(str(tmp_path / "m"))
     served = mlflow.pyfunc.load_model(str(tmp_path / "m"))
     assert repr(loaded) == repr(model)
     with warnings.catch_warnings():
