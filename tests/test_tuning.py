@@ -25,6 +25,10 @@ from sklearn.preprocessing import StandardScaler
 from tsforecast import LSTMRegressor, SlidingWindowTransformer
 from tsforecast.model_selection import LayerUnits, OptunaSearchCV, default_search_space
 
+# The searches here run on NumPy series: each validation fold's first windows are padded,
+# with a HistoryPaddingWarning (tests/test_history.py); these tests are about the searches.
+pytestmark = pytest.mark.filterwarnings("ignore::tsforecast.exceptions.HistoryPaddingWarning")
+
 
 @pytest.fixture
 def series(rng):
