@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 TORCH  ?= torch==2.13.0
 
-.PHONY: venv example test test-clients lint bench clean
+.PHONY: venv example test test-clients lint bench docs clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,13 +39,21 @@ test-clients: $(CLIENTS)/.installed
 
 # ruff, then the layering contracts of pyproject.toml ([tool.importlinter]).
 lint: venv
-	$(BIN)/ruff check tsforecast tests examples benchmarks
-	$(BIN)/ruff format --check tsforecast tests examples benchmarks
+	$(BIN)/ruff check tsforecast tests examples benchmarks docs
+	$(BIN)/ruff format --check tsforecast tests examples benchmarks docs
 	$(BIN)/lint-imports
 
 bench: venv
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python -m benchmarks
+
+# The site under docs/_build/html: warnings are errors, every cross-reference must resolve.
+$(BIN)/.docs-installed: $(BIN)/.installed
+	$(BIN)/python -m pip install --quiet -e ".[docs]"
+	touch $@
+
+docs: $(BIN)/.docs-installed
+	OMP_NUM_THREADS=1 $(BIN)/python -m sphinx -W --keep-going -n -b html docs docs/_build/html
 
 clean:
 	rm -rf $(VENV) .venv-clients build *.egg-info .pytest_cache .hypothesis

@@ -161,7 +161,7 @@ class DriftForecaster(_WindowBaseline):
 
     Attributes
     ----------
-    drift_ : ndarray of shape (n_outputs_,)
+    drift_ : ndarray of shape (`n_outputs_`,)
         Mean of ``y - last value`` over the training samples, per output.
     n_outputs_ : int
         Number of targets (horizons).

@@ -116,7 +116,7 @@ _SHARED_ATTRIBUTES_DOC = """
         Number of columns of ``X`` as scikit-learn counts them: for 2-D input the columns
         (each one a time step of a univariate sequence, so predict needs the same number),
         for 3-D input the features per time step (the number of time steps may vary).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names of a DataFrame ``X`` (2-D input only).
     input_mean_, input_scale_ : ndarray of shape (n_features,)
         Standardization of each input feature inside the network (``standardize_inputs=True``

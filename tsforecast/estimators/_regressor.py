@@ -65,7 +65,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
     Attributes
     ----------{_SHARED_ATTRIBUTES_DOC}    n_outputs_ : int
         Number of targets.
-    target_mean_, target_scale_ : ndarray of shape (n_outputs_,)
+    target_mean_, target_scale_ : ndarray of shape (`n_outputs_`,)
         Standardization of the target (zeros and ones when ``standardize_target=False``).
     quantiles_ : ndarray of shape (n_quantiles,)
         The forecast quantiles (``loss="quantile"`` only).

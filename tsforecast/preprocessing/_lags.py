@@ -49,7 +49,7 @@ class LagSequenceTransformer(TransformerMixin, BaseEstimator):
     ----------
     n_features_in_ : int
         Number of columns seen in :meth:`fit`.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names of a DataFrame ``X``.
     n_lags_ : int
         Time steps of each output sequence.
@@ -134,12 +134,12 @@ class LagSequenceTransformer(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features_in_)
+        X : array-like of shape (n_samples, `n_features_in_`)
             Rows of lags in the layout seen in :meth:`fit`.
 
         Returns
         -------
-        X_seq : ndarray of shape (n_samples, n_lags_, 1 + n_exog_)
+        X_seq : ndarray of shape (n_samples, `n_lags_`, 1 + `n_exog_`)
             Step ``i`` holds the target and the exogenous variables ``n_lags_ - i`` steps
             before the forecast (``"current"`` exogenous values at every step).
         """

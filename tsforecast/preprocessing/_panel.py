@@ -45,7 +45,7 @@ class PanelWindowTransformer(TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         The input's columns, ``group`` included.
     n_features_in_ : int
         Number of input columns, ``group`` included.

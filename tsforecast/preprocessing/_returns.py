@@ -48,9 +48,9 @@ class ReturnsTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     ----------
     n_features_in_ : int
         Number of columns.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, for DataFrame input.
-    kinds_ : ndarray of shape (n_features_in_,)
+    kinds_ : ndarray of shape (`n_features_in_`,)
         The kind of change of each column.
     context_ : object
         The last fitted rows with their index labels, the previous row of data that

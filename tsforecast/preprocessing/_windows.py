@@ -232,7 +232,7 @@ class SlidingWindowTransformer(
     ----------
     n_features_in_ : int
         Number of features (columns).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, for DataFrame input.
     context_ : object
         The last ``2 * (window - 1)`` fitted rows with their index labels, the history of
