@@ -29,40 +29,70 @@ def _axes(ax: Axes | None) -> Axes:
 
 
 def plot_forecast(
-    y_true: pd.Series,
+    y_true: pd.Series | None,
     y_pred: Any,
     *,
     interval: tuple[Any, Any] | None = None,
     baseline: Any = None,
+    baseline_label: str = "baseline",
     ax: Axes | None = None,
 ) -> Axes:
     """Forecast against the actual series, with an optional prediction interval.
 
+    Draws a forecast of the future too: pass ``y_pred`` as a Series indexed by the dates it
+    forecasts, and as ``y_true`` the recent history (or ``None``).
+
     Parameters
     ----------
-    y_true : Series
-        Observed values; its index is the time axis.
-    y_pred : array-like of shape (n,)
-        Forecasts aligned with ``y_true``.
+    y_true : Series or None
+        Observed values; its index is the time axis. ``None`` draws no actual values.
+    y_pred : Series or array-like of shape (n,)
+        Forecasts. A Series is drawn on its own index (future dates, say); an array is
+        aligned with ``y_true``, which it must then match in length.
     interval : (lower, upper), default=None
-        Bounds of a prediction interval, e.g. two columns of ``predict_quantiles``.
+        Bounds of a prediction interval, e.g. two columns of ``predict_quantiles``, aligned
+        with ``y_pred``.
     baseline : array-like of shape (n,), default=None
-        A baseline forecast to draw next to the model (e.g. the naive one).
+        A baseline forecast to draw next to the model (e.g. the naive one), aligned with
+        ``y_pred``.
+    baseline_label : str, default="baseline"
+        The baseline's name in the legend, e.g. ``"naive (last value)"``.
     ax : matplotlib Axes, default=None
         Where to draw.
 
     Returns
     -------
     ax : matplotlib Axes
+        The axes drawn on: lines labelled ``"actual"`` (when ``y_true`` is given),
+        ``"forecast"`` and ``baseline_label``.
     """
-    ax = _axes(ax)
-    x = y_true.index
-    ax.plot(x, y_true.to_numpy(), color="black", label="actual")
-    ax.plot(x, np.asarray(y_pred), label="forecast")
-    if baseline is not None:
-        ax.plot(x, np.asarray(baseline), linestyle=":", label="baseline")
+    if isinstance(y_pred, pd.Series):
+        x = y_pred.index
+    elif y_true is None:
+        raise ValueError(
+            "plot_forecast needs the forecast's time axis: pass y_pred as a pandas Series "
+            "indexed by the dates it forecasts, or y_true to align it with."
+        )
+    else:
+        x = y_true.index
+    forecast = np.asarray(y_pred, dtype=float).ravel()
+    aligned = {"y_pred": forecast, "baseline": baseline}
     if interval is not None:
-        lower, upper = (np.asarray(bound) for bound in interval)
+        aligned["interval's lower bound"], aligned["interval's upper bound"] = interval
+    for name, values in aligned.items():
+        if values is not None and np.shape(np.asarray(values).ravel()) != (len(x),):
+            raise ValueError(
+                f"plot_forecast got {name} of {np.asarray(values).size} values for a time "
+                f"axis of {len(x)}; they must have the same length."
+            )
+    ax = _axes(ax)
+    if y_true is not None:
+        ax.plot(y_true.index, y_true.to_numpy(), color="black", label="actual")
+    ax.plot(x, forecast, label="forecast")
+    if baseline is not None:
+        ax.plot(x, np.asarray(baseline, dtype=float).ravel(), linestyle=":", label=baseline_label)
+    if interval is not None:
+        lower, upper = (np.asarray(bound, dtype=float).ravel() for bound in interval)
         ax.fill_between(x, lower, upper, alpha=0.25, label="prediction interval")
     ax.legend()
     return ax
