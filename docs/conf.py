@@ -27,10 +27,13 @@ extensions = [
     "sphinx.ext.autosummary",
     "sphinx.ext.doctest",
     "numpydoc",
+    "myst_parser",
     "sphinx_gallery.gen_gallery",
 ]
 
 templates_path = ["_templates"]
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+myst_heading_anchors = 3  # [text](#a-section-title) links, as on GitHub
 # _generated/: tables written at build time from saved results, included by the guide pages.
 exclude_patterns = ["_build", "_generated", "gallery_placeholder", "**/*.md5"]
 nitpicky = True

@@ -139,3 +139,14 @@ def test_darts_safe_loading_accepts_tsforecast_models_once_allow_listed(ar2_exog
     with safe_globals([LagSequenceTransformer, tsforecast.LSTMRegressor]):
         loaded = SKLearnModel.load(tmp_path / "model.pkl")
     np.testing.assert_array_equal(loaded.predict(3).values(), model.predict(3).values())
+
+
+def test_the_guides_darts_block_runs_as_written(tmp_path, monkeypatch):
+    """The user guide's darts block (the last on its page) runs here, where darts is."""
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "guide" / "ecosystem.md"
+    code = page.read_text(encoding="utf-8").rsplit("```python\n", 1)[1].split("```", 1)[0]
+    assert "SKLearnModel.load" in code
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, str(page), "exec"), {"__name__": "docs_page"})
