@@ -127,7 +127,7 @@ def qlike(y_true: Any, y_pred: Any, *, per_sample: bool = False) -> float | np.n
     ----------
     y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
         Observed variances, positive (an unchanged price gives a zero squared return:
-        :func:`tsforecast.volatility.squared_returns` floors it at the price tick).
+        :func:`tsforecast.preprocessing.squared_returns` floors it at the price tick).
     y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
         Forecast variances, positive.
     per_sample : bool, default=False

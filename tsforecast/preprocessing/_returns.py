@@ -30,7 +30,7 @@ class ReturnsTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     The first row has no previous row: when ``transform`` gets pandas data that directly
     continues the data seen in ``fit`` (same rule as
     :class:`~tsforecast.preprocessing.SlidingWindowTransformer`, including its
-    :class:`~tsforecast.preprocessing.HistoryPaddingWarning` whenever a previous row exists
+    :class:`~tsforecast.exceptions.HistoryPaddingWarning` whenever a previous row exists
     but cannot be matched), the last fitted row is its previous row; otherwise its change is
     0. The row count is kept, so ``y`` stays aligned in a Pipeline.
 

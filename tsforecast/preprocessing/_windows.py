@@ -203,7 +203,7 @@ class SlidingWindowTransformer(
     ``predict(X_train.iloc[[-1]])``) read the fitted rows before them too. Rows that begin
     where the fitted rows begin, or earlier, have no history: it is filled according to
     ``padding``, from data at or before the window's own rows only. Any other rows are padded
-    with a :class:`~tsforecast.preprocessing.HistoryPaddingWarning`: rows without the index
+    with a :class:`~tsforecast.exceptions.HistoryPaddingWarning`: rows without the index
     seen in ``fit`` (a NumPy array, e.g. from a scaler without ``set_output``, or a served
     model's request), rows after a gap, rows with an index of labels without order. Keep the
     index through a pipeline with ``pipeline.set_output(transform="pandas")``, or pass the
