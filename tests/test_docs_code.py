@@ -35,6 +35,8 @@ def test_the_pages_hold_code():
 
 
 @pytest.mark.slow
+# MLflow's SQLite tracking store (the ecosystem page) uses a loader SQLAlchemy deprecates.
+@pytest.mark.filterwarnings("ignore:The ``noload`` loader strategy:DeprecationWarning")
 @pytest.mark.parametrize("path", PAGES, ids=[path.name for path in PAGES])
 def test_every_python_block_runs_as_written(path, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
