@@ -39,8 +39,8 @@ test-clients: $(CLIENTS)/.installed
 
 # ruff, then the layering contracts of pyproject.toml ([tool.importlinter]).
 lint: venv
-	$(BIN)/ruff check tsforecast tests examples benchmarks docs
-	$(BIN)/ruff format --check tsforecast tests examples benchmarks docs
+	$(BIN)/ruff check tsforecast tests examples benchmarks docs README.md
+	$(BIN)/ruff format --check tsforecast tests examples benchmarks docs README.md
 	$(BIN)/lint-imports
 
 bench: venv
