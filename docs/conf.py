@@ -95,7 +95,8 @@ def setup(app):
     app.connect("missing-reference", _public_alias)
 
 
-# Guide pages' doctest blocks (``make docs`` runs the doctest builder as well).
+# ``python -m sphinx -b doctest docs docs/_build/doctest`` runs the ``>>>`` examples as
+# rendered (pytest runs them from the modules; tests/test_docs_code.py runs the guide's code).
 doctest_global_setup = "import torch\ntorch.set_num_threads(1)\n"
 
 html_theme = "pydata_sphinx_theme"
