@@ -35,12 +35,15 @@ def plot_forecast(
     interval: tuple[Any, Any] | None = None,
     baseline: Any = None,
     baseline_label: str = "baseline",
+    label: str = "forecast",
     ax: Axes | None = None,
 ) -> Axes:
     """Forecast against the actual series, with an optional prediction interval.
 
     Draws a forecast of the future too: pass ``y_pred`` as a Series indexed by the dates it
-    forecasts, and as ``y_true`` the recent history (or ``None``).
+    forecasts, and as ``y_true`` the recent history (or ``None``). The x axis is labelled with
+    the index's name (``"time"`` without one), the y axis with the name of ``y_true`` (or of
+    ``y_pred``).
 
     Parameters
     ----------
@@ -57,6 +60,8 @@ def plot_forecast(
         ``y_pred``.
     baseline_label : str, default="baseline"
         The baseline's name in the legend, e.g. ``"naive (last value)"``.
+    label : str, default="forecast"
+        The forecast's name in the legend, e.g. ``"LSTM"``.
     ax : matplotlib Axes, default=None
         Where to draw.
 
@@ -64,7 +69,7 @@ def plot_forecast(
     -------
     ax : matplotlib Axes
         The axes drawn on: lines labelled ``"actual"`` (when ``y_true`` is given),
-        ``"forecast"`` and ``baseline_label``.
+        ``label`` and ``baseline_label``.
     """
     if isinstance(y_pred, pd.Series):
         x = y_pred.index
@@ -88,12 +93,16 @@ def plot_forecast(
     ax = _axes(ax)
     if y_true is not None:
         ax.plot(y_true.index, y_true.to_numpy(), color="black", label="actual")
-    ax.plot(x, forecast, label="forecast")
+    ax.plot(x, forecast, label=label)
     if baseline is not None:
         ax.plot(x, np.asarray(baseline, dtype=float).ravel(), linestyle=":", label=baseline_label)
     if interval is not None:
         lower, upper = (np.asarray(bound, dtype=float).ravel() for bound in interval)
         ax.fill_between(x, lower, upper, alpha=0.25, label="prediction interval")
+    ax.set_xlabel(x.name or "time")
+    named = next((s.name for s in (y_true, y_pred) if getattr(s, "name", None) is not None), None)
+    if named is not None:
+        ax.set_ylabel(str(named))
     ax.legend()
     return ax
 
@@ -116,6 +125,8 @@ def plot_history(estimator: Any, *, ax: Axes | None = None) -> Axes:
     history = pd.DataFrame(model.history_).set_index("epoch")
     ax = _axes(ax)
     history.plot(ax=ax, marker=".")
+    ax.xaxis.get_major_locator().set_params(integer=True)  # epochs are whole numbers
+    ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
     ax.set_title("training history")
     return ax
@@ -126,6 +137,8 @@ def plot_backtest(
     *,
     baseline: BacktestResult | None = None,
     rolling: int = 20,
+    label: str = "model",
+    baseline_label: str = "baseline",
     ax: Axes | None = None,
 ) -> Axes:
     """Absolute forecast errors over time from :func:`~tsforecast.model_selection.backtest`.
@@ -138,6 +151,10 @@ def plot_backtest(
         A baseline's backtest on the same folds, drawn dotted.
     rolling : int, default=20
         Average the absolute errors over this many steps.
+    label : str, default="model"
+        The model's name in the legend.
+    baseline_label : str, default="baseline"
+        The baseline's name in the legend, e.g. ``"naive (last value)"``.
     ax : matplotlib Axes, default=None
         Where to draw.
 
@@ -146,13 +163,15 @@ def plot_backtest(
     ax : matplotlib Axes
     """
     ax = _axes(ax)
-    for label, run, style in (("model", result, "-"), ("baseline", baseline, ":")):
+    for name, run, style in ((label, result, "-"), (baseline_label, baseline, ":")):
         if run is None:
             continue
         errors = (run.predictions["y_pred"] - run.predictions["y_true"]).abs()
-        ax.plot(errors.rolling(rolling, min_periods=1).mean(), linestyle=style, label=label)
+        ax.plot(errors.rolling(rolling, min_periods=1).mean(), linestyle=style, label=name)
     for start in result.metrics["test_start"].iloc[1:]:
         ax.axvline(start, color="grey", linewidth=0.5)
     ax.set_title(f"backtest: {rolling}-step mean absolute error (lines: refits)")
+    ax.set_xlabel(result.predictions.index.name or "time")
+    ax.set_ylabel("absolute error")
     ax.legend()
     return ax
