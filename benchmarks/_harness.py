@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import platform
@@ -21,7 +22,8 @@ THREADS = 2
 
 
 def environment() -> dict[str, Any]:
-    """Library versions and machine facts recorded next to every result."""
+    """Library versions and machine facts recorded next to every result: the date, and the
+    load average of the last minute (timings on a shared machine depend on it)."""
     versions = {}
     for name in ("tsforecast", "torch", "lightning", "scikit-learn", "numpy", "skorch", "darts"):
         try:
@@ -29,11 +31,13 @@ def environment() -> dict[str, Any]:
         except metadata.PackageNotFoundError:
             continue
     return {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
         "cpu_count": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
+        "load_average": round(os.getloadavg()[0], 2),
         "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         "versions": versions,
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 
@@ -223,6 +224,189 @@ def _folds_together(results: dict) -> list[str]:
     return lines
 
 
+# The examples' figures (``python examples/<name>.py --save-results``): the tables the docs
+# quote, one renderer per example.
+
+
+def _example_stock_forecast(results: dict) -> list[str]:
+    split = results["split"]
+    lines = [
+        "### Flagship: S&P 500 next-day close (`examples/stock_forecast.py`)",
+        "",
+        f"Train {split['train'][0]} .. {split['train'][1]} (maximum {split['train_max']:,.0f}), "
+        f"test {split['test'][0]} .. {split['test'][1]} ({split['test_days']:,} days, "
+        f"{split['test_range'][0]:,.0f} .. {split['test_range'][1]:,.0f}).",
+        "",
+        "| next-day close | RMSE | MAE | MASE | RMSE vs naive | direction |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, row in results["next_day"].items():
+        direction = "-" if row["direction"] is None else f"{row['direction']:.3f}"
+        lines.append(
+            f"| {name} | {row['rmse']:.3f} | {row['mae']:.3f} | {row['mase']:.3f} | "
+            f"{row['rmse_vs_naive']:.4f} | {direction} |"
+        )
+    multi = ", ".join(f"{ratio:.4f}" for ratio in results["multi_step"].values())
+    folds = ", ".join(f"{fold['ratio']:.4f}" for fold in results["backtest"])
+    direction = results["direction"]
+    bands = results["intervals"]
+    quantile, fixed = bands["LSTM, quantile loss"], bands["training-return quantiles"]
+    risk = results["risk"]
+    lstm_risk = risk["LSTM, QLIKE"]
+    returns = results["forecast_returns"]
+    return [
+        *lines,
+        "",
+        f"- Direct multi-step (one 5-output model), RMSE vs naive for t+1 .. t+5: {multi}.",
+        f"- Walk-forward backtest (refit every 250 days, 4 folds), LSTM / naive RMSE: {folds}.",
+        f"- Direction classifier: accuracy {direction['accuracy']:.3f}; majority class "
+        f"('{direction['majority']}' every day) {direction['majority_accuracy']:.3f}.",
+        f"- 80% prediction interval (quantile loss): coverage {quantile['coverage']:.3f}, mean "
+        f"width {quantile['width']:.1f}; fixed training-return quantiles: coverage "
+        f"{fixed['coverage']:.3f}, width {fixed['width']:.1f}.",
+        f"- Risk, next-day variance, QLIKE: GARCH(1, 1) {risk['GARCH(1, 1)']['qlike']:.4f}, "
+        f"EWMA {risk['EWMA 0.94']['qlike']:.4f}, LSTM {lstm_risk['qlike']:.4f} (DM vs GARCH "
+        f"{lstm_risk['dm_vs_garch']:+.2f}, p={lstm_risk['pvalue']:.3f}).",
+        f"- The LSTM's forecast returns: std {returns['std']:.1e} against "
+        f"{returns['actual_std']:.1e} for the real ones; correlation of forecast and actual "
+        f"prices {returns['price_correlation']:.3f}.",
+        "",
+    ]
+
+
+def _example_volatility(results: dict) -> list[str]:
+    lines = [
+        "### Next-day variance, QLIKE (`examples/volatility.py`)",
+        "",
+        "| series (test days) | EWMA | GARCH(1, 1) | HAR | LSTM (design) | LSTM / best | "
+        "DM vs GARCH | DM vs EWMA |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, series in results.items():
+        models = series["models"]
+        lstm = models["LSTM"]
+        tests = [lstm[f"dm_vs_{other}"] for other in ("GARCH", "EWMA")]
+        lines.append(
+            f"| {name} ({series['test_days']:,}) | {models['EWMA']['qlike']:.4f} | "
+            f"{models['GARCH']['qlike']:.4f} | {models['HAR']['qlike']:.4f} | "
+            f"{lstm['qlike']:.4f} ({series['design']}) | {lstm['vs_best']:.3f} | "
+            + " | ".join(f"{t['statistic']:+.2f}, p={t['pvalue']:.3f}" for t in tests)
+            + " |"
+        )
+    return [*lines, ""]
+
+
+def _example_intervals(results: dict) -> list[str]:
+    methods = list(next(iter(results.values())))
+    lines = [
+        "### 80% intervals for next-day returns, coverage / mean width (`examples/intervals.py`)",
+        "",
+        "| series | " + " | ".join(methods) + " |",
+        "| --- |" + " ---: |" * len(methods),
+    ]
+    for name, cells in results.items():
+        lines.append(
+            f"| {name} | "
+            + " | ".join(f"{c['coverage']:.3f} / {c['width']:.3f}" for c in cells.values())
+            + " |"
+        )
+    within = {
+        method: sum(0.78 <= cells[method]["coverage"] <= 0.82 for cells in results.values())
+        for method in methods
+    }
+    return [
+        *lines,
+        "",
+        "Coverage within the goal [0.78, 0.82]: "
+        + ", ".join(f"{method} {count} of {len(results)}" for method, count in within.items())
+        + ".",
+        "",
+    ]
+
+
+def _example_tune_fx(results: dict) -> list[str]:
+    params = ", ".join(
+        f"`{name.split('__')[1]}` {value:.4g}"
+        if isinstance(value, float)
+        else f"`{name.split('__')[1]}` {value}"
+        for name, value in results["best_params"].items()
+    )
+    states = ", ".join(f"{count} {state.lower()}" for state, count in results["states"].items())
+    return [
+        "### Optuna search on EUR/USD returns (`examples/tune_fx.py`)",
+        "",
+        f"{results['trials']} trials ({states}) in {results['search_seconds']:.0f} s on "
+        f"{results['train_days']:,} training days; best: {params}; cross-validated RMSE of "
+        f"returns {results['best_cv_rmse']:.6f}.",
+        "",
+        "| hold-out, EUR/USD level one day ahead | RMSE |",
+        "| --- | ---: |",
+        f"| tuned LSTM | {results['holdout_rmse']:.6f} |",
+        f"| naive (last value) | {results['naive_rmse']:.6f} |",
+        f"| ratio | {results['ratio']:.4f} |",
+        "",
+    ]
+
+
+def _example_hourly_weather(results: dict) -> list[str]:
+    lines = [
+        "### 24 hours ahead on hourly weather, RMSE (`examples/hourly_weather.py`)",
+        "",
+        "| target | forecast | RMSE | vs best baseline |",
+        "| --- | --- | ---: | ---: |",
+    ]
+    for target, result in results.items():
+        best = result["rmse"][result["best_baseline"]]
+        for name, score in result["rmse"].items():
+            lines.append(f"| {target} | {name} | {score:.4g} | {score / best:.3f} |")
+    chosen = "; ".join(
+        f"{target}: linear_skip={r['chosen']['linear_skip']}, learning rate "
+        f"{r['chosen']['learning_rate']:g}, solar inputs {r['chosen']['solar']}"
+        for target, r in results.items()
+    )
+    first = next(iter(results.values()))
+    return [
+        *lines,
+        "",
+        f"Test {first['test'][0]} .. {first['test'][1]}, {first['forecasts']:,} forecasts. "
+        f"Chosen on the inner split: {chosen}.",
+        "",
+    ]
+
+
+def _example_price_levels(results: dict) -> list[str]:
+    lines = [
+        "### Price levels beyond the training range (`examples/price_levels.py`)",
+        "",
+        "| series (test range; training maximum) | recommended pipeline vs naive | "
+        "correlation with actual | standardized levels vs naive |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for name, r in results.items():
+        low, high = r["test_range"]
+        recommended, levels = r["recommended pipeline"], r["standardized levels"]
+        lines.append(
+            f"| {name} ({low:,.4g} .. {high:,.4g}; {r['train_max']:,.4g}) | "
+            f"{recommended['vs_naive']:.4f} | {recommended['correlation']:.3f} | "
+            f"{levels['vs_naive']:.2f}x |"
+        )
+    return [*lines, ""]
+
+
+def _example_fx_panel(results: dict) -> list[str]:
+    lines = [
+        "### One global model over five currencies (`examples/fx_panel.py`)",
+        "",
+        "| currency | naive RMSE | global / naive | per-currency / naive |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for currency, r in results.items():
+        lines.append(
+            f"| {currency} | {r['naive_rmse']:.4f} | {r['global']:.4f} | {r['per_currency']:.4f} |"
+        )
+    return [*lines, ""]
+
+
 _RENDERERS = {
     "fit_overhead": _fit_overhead,
     "folds_together": _folds_together,
@@ -238,15 +422,45 @@ _RENDERERS = {
     "import_time": _import_time,
     "backtest_scaling": _backtest_scaling,
     "panel_memory": _panel_memory,
+    "example_stock_forecast": _example_stock_forecast,
+    "example_volatility": _example_volatility,
+    "example_intervals": _example_intervals,
+    "example_tune_fx": _example_tune_fx,
+    "example_hourly_weather": _example_hourly_weather,
+    "example_price_levels": _example_price_levels,
+    "example_fx_panel": _example_fx_panel,
 }
 
 
 def _machine(environment: dict) -> str:
     versions = ", ".join(f"{k} {v}" for k, v in environment["versions"].items())
+    load = environment.get("load_average")
+    load = "" if load is None else f", load average {load:.1f} when it ended"
     return (
-        f"Machine: {environment['processor']}, {environment['cpu_count']} cores, "
+        f"Machine: {environment['processor']}, {environment['cpu_count']} cores{load}, "
         f"torch threads {environment['torch_threads']}, CUDA: {environment['cuda']}. "
         f"Python {environment['python']}; {versions}."
+    )
+
+
+def provenance(payload: dict, source: str) -> str:
+    """Where a result comes from: the command, when, and the machine it ran on.
+
+    ``source`` names the result file. Files written before the date was recorded say so.
+    """
+    suite = payload["suite"]
+    if suite.startswith("example_"):
+        command = payload["command"]
+        took = f" ({payload['seconds']:.0f} s)"
+    else:
+        command = f"python -m benchmarks --only {suite}"
+        took = ""
+    environment = payload["environment"]
+    date = environment.get("date", "a date not recorded")
+    quick = " (a --quick smoke run)" if payload.get("quick") else ""
+    return (
+        f"Measured by `{command}`{took}{quick} on {date}. {_machine(environment)} "
+        f"Source: `{source}`."
     )
 
 
@@ -254,7 +468,8 @@ def render(directory: Path) -> str:
     """One Markdown document from every ``<suite>.json`` in ``directory``.
 
     The suites measured on a GPU machine name it under their own section; the last line names
-    the machine of the others.
+    the machine of the other benchmarks. The examples' figures name their own command and
+    machine.
     """
     lines = ["# Benchmark results", "", "Reproduce with `make bench` (`python -m benchmarks`).", ""]
     environment = None
@@ -263,10 +478,61 @@ def render(directory: Path) -> str:
         renderer = _RENDERERS.get(payload["suite"])
         if renderer is not None:
             lines += renderer(payload["results"])
-        if payload["environment"]["cuda"] is not None:
+        if payload["suite"].startswith("example_"):
+            lines += [provenance(payload, path.name), ""]
+        elif payload["environment"]["cuda"] is not None:
             lines += [_machine(payload["environment"]), ""]
         else:
             environment = payload["environment"]
     if environment is not None:
         lines += [_machine(environment), ""]
     return "\n".join(lines)
+
+
+def _rst_inline(text: str) -> str:
+    """Markdown's inline code and bold as reStructuredText."""
+    return re.sub(r"(?<!`)`([^`]+)`(?!`)", r"``\1``", text)
+
+
+def to_rst(lines: list[str]) -> str:
+    """The Markdown these renderers write (headings, pipe tables, lists, paragraphs) as
+    reStructuredText that can be included anywhere in a page: headings become rubrics, so
+    they never clash with the including page's section levels."""
+    out: list[str] = []
+    table: list[list[str]] = []
+
+    def flush() -> None:
+        if not table:
+            return
+        out.extend(["", ".. list-table::", "   :header-rows: 1", ""])
+        for row in table:
+            # A lone "-" (no value) would open a nested list.
+            cells = [cell if cell != "-" else "\\-" for cell in row]
+            out.append(f"   * - {cells[0]}")
+            out.extend(f"     - {cell}" for cell in cells[1:])
+        out.append("")
+        table.clear()
+
+    for line in lines:
+        if line.startswith("|"):
+            cells = [_rst_inline(cell.strip()) for cell in line.strip().strip("|").split("|")]
+            if not all(set(cell) <= set("-: ") for cell in cells):
+                table.append(cells)
+            continue
+        flush()
+        if line.startswith("#"):
+            out.extend([f".. rubric:: {_rst_inline(line.lstrip('#').strip())}", ""])
+        else:
+            out.append(_rst_inline(line))
+    flush()
+    return "\n".join(out).strip() + "\n"
+
+
+def rst(path: Path) -> str | None:
+    """The docs' table of one result file, with where it comes from (``None``: no renderer)."""
+    payload = json.loads(path.read_text())
+    renderer = _RENDERERS.get(payload["suite"])
+    if renderer is None:
+        return None
+    source = f"benchmarks/results/{path.name}"
+    return to_rst([*renderer(payload["results"]), "", provenance(payload, source)])
