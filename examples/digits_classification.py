@@ -1,4 +1,8 @@
-"""Classify handwritten digits by reading each image row by row, as an LSTM reads a sequence.
+"""
+Digits read row by row
+======================
+
+Classify handwritten digits by reading each image row by row, as an LSTM reads a sequence.
 
 scikit-learn's shipped ``load_digits`` (1,797 images of 8 x 8 pixels) becomes sequences of 8
 time steps with 8 features: one image row per step, the MNIST-style use of an LSTM. A
@@ -6,16 +10,20 @@ bidirectional 2 x 128 ``LSTMClassifier`` sits in a Pipeline behind the scaling a
 the hold-out is a stratified 20% of the images. The majority class and a logistic regression on
 the raw pixels are printed next to it.
 
+One torch thread, seeded (``examples/_settings.py``). In the documentation build
+(``TSFORECAST_DOCS_FAST=1``) the LSTMs train for at most 2 epochs, so the figures printed on
+this page are not those of the full run.
+
 Run:  python examples/digits_classification.py [--output-dir DIR] [--max-epochs N] [--seed S]
 """
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
 import numpy as np
+from _settings import PLOTS, arguments, setup
 from sklearn.datasets import load_digits
 from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
@@ -35,9 +43,9 @@ def image_rows(pixels: np.ndarray) -> np.ndarray:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output-dir", type=Path, default=Path("."), help="where the PNG goes")
-    parser.add_argument("--max-epochs", type=int, default=150)
+    setup()
+    parser = arguments(__doc__, max_epochs=150)
+    parser.add_argument("--output-dir", type=Path, default=PLOTS, help="where the PNG goes")
     parser.add_argument("--seed", type=int, default=0, help="the LSTM's random_state")
     args = parser.parse_args()
 
@@ -91,5 +99,7 @@ def main() -> None:
     print(f"saved {path}")
 
 
+# %%
+# Run it: fit, score and print.
 if __name__ == "__main__":
     main()

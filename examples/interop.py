@@ -1,4 +1,8 @@
-"""The LSTM as the regressor of skforecast, sktime and darts, reading time in the right order.
+"""
+The LSTM inside skforecast, sktime and darts
+============================================
+
+The LSTM as the regressor of skforecast, sktime and darts, reading time in the right order.
 
 Each library hands its regressor one flat row of lags per forecast: skforecast newest lag first
 with the exogenous value at the forecast time, sktime oldest first with one block of lags per
@@ -8,18 +12,21 @@ the layout, turns each row into a sequence ``(n_lags, 1 + n_exog)``, oldest step
 Data: a synthetic AR(2) series driven by the previous value of an exogenous series, 500 days;
 the model is fitted once on the first 400 and makes one-step forecasts of the last 100 (a
 chronological hold-out). The LSTM's settings are fixed beforehand, never chosen on the
-hold-out. Run in the clients' environment (``make test-clients`` creates ``.venv-clients``):
+hold-out. Needs skforecast, sktime and darts (the clients' environment), so the documentation
+build shows it without running it. One torch thread, seeded (``examples/_settings.py``).
+
+Run in the clients' environment (``make test-clients`` creates ``.venv-clients``):
 
     .venv-clients/bin/python examples/interop.py
 """
 
 from __future__ import annotations
 
-import argparse
 import warnings
 
 import numpy as np
 import pandas as pd
+from _settings import arguments, setup
 from darts import TimeSeries
 from darts.models import SKLearnModel
 from skforecast.recursive import ForecasterRecursive
@@ -92,8 +99,8 @@ def with_darts(regressor, y: pd.Series, x: pd.Series) -> np.ndarray:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--max-epochs", type=int, default=40)
+    setup()
+    parser = arguments(__doc__, max_epochs=40)
     args = parser.parse_args()
 
     def lstm() -> LSTMRegressor:
@@ -120,5 +127,7 @@ def main() -> None:
         print(f"  {name:<40} {np.mean((forecast - actual) ** 2):.3f}")
 
 
+# %%
+# Run it: fit, score and print.
 if __name__ == "__main__":
     main()

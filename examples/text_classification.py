@@ -1,4 +1,8 @@
-"""Classify a verse as Psalms or Proverbs with word embeddings and an LSTM.
+"""
+Classifying verses with word embeddings
+=======================================
+
+Classify a verse as Psalms or Proverbs with word embeddings and an LSTM.
 
 The text is the King James Version of both books, public domain, shipped with the package
 (``tsforecast.datasets.load_kjv``; extracted from Debian's ``bible-kjv-text``). Whole chapters
@@ -8,15 +12,19 @@ verses only) and an ``LSTMClassifier`` with an embedding layer reading the ragge
 packed. It is printed next to the majority class and a bag-of-words logistic regression, a
 strong baseline for short texts.
 
+One torch thread, seeded (``examples/_settings.py``). In the documentation build
+(``TSFORECAST_DOCS_FAST=1``) the LSTMs train for at most 2 epochs, so the figures printed on
+this page are not those of the full run.
+
 Run:  python examples/text_classification.py [--max-epochs N]
 """
 
 from __future__ import annotations
 
-import argparse
 import time
 
 import numpy as np
+from _settings import arguments, setup
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import balanced_accuracy_score
@@ -29,8 +37,8 @@ from tsforecast.preprocessing import TextTokenizer
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--max-epochs", type=int, default=30)
+    setup()
+    parser = arguments(__doc__, max_epochs=30)
     args = parser.parse_args()
 
     verses = load_kjv()
@@ -89,5 +97,7 @@ def main() -> None:
         print(f"  {model.predict([text])[0]:<9} <- {text!r}")
 
 
+# %%
+# Run it: fit, score and print.
 if __name__ == "__main__":
     main()

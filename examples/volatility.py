@@ -1,9 +1,12 @@
-"""Next-day variance of the S&P 500 and EUR/USD: an LSTM trained with QLIKE against GARCH(1, 1).
+"""
+Volatility: an LSTM trained with QLIKE against GARCH(1, 1)
+==========================================================
 
-The target is tomorrow's squared log return (percent², an unchanged quote floored at the
-rounding variance of its tick), forecast from windows of daily returns and, for the S&P 500,
-the Garman-Klass range estimate of each day's variance. Chronological split: the first 80% of
-the days train, the last 20% test. Every model forecasts the same test days:
+Next-day variance of the S&P 500 and EUR/USD. The target is tomorrow's squared log return
+(percent², an unchanged quote floored at the rounding variance of its tick), forecast from
+windows of daily returns and, for the S&P 500, the Garman-Klass range estimate of each day's
+variance. Chronological split: the first 80% of the days train, the last 20% test. Every
+model forecasts the same test days:
 
 - EWMA: RiskMetrics, decay 0.94.
 - GARCH(1, 1): the ``arch`` package, fitted on the training returns.
@@ -19,14 +22,17 @@ Scores: QLIKE (lower is better) with its ratio to the better of GARCH and EWMA, 
 Diebold-Mariano test (QLIKE losses) of the LSTM against each baseline: a negative
 statistic favours the LSTM, the p-value says whether the difference is more than noise.
 
-Run:  python examples/volatility.py [--max-epochs N]
+One torch thread, seeded (``examples/_settings.py``). In the documentation build
+(``TSFORECAST_DOCS_FAST=1``) the LSTMs train for at most 2 epochs, so the figures printed on
+this page are not the documented ones, which come from the full run.
+
+Run:  python examples/volatility.py [--max-epochs N] [--save-results]
 """
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
+from _settings import arguments, save, setup
 from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.base import clone
 
@@ -96,53 +102,83 @@ def lstm_forecast(
     return forecast(slice(0, split), slice(split, None), design), design, scores
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--max-epochs", type=int, default=30)
-    args = parser.parse_args()
-
-    print(
-        f"{'series':<10}{'model':<8}{'QLIKE':>8}{'/ best':>8}{'DM vs GARCH':>18}{'DM vs EWMA':>18}"
-    )
-    for name in ("S&P 500", "EUR/USD"):
-        X, y = variance_data(name)
-        split = int(0.8 * len(y))
-        truth = y[split:]
-        forecasts = {
-            "EWMA": EWMAVarianceForecaster(feature=0),
-            "GARCH": GARCHForecaster(feature=0),
-            "HAR": HARForecaster(feature=1),
+# %%
+# The three classical forecasts and the LSTM on each series' test days; the table prints one
+# row per model, the next line the LSTM's design chosen on the inner split.
+setup()
+args = arguments(__doc__, max_epochs=30, saves=True).parse_args()
+print(f"{'series':<10}{'model':<8}{'QLIKE':>8}{'/ best':>8}{'DM vs GARCH':>18}{'DM vs EWMA':>18}")
+figures, drawn = {}, {}
+for name in ("S&P 500", "EUR/USD"):
+    X, y = variance_data(name)
+    split = int(0.8 * len(y))
+    truth = y[split:]
+    forecasts = {
+        "EWMA": EWMAVarianceForecaster(feature=0),
+        "GARCH": GARCHForecaster(feature=0),
+        "HAR": HARForecaster(feature=1),
+    }
+    forecasts = {k: m.fit(X[:split], y[:split]).predict(X[split:]) for k, m in forecasts.items()}
+    forecasts["LSTM"], design, inner = lstm_forecast(X, y, split, args.max_epochs)
+    losses = {k: qlike(truth, f, per_sample=True) for k, f in forecasts.items()}
+    best = min(losses["GARCH"].mean(), losses["EWMA"].mean())
+    rows = {}
+    for model, loss in losses.items():
+        tests = {
+            other: diebold_mariano(loss, losses[other], loss="precomputed")
+            for other in ("GARCH", "EWMA")
+            if other != model
         }
-        forecasts = {
-            k: m.fit(X[:split], y[:split]).predict(X[split:]) for k, m in forecasts.items()
-        }
-        forecasts["LSTM"], design, inner = lstm_forecast(X, y, split, args.max_epochs)
-        losses = {k: qlike(truth, f, per_sample=True) for k, f in forecasts.items()}
-        best = min(losses["GARCH"].mean(), losses["EWMA"].mean())
-        for model, loss in losses.items():
-            tests = [
-                diebold_mariano(loss, losses[other], loss="precomputed")
-                for other in ("GARCH", "EWMA")
-            ]
-            cells = [
-                "" if model == other else f"{test.statistic:+7.2f} p={test.pvalue:.3f}"
-                for other, test in zip(("GARCH", "EWMA"), tests, strict=True)
-            ]
-            print(
-                f"{name:<10}{model:<8}{loss.mean():>8.4f}{loss.mean() / best:>8.3f}"
-                f"{cells[0]:>18}{cells[1]:>18}"
-            )
+        cells = [
+            f"{tests[other].statistic:+7.2f} p={tests[other].pvalue:.3f}" if other in tests else ""
+            for other in ("GARCH", "EWMA")
+        ]
         print(
-            f"{'':<10}LSTM design chosen on the inner split: {design} "
-            f"(inner QLIKE {', '.join(f'{k} {v:.4f}' for k, v in inner.items())}); "
-            f"test days {len(truth)}\n"
+            f"{name:<10}{model:<8}{loss.mean():>8.4f}{loss.mean() / best:>8.3f}"
+            f"{cells[0]:>18}{cells[1]:>18}"
         )
+        rows[model] = {
+            "qlike": float(loss.mean()),
+            "vs_best": float(loss.mean() / best),
+            **{
+                f"dm_vs_{other}": {"statistic": float(test.statistic), "pvalue": float(test.pvalue)}
+                for other, test in tests.items()
+            },
+        }
     print(
-        "QLIKE of next-day variance forecasts on the last 20% of days; '/ best' is the ratio "
-        "to the better of GARCH(1, 1) and EWMA (goal <= 1, stretch 0.97). DM: Diebold-Mariano "
-        "on QLIKE losses, HLN-corrected; negative favours the row's model."
+        f"{'':<10}LSTM design chosen on the inner split: {design} "
+        f"(inner QLIKE {', '.join(f'{k} {v:.4f}' for k, v in inner.items())}); "
+        f"test days {len(truth)}\n"
     )
+    figures[name] = {"test_days": len(truth), "design": design, "inner": inner, "models": rows}
+    drawn[name] = (truth, forecasts)
+print(
+    "QLIKE of next-day variance forecasts on the last 20% of days; '/ best' is the ratio "
+    "to the better of GARCH(1, 1) and EWMA (goal <= 1, stretch 0.97). DM: Diebold-Mariano "
+    "on QLIKE losses, HLN-corrected; negative favours the row's model."
+)
+if args.save_results:
+    save("volatility", figures)
 
+# %%
+# The forecasts of the last 250 test days as daily volatility (the square root of the
+# variance forecast, in percent) against the absolute return of each day.
+try:
+    import matplotlib
 
-if __name__ == "__main__":
-    main()
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+except ImportError:
+    print("matplotlib not installed: no plot drawn")
+else:
+    fig, axes = plt.subplots(2, 1, figsize=(10, 7))
+    for ax, (name, (truth, forecasts)) in zip(axes, drawn.items(), strict=True):
+        days = np.arange(len(truth))[-250:]
+        ax.plot(days, np.sqrt(truth[-250:]), ".", color="grey", label="|return| of the day")
+        for model, style in (("GARCH", ":"), ("EWMA", "--"), ("LSTM", "-")):
+            ax.plot(days, np.sqrt(forecasts[model][-250:]), style, label=f"{model} forecast")
+        ax.set_xlabel("test day")
+        ax.set_ylabel("daily volatility (%)")
+        ax.set_title(f"{name}: next-day volatility, last 250 test days")
+        ax.legend(loc="upper left")
+    fig.tight_layout()

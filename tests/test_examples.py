@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from numpy.lib.stride_tricks import sliding_window_view
 
 from tsforecast import LSTMClassifier, datasets
@@ -28,6 +29,16 @@ def _recent(load, rows):
     return lambda: load().iloc[-rows:]
 
 
+@pytest.fixture(autouse=True)
+def _examples_importable(monkeypatch):
+    """The examples import their shared settings (``examples/_settings.py``), which pin the
+    torch threads: give the examples' folder to the import system, restore the threads."""
+    monkeypatch.syspath_prepend(str(EXAMPLES))
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.mark.parametrize(
     ("script", "expected"),
     [
@@ -48,7 +59,7 @@ def test_examples_run(script, expected, monkeypatch, tmp_path, capsys):
     for name, rows in _RECENT_ROWS.items():
         monkeypatch.setattr(datasets, name, _recent(getattr(datasets, name), rows))
     monkeypatch.setattr(sys, "argv", [script, "--max-epochs", "1"])
-    if script.startswith(("digits", "stock")):
+    if script.startswith(("digits", "stock", "hourly")):
         sys.argv += ["--output-dir", str(tmp_path)]
     runpy.run_path(str(EXAMPLES / script), run_name="__main__")
     out = capsys.readouterr().out
