@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 TORCH  ?= torch==2.13.0
 
-.PHONY: venv example test test-clients lint bench docs clean
+.PHONY: venv example test test-clients lint bench docs docs-test clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,12 +48,19 @@ bench: venv
 	$(BIN)/python -m benchmarks
 
 # The site under docs/_build/html: warnings are errors, every cross-reference must resolve.
-$(BIN)/.docs-installed: $(BIN)/.installed
+$(BIN)/.docs-installed: $(BIN)/.installed pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[docs]"
 	touch $@
 
+# The gallery runs every example with TSFORECAST_DOCS_FAST=1 (short training, docs/_gallery.py).
 docs: $(BIN)/.docs-installed
 	OMP_NUM_THREADS=1 $(BIN)/python -m sphinx -W --keep-going -n -b html docs docs/_build/html
+
+# The built site (`make docs` first) in Debian's chromium, driven by Playwright: home page, an
+# API page, the search and a gallery page, without console errors. Here a missing site or
+# browser fails the test instead of skipping it. Screenshots: docs/_build/browser/.
+docs-test: $(BIN)/.docs-installed
+	TSFORECAST_DOCS_TEST=required $(BIN)/python -m pytest -n 0 tests/test_docs_browser.py
 
 clean:
 	rm -rf $(VENV) .venv-clients build *.egg-info .pytest_cache .hypothesis

@@ -35,7 +35,7 @@ templates_path = ["_templates"]
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 myst_heading_anchors = 3  # [text](#a-section-title) links, as on GitHub
 # _generated/: tables written at build time from saved results, included by the guide pages.
-exclude_patterns = ["_build", "_generated", "gallery_placeholder", "**/*.md5"]
+exclude_patterns = ["_build", "_generated", "**/*.md5"]
 nitpicky = True
 # Objects of other packages: no inventories offline, so their references stay unresolved.
 nitpick_ignore_regex = [
@@ -110,12 +110,15 @@ html_theme_options = {
 html_show_sourcelink = False
 
 # ---------------------------------------------------------------------------------------
-# sphinx-gallery: this block belongs to the gallery (branch i23b fills it). The placeholder
-# gallery is empty so that the site builds before the examples are converted.
-sphinx_gallery_conf = {
-    "examples_dirs": ["gallery_placeholder"],
-    "gallery_dirs": ["auto_examples"],
-    "filename_pattern": r"/plot_",
-    "download_all_examples": False,
-}
+# sphinx-gallery (the examples, run with TSFORECAST_DOCS_FAST=1) and the tables of measured
+# figures (docs/_generated/, from benchmarks/results/): docs/_gallery.py (branch i23b).
+sys.path.insert(0, str(DOCS))
+from _gallery import sphinx_gallery_conf, write_tables  # noqa: E402, F401 (Sphinx reads it)
+
+write_tables(DOCS / "_generated")
+# Found by the browser test (tests/test_docs_browser.py): without a default mode the theme
+# logs "Got invalid theme mode" as a console error on a first visit, and without a favicon
+# the browser's request for /favicon.ico fails.
+html_context = {"default_mode": "auto"}
+html_favicon = "_static/favicon.svg"
 # --- end of the sphinx-gallery block -----------------------------------------------------
