@@ -521,7 +521,8 @@ def to_rst(lines: list[str]) -> str:
             continue
         flush()
         if line.startswith("#"):
-            out.extend([f".. rubric:: {_rst_inline(line.lstrip('#').strip())}", ""])
+            # A rubric is a plain title: code markup in it renders as a block.
+            out.extend([f".. rubric:: {line.lstrip('#').strip().replace('`', '')}", ""])
         else:
             out.append(_rst_inline(line))
     flush()
