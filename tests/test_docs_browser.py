@@ -71,6 +71,7 @@ class Visit:
     def __init__(self, browser, base_url):
         self.base_url = base_url
         self.page = browser.new_page(viewport={"width": 1280, "height": 900})
+        self.page.set_default_timeout(90_000)  # a loaded 2-core machine can take its time
         self.errors: list[str] = []
         self.page.on(
             "console",
@@ -141,7 +142,7 @@ def test_search_finds_optunasearchcv(visit):
     field.press("Enter")
     visit.page.wait_for_url("**/search.html?q=OptunaSearchCV*")
     result = visit.page.locator("#search-results a", has_text="OptunaSearchCV").first
-    result.wait_for(timeout=30_000)
+    result.wait_for()
     visit.screenshot("search")
     result.click()
     visit.page.wait_for_load_state("networkidle")
