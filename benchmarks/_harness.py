@@ -7,6 +7,7 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -22,8 +23,9 @@ THREADS = 2
 
 
 def environment() -> dict[str, Any]:
-    """Library versions and machine facts recorded next to every result: the date, and the
-    load average of the last minute (timings on a shared machine depend on it)."""
+    """Library versions and machine facts recorded next to every result: the date, the commit
+    of the checkout (``+`` when it has uncommitted changes) and the load average of the last
+    minute (timings on a shared machine depend on it)."""
     versions = {}
     for name in ("tsforecast", "torch", "lightning", "scikit-learn", "numpy", "skorch", "darts"):
         try:
@@ -31,6 +33,7 @@ def environment() -> dict[str, Any]:
         except metadata.PackageNotFoundError:
             continue
     return {
+        "commit": _commit(),
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
@@ -41,6 +44,26 @@ def environment() -> dict[str, Any]:
         "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         "versions": versions,
     }
+
+
+def _commit() -> str | None:
+    """The checkout's commit, ``None`` outside a git checkout."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+        )
+    except OSError:
+        return None
+    if head.returncode != 0:
+        return None
+    return head.stdout.strip() + ("+" if dirty.stdout.strip() else "")
 
 
 def interleaved(

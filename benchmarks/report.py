@@ -457,6 +457,8 @@ def provenance(payload: dict, source: str) -> str:
         took = ""
     environment = payload["environment"]
     date = environment.get("date", "a date not recorded")
+    if environment.get("commit"):
+        date += f" (commit {environment['commit']})"
     quick = " (a --quick smoke run)" if payload.get("quick") else ""
     return (
         f"Measured by `{command}`{took}{quick} on {date}. {_machine(environment)} "
