@@ -10,6 +10,10 @@ few samples, a diverging learning rate), ``set_params``, ``predict``, pickling a
 - ``len(history_) == n_iter_``, and predictions are finite;
 - ``set_params`` does not change what a fitted model predicts;
 - an unpickled or loaded model predicts exactly as the original, and trains on from there;
+- a Trainer option the engine honours trains whole epochs; a refused one raises, naming it,
+  and changes nothing;
+- a Pipeline (or a nested one) holding the model round-trips through ``save_model`` and the
+  MLflow flavour and predicts exactly as before;
 - a good ``partial_fit`` after any sequence still changes the weights.
 
 The failing sequence hypothesis prints (``state.fit()``, ``state.bad_fit(...)``, ...) replays
@@ -25,6 +29,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+import pytest
 import torch
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -35,8 +40,25 @@ from hypothesis.stateful import (
     precondition,
     rule,
 )
+from sklearn.pipeline import Pipeline
 
 from tsforecast import LSTMClassifier, LSTMRegressor, load_model, save_model
+from tsforecast._engine.config import REFUSED_TRAINER_OPTIONS
+
+try:
+    import tsforecast.mlflow as _MLFLOW
+except ImportError:  # the mlflow extra is not installed: the file round trip only
+    _MLFLOW = None
+
+# Trainer options the machine tries: honoured ones (whole epochs) and refused ones.
+_TRAINER_OPTIONS = {
+    "limit_train_batches": 2,
+    "deterministic": True,
+    "enable_model_summary": False,
+    "max_steps": 3,
+    "check_val_every_n_epoch": 2,
+    "accumulate_grad_batches": 2,
+}
 
 _RNG = np.random.default_rng(0)
 _X = _RNG.normal(size=(24, 4, 1)).astype(np.float32)
@@ -214,6 +236,45 @@ class _EstimatorMachine(RuleBasedStateMachine):
         copied = pickle.loads(pickle.dumps(self.model))
         _assert_same(_snapshot(self.model), _snapshot(copied), "unpickled model")
         self.model = copied
+
+    @rule(option=st.sampled_from(sorted(_TRAINER_OPTIONS.items())))
+    def fit_with_trainer_options(self, option: tuple[str, Any]) -> None:
+        """A Trainer option the engine honours trains whole epochs; any other is refused by
+        name, changing nothing."""
+        key, value = option
+        self.model.set_params(trainer_kwargs={key: value})
+        try:
+            if key in REFUSED_TRAINER_OPTIONS:
+                before = _snapshot(self.model)
+                with pytest.raises(ValueError, match=re.escape(f"trainer_kwargs[{key!r}]")):
+                    self.model.fit(_X, self.y)
+                before["params"] = _snapshot(self.model)["params"]
+                _assert_same(before, _snapshot(self.model), "a refused Trainer option")
+            elif self.model.warm_start and _fitted(self.model):
+                self._continues(self.model.fit, _X, self.y)
+            else:
+                self._succeeds(self.model.fit, _X, self.y)
+                assert self.model.n_iter_ == self.model.max_epochs
+        finally:
+            self.model.set_params(trainer_kwargs=None)
+
+    @precondition(lambda self: _fitted(self.model))
+    @rule(form=st.sampled_from(["pipeline", "nested"]), mlflow=st.booleans())
+    def save_and_load_a_pipeline(self, form: str, mlflow: bool) -> None:
+        """The model inside a fitted Pipeline round-trips through the weights-only file (and
+        the MLflow flavour, which writes the same file) and predicts exactly as before."""
+        inner = Pipeline([("lstm", self.model)])
+        pipe = inner if form == "pipeline" else Pipeline([("inner", inner)])
+        folder = Path(tempfile.mkdtemp(dir=self.folder.name))
+        if mlflow and _MLFLOW is not None:
+            _MLFLOW.save_mlflow_model(pipe, folder / "model")
+            loaded = _MLFLOW.load_mlflow_model(str(folder / "model"))
+        else:
+            save_model(pipe, folder / "model.pt")
+            loaded = load_model(folder / "model.pt")
+        np.testing.assert_array_equal(loaded.predict(_PROBE), pipe.predict(_PROBE))
+        final = loaded[-1] if form == "pipeline" else loaded[-1][-1]
+        _assert_same(_snapshot(self.model), _snapshot(final), "model of a loaded pipeline")
 
     @precondition(lambda self: _fitted(self.model))
     @rule()
