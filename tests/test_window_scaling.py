@@ -207,3 +207,17 @@ def test_impossible_combinations_are_refused_and_change_nothing(series, params, 
     with pytest.raises(ValueError, match=message):
         model.fit(X, np.abs(y))
     np.testing.assert_array_equal(model.predict(X), before)
+
+
+def test_a_model_pickled_before_window_scaling_existed_unpickles_without_it(series):
+    X, y = _supervised(series)
+    model = LSTMRegressor(**_FAST).fit(X, y)
+    state = model.__getstate__()
+    new_entries = ("window_scaling", "target_feature", "season", "seasonal_residual")
+    for name in new_entries:
+        del state[name]
+        del state["_architecture"][name]
+    old = LSTMRegressor.__new__(LSTMRegressor)
+    old.__setstate__(state)
+    np.testing.assert_array_equal(old.predict(X), model.predict(X))
+    assert [old.get_params()[name] for name in new_entries] == [None, 0, None, False]
