@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from .._data.windows import Batches
+from .._nn.losses import loss_of
 from .._utils.arrays import cpu_copy
 from .config import KEPT_LOSS, TRAIN_LOSS, VAL_LOSS, EpochHook, EpochRecord, TrainingResult
 
@@ -93,7 +94,7 @@ def score_unchanged(
     with torch.no_grad():
         for chunk in batches:
             for x, y in chunk:
-                tally.add(key, loss(network(x), y), x.shape[0])
+                tally.add(key, loss_of(loss, network(x), y, x), x.shape[0])
     network.train(training)
 
 

@@ -7,10 +7,9 @@ O(n_samples * n_timesteps). One eigendecomposition then gives the solution for e
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 
 from .._data.windows import Windows
@@ -30,19 +29,20 @@ class RidgeSolution:
     alpha: float
 
 
+# What the skip path reads and must output for windows and targets, both in float64.
+Prepare = Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+
+
+def _flatten(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    return x.flatten(1), y
+
+
 def _chunks(
-    windows: Windows,
-    targets: torch.Tensor,
-    index: torch.Tensor,
-    input_scaling: tuple[np.ndarray, np.ndarray] | None,
+    windows: Windows, targets: torch.Tensor, index: torch.Tensor, prepare: Prepare
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    """Flattened windows and targets of samples ``index``, in float64, a chunk at a time."""
+    """Prepared windows and targets of samples ``index``, in float64, a chunk at a time."""
     for part in index.split(_CHUNK):
-        x = windows.gather(part).double()
-        if input_scaling is not None:
-            mean, scale = input_scaling
-            x = (x - torch.from_numpy(mean)) / torch.from_numpy(scale)
-        yield x.flatten(1), targets[part].double()
+        yield prepare(windows.gather(part).double(), targets[part].double())
 
 
 def fit_ridge(
@@ -50,15 +50,16 @@ def fit_ridge(
     targets: torch.Tensor,
     train_index: torch.Tensor,
     val_index: torch.Tensor,
-    input_scaling: tuple[np.ndarray, np.ndarray] | None = None,
+    prepare: Prepare = _flatten,
 ) -> RidgeSolution:
     """Ridge regression of ``targets`` (2-D) on the flattened windows ``train_index``.
 
     The penalty minimises the squared error on the windows ``val_index``; without any, it
     minimises generalised cross-validation on the training windows (Golub, Heath & Wahba 1979).
-    Like :class:`sklearn.linear_model.Ridge`, the intercept is not penalised. With
-    ``input_scaling`` (a mean and a scale per feature), the windows are standardized first,
-    as the network standardizes its input.
+    Like :class:`sklearn.linear_model.Ridge`, the intercept is not penalised. ``prepare``
+    maps windows ``(n, T, F)`` and targets to the flattened inputs ``(n, T * F)`` and the
+    targets of the linear model, as the network transforms its input and output around the
+    skip path (by default: flattened windows and the targets unchanged).
     """
     n = len(train_index)
     d, n_outputs = windows.length * windows.n_features, targets.shape[1]
@@ -66,7 +67,7 @@ def fit_ridge(
     gram = torch.zeros(d, d, dtype=torch.float64)
     cross = torch.zeros(d, n_outputs, dtype=torch.float64)
     square = torch.zeros((), dtype=torch.float64)
-    for x, y in _chunks(windows, targets, train_index, input_scaling):
+    for x, y in _chunks(windows, targets, train_index, prepare):
         sum_x += x.sum(0)
         sum_y += y.sum(0)
         gram += x.T @ x
@@ -85,7 +86,7 @@ def fit_ridge(
     intercepts = mean_y - mean_x @ coefs  # (n_alphas, n_outputs)
     if len(val_index):
         errors = torch.zeros(len(alphas), dtype=torch.float64)
-        for x, y in _chunks(windows, targets, val_index, input_scaling):
+        for x, y in _chunks(windows, targets, val_index, prepare):
             errors += ((x @ coefs + intercepts[:, None, :] - y) ** 2).sum(dim=(1, 2))
     else:
         centred_square = square - n * (mean_y * mean_y).sum()

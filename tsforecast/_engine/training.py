@@ -45,6 +45,7 @@ from torch import nn
 
 from .._data.windows import Batches
 from .._nn.grouped import GroupedNetwork
+from .._nn.losses import loss_of
 from .config import (
     CHUNK_SIZE,
     OPTIMIZERS,
@@ -455,21 +456,26 @@ class _EngineModule(pl.LightningModule):
         """Each run's loss on its minibatch of ``step``."""
         if not self.grouped:
             ((j, (x, y)),) = step.items()
-            return {j: self.losses[j](self.network(x), y)}
+            return {j: loss_of(self.losses[j], self.network(x), y, x)}
         runs = sorted(step)
         group = self.subgroups[tuple(runs)]
         if group.training != self.network.training:
             group.train(self.network.training)
         out = group(_side_by_side([step[j] for j in runs]))
         return {
-            j: self.losses[j](group.fold_outputs(out, position)[: step[j][0].shape[0]], step[j][1])
+            j: loss_of(
+                self.losses[j],
+                group.fold_outputs(out, position)[: step[j][0].shape[0]],
+                step[j][1],
+                step[j][0],
+            )
             for position, j in enumerate(runs)
         }
 
     def _alone(self, j: int, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Run ``j``'s loss computed by its own network, and in training its gradient."""
         network = self._run_network(j).train(self.network.training)
-        loss = self.losses[j](network(x), y)
+        loss = loss_of(self.losses[j], network(x), y, x)
         if self.network.training:
             parameters = list(network.parameters())
             grads = torch.autograd.grad(loss, parameters, allow_unused=True)
@@ -614,6 +620,6 @@ def _zero_output_loss(network: nn.Module, loss: nn.Module, batches: Batches) -> 
     x, y = windows.at(windows.starts[: batches.batch_size]), batches.y[: batches.batch_size]
     training = network.training
     network.train(False)
-    value = loss(torch.zeros_like(network(x)), y)
+    value = loss_of(loss, torch.zeros_like(network(x)), y, x)
     network.train(training)
     return float(value)

@@ -40,6 +40,8 @@ def groupable(networks: Sequence[nn.Module]) -> str | None:
         return "not a stacked recurrent network"
     if first.embedding is not None:
         return "token input (an embedding)"
+    if first.window_scaler is not None:
+        return "per-window scaling"
     if not all(type(rnn) in _GATES for rnn in first.groups):
         return "a cell other than nn.LSTM or nn.GRU"
     shapes = {name: p.shape for name, p in first.state_dict().items() if p is not None}

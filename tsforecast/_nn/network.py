@@ -17,6 +17,7 @@ from torch import nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence
 
 from .peephole import PeepholeLSTM
+from .window_scaling import WindowScaler
 
 CELLS: dict[str, type[nn.Module]] = {"lstm": nn.LSTM, "gru": nn.GRU, "peephole": PeepholeLSTM}
 
@@ -80,6 +81,10 @@ class StackedRNN(nn.Module):
         A mean and a scale per input feature: ``forward`` standardizes its input first,
         ``(x - input_mean) / input_scale``, with these as buffers (never trained), so that the
         data need no scaled copy. Not for token input.
+    window_scaler : WindowScaler or None, default=None
+        Scale each window by its own statistics before anything else reads it, and the outputs
+        (the linear skip path's included) back to the target feature's units at the end.
+        Not for token input.
     """
 
     def __init__(
@@ -93,12 +98,14 @@ class StackedRNN(nn.Module):
         embedding: Embedding | None = None,
         skip_timesteps: int | None = None,
         input_scaling: tuple[Any, Any] | None = None,
+        window_scaler: WindowScaler | None = None,
     ) -> None:
         super().__init__()
         if skip_timesteps is not None and embedding is not None:
             raise ValueError("A linear skip path cannot read token ids.")
-        if input_scaling is not None and embedding is not None:
+        if (input_scaling is not None or window_scaler is not None) and embedding is not None:
             raise ValueError("Token ids cannot be standardized.")
+        self.window_scaler = window_scaler
         directions = 2 if bidirectional else 1
         self.embedding = None
         in_size = n_features
@@ -137,6 +144,8 @@ class StackedRNN(nn.Module):
         # (B, T, F) -> (B, n_outputs)
         if self.input_mean is not None:
             x = (x - self.input_mean) / self.input_scale
+        if self.window_scaler is not None:
+            x, statistics = self.window_scaler.scale(x)
         skip = None
         if self.skip_weight is not None:
             flat = x.flatten(1)  # (B, T * F), time-major: step t's features together
@@ -158,7 +167,8 @@ class StackedRNN(nn.Module):
         # h_n: (num_layers * directions, B, H); the last layer's states come last.
         last = torch.cat([h_n[-2], h_n[-1]], dim=1) if self.bidirectional else h_n[-1]
         out = self.head(self.dropout(last))
-        return out if skip is None else out + skip
+        out = out if skip is None else out + skip
+        return out if self.window_scaler is None else self.window_scaler.unscale(out, statistics)
 
     @torch.no_grad()
     def start_linear(self, coef: torch.Tensor, intercept: torch.Tensor) -> None:

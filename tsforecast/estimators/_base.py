@@ -6,6 +6,7 @@ module never imports Lightning.
 
 from __future__ import annotations
 
+import inspect
 import os
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
@@ -27,6 +28,7 @@ from .._engine.config import (
     TrainingConfig,
 )
 from .._nn.network import CELLS, Embedding, StackedRNN
+from .._nn.window_scaling import WindowScaler
 from .._utils.arrays import to_numpy, to_torch
 from .._utils.sklearn_compat import Interval, Options, StrOptions
 from ._defaults import _validation_size
@@ -176,7 +178,12 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
             # Set by LSTMRegressor(linear_skip=True) when it fits the skip path.
             skip_timesteps=getattr(self, "n_timesteps_in_", None),
             input_scaling=scaling,
+            window_scaler=self._window_scaler(),
         )
+
+    def _window_scaler(self) -> WindowScaler | None:
+        """The fitted network's per-window scaling (``LSTMRegressor(window_scaling=...)``)."""
+        return None
 
     def _initial_network(
         self,
@@ -206,6 +213,23 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
             checkpoint = pending.checkpoint(network)
             (result,) = train([pending.run(network, checkpoint)])
         return finish_fit(self, pending, network, result, checkpoint)
+
+    @classmethod
+    def _parameter_defaults(cls) -> dict[str, Any]:
+        return {
+            name: p.default
+            for name, p in inspect.signature(cls.__init__).parameters.items()
+            if p.default is not inspect.Parameter.empty
+        }
+
+    @classmethod
+    def _complete_architecture(cls, architecture: Any) -> None:
+        """Give a fitted ``_architecture`` from before an entry existed that entry's default
+        (which is what such models did); leave anything but a dict alone."""
+        if isinstance(architecture, dict):
+            defaults = cls._parameter_defaults()
+            for name in cls._ARCHITECTURE:
+                architecture.setdefault(name, defaults[name])
 
     def _architecture_params(self) -> dict[str, Any]:
         """The parameters that shape the network and its outputs."""
@@ -295,10 +319,10 @@ class _BaseLSTM(BaseEstimator, metaclass=ABCMeta):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         state = dict(state)
-        # Pickled before standardize_inputs existed: those models read raw inputs.
-        state.setdefault("standardize_inputs", False)
-        if isinstance(state.get("_architecture"), dict):
-            state["_architecture"].setdefault("standardize_inputs", False)
+        # Pickled before a parameter existed: it has its default, which is what such models did.
+        for name, value in self._parameter_defaults().items():
+            state.setdefault(name, value)
+        self._complete_architecture(state.get("_architecture"))
         weights = state.pop("module_", None)
         if "_optimizer_state" in state:
             state["_optimizer_state"] = to_torch(state["_optimizer_state"])

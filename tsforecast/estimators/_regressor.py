@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from numbers import Integral
 from typing import Any, ClassVar
 
 import numpy as np
@@ -14,9 +15,10 @@ from torch import nn
 
 from .._data.windows import Windows
 from .._engine.ridge import fit_ridge
-from .._nn.losses import QLikeLoss, QuantileLoss
+from .._nn.losses import MASELoss, QLikeLoss, QuantileLoss, SMAPELoss, WindowScaledLoss
 from .._nn.network import StackedRNN
-from .._utils.sklearn_compat import StrOptions, _fit_context
+from .._nn.window_scaling import WINDOW_SCALINGS, WindowScaler
+from .._utils.sklearn_compat import Interval, StrOptions, _fit_context
 from ._base import _BaseLSTM
 from ._docstrings import _INPUT_DOC, _LOSS_DOC, _SHARED_ATTRIBUTES_DOC, _SHARED_PARAMETERS_DOC
 
@@ -34,14 +36,21 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
 {_INPUT_DOC}
     Parameters
     ----------{_SHARED_PARAMETERS_DOC}{_LOSS_DOC}
-        Training loss, computed on the standardized target. ``"quantile"`` is the pinball
+        Training loss, computed on the standardized target (with ``window_scaling``: on the
+        target in units of each window's scale). ``"quantile"`` is the pinball
         loss of each of ``quantiles``: the network forecasts those quantiles. ``"qlike"`` is
         the QLIKE loss of variance forecasts (``y`` observed variances >= 0, e.g. squared
         returns): the network forecasts the log-variance, so ``predict`` is always positive.
+        ``"mase"`` is the absolute error divided by the window's in-sample seasonal-naive
+        error (the mean of ``|x[t] - x[t - season]|`` over the ``target_feature``), as the
+        MASE of M4 scores a forecast; it needs ``season``. ``"smape"`` is the symmetric
+        absolute percentage error ``2 |y - p| / (|y| + |p|)`` in the target's units, as M4's
+        sMAPE (for targets that keep one sign, e.g. positive demand).
     standardize_target : bool, default=True
         Train on ``(y - mean) / std`` and invert on predict, so that price levels and returns
         train equally well. With ``loss="qlike"``, train on ``y / mean`` instead (a variance
-        has to stay positive; QLIKE is unchanged by the rescaling).
+        has to stay positive; QLIKE is unchanged by the rescaling). Ignored with
+        ``window_scaling``, which scales the target by each window's statistics instead.
     quantiles : sequence of float, default=None
         With ``loss="quantile"``: the quantiles to forecast, increasing in (0, 1); ``None``
         means ``(0.1, 0.5, 0.9)``. ``predict`` returns the one nearest 0.5,
@@ -61,6 +70,37 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         (n_timesteps * n_features)² floats. Ignored for token input (``embedding_dim``: a
         linear map of token ids means nothing); refused with ``loss="qlike"`` (the network's
         output is then a log-variance, not the target).
+    window_scaling : {None, "mean", "standard", "robust", "last"}, default=None
+        Scale each window by its own statistics inside the network, and the forecasts back,
+        so that one network learns across series whose levels differ by orders of magnitude
+        (as RevIN and neuralforecast's ``scaler_type``). Per window and feature: ``"mean"``
+        divides by the mean absolute value, ``"standard"`` subtracts the mean and divides by
+        the standard deviation, ``"robust"`` subtracts the median and divides by the median
+        absolute deviation from it, ``"last"`` divides by the absolute last value. The
+        network's outputs are multiplied back by the statistics of ``target_feature``'s
+        values in the window: targets must be in that feature's units (e.g. its next values).
+        A window's forecast reads that window only (no look-ahead, no statistics of the
+        training set), the scaling is part of the saved, pickled and exported model, and with
+        any of the four a series multiplied by ``c > 0`` gets its forecast multiplied by
+        ``c``. A constant window (scale 0) is divided by its absolute location, or by 1 if
+        that is 0 too. Replaces ``standardize_target``; refused with
+        ``standardize_inputs=True``, token input and ``loss="qlike"``. Not trained together
+        with other folds (``fit_together`` trains such folds one by one).
+    target_feature : int, default=0
+        The input feature that holds the target's own history: its window statistics unscale
+        the forecasts (``window_scaling``), and ``loss="mase"`` and ``seasonal_residual``
+        read it.
+    season : int or None, default=None
+        The seasonal period in time steps (24 for hourly data with a daily cycle), read by
+        ``loss="mase"`` and ``seasonal_residual``.
+    seasonal_residual : bool, default=False
+        Forecast the difference to the seasonal-naive forecast, as Smyl's ES-RNN
+        deseasonalises: target ``j`` (the forecast ``j + 1`` steps ahead, so ``y``'s columns
+        must be steps 1, 2, ... of the target) gets the ``target_feature``'s value
+        ``season - j % season`` steps before the window's end added to the network's output
+        (in the window-scaled units, so the network learns the scaled difference). An
+        untrained network thus forecasts "the same time one season ago". Needs
+        ``window_scaling`` and ``season``, and windows of at least ``season`` steps.
 
     Attributes
     ----------{_SHARED_ATTRIBUTES_DOC}    n_outputs_ : int
@@ -99,13 +139,21 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         "standardize_target",
         "quantiles",
         "linear_skip",
+        "window_scaling",
+        "target_feature",
+        "season",
+        "seasonal_residual",
     )
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         **_BaseLSTM._parameter_constraints,
-        "loss": [StrOptions({*_REGRESSION_LOSSES, "quantile", "qlike"})],
+        "loss": [StrOptions({*_REGRESSION_LOSSES, "quantile", "qlike", "mase", "smape"})],
         "standardize_target": ["boolean"],
         "quantiles": [tuple, list, None],
         "linear_skip": ["boolean"],
+        "window_scaling": [StrOptions(set(WINDOW_SCALINGS)), None],
+        "target_feature": [Interval(Integral, 0, None, closed="left")],
+        "season": [Interval(Integral, 1, None, closed="left"), None],
+        "seasonal_residual": ["boolean"],
     }
 
     def __init__(
@@ -141,6 +189,10 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         standardize_target: bool = True,
         quantiles: tuple[float, ...] | None = None,
         linear_skip: bool = False,
+        window_scaling: str | None = None,
+        target_feature: int = 0,
+        season: int | None = None,
+        seasonal_residual: bool = False,
     ) -> None:
         super().__init__(
             units=units,
@@ -174,6 +226,10 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         self.standardize_target = standardize_target
         self.quantiles = quantiles
         self.linear_skip = linear_skip
+        self.window_scaling = window_scaling
+        self.target_feature = target_feature
+        self.season = season
+        self.seasonal_residual = seasonal_residual
 
     @property
     def _n_outputs(self) -> int:
@@ -184,11 +240,67 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         return self.loss_ == "quantile"
 
     def _make_loss(self) -> nn.Module:
+        shape = self._architecture
+        if self.loss_ == "mase":
+            return MASELoss(shape["season"], shape["target_feature"], self.target_scale_)
+        if self.loss_ == "smape":
+            return SMAPELoss(self.target_mean_, self.target_scale_)
         if self.loss_ == "quantile":
-            return QuantileLoss(self.quantiles_)
-        if self.loss_ == "qlike":
-            return QLikeLoss()
-        return _REGRESSION_LOSSES[self.loss_]()
+            loss = QuantileLoss(self.quantiles_)
+        elif self.loss_ == "qlike":
+            loss = QLikeLoss()
+        else:
+            loss = _REGRESSION_LOSSES[self.loss_]()
+        scaler = self._window_scaler()
+        return loss if scaler is None else WindowScaledLoss(loss, scaler)
+
+    def _window_scaler(self) -> WindowScaler | None:
+        shape = self._architecture
+        if shape["window_scaling"] is None:
+            return None
+        return WindowScaler(
+            shape["window_scaling"],
+            shape["target_feature"],
+            season=shape["season"] if shape["seasonal_residual"] else None,
+            n_quantiles=len(self.quantiles_) if self._is_quantile_model() else 1,
+            n_outputs=self.n_outputs_,
+        )
+
+    def _scales_windows(self) -> bool:
+        return self._architecture["window_scaling"] is not None
+
+    def _check_window_options(self, windows: Windows) -> None:
+        """Refuse combinations of window_scaling, target_feature, season, seasonal_residual
+        and loss that cannot train, naming the parameters (a fresh fit only)."""
+        scaling = self.window_scaling
+        if scaling is not None:
+            for conflict, why in (
+                (self.standardize_inputs, "standardize_inputs=True (both scale the inputs)"),
+                (self.embedding_dim is not None, "token input (embedding_dim)"),
+                (self.loss == "qlike", "loss='qlike' (the network forecasts a log-variance)"),
+            ):
+                if conflict:
+                    raise ValueError(f"window_scaling={scaling!r} cannot be combined with {why}.")
+        if self.seasonal_residual and (scaling is None or self.season is None):
+            raise ValueError(
+                "seasonal_residual=True needs window_scaling (e.g. 'mean') and season (e.g. 24); "
+                f"got window_scaling={scaling!r}, season={self.season!r}."
+            )
+        reads_target = scaling is not None or self.loss == "mase"
+        if reads_target and self.target_feature >= windows.n_features:
+            raise ValueError(
+                f"target_feature={self.target_feature} is not a feature of X, which has "
+                f"{windows.n_features}."
+            )
+        if self.loss == "mase" and self.season is None:
+            raise ValueError("loss='mase' needs season, the seasonal period (e.g. 24).")
+        uses_season = self.loss == "mase" or self.seasonal_residual
+        if uses_season and self.season >= windows.length + (self.loss != "mase"):
+            raise ValueError(
+                f"season={self.season} needs windows longer than the season (at least "
+                f"{self.season} steps for seasonal_residual, {self.season + 1} for "
+                f"loss='mase'); got windows of {windows.length}."
+            )
 
     def _keeps_start(self) -> bool:
         return bool(self.linear_skip) and self.embedding_dim is None
@@ -200,6 +312,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         train_index: torch.Tensor,
         val_index: torch.Tensor,
     ) -> StackedRNN:
+        self._check_window_options(windows)
         if not self.linear_skip or self.embedding_dim is not None:
             return super()._initial_network(windows, targets, train_index, val_index)
         if self.loss_ == "qlike":
@@ -207,8 +320,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
                 "linear_skip=True cannot be combined with loss='qlike': the network then "
                 "forecasts a log-variance, which a ridge model of the target cannot start."
             )
-        scaling = (self.input_mean_, self.input_scale_) if self.standardize_inputs else None
-        ridge = fit_ridge(windows, targets, train_index, val_index, scaling)
+        ridge = fit_ridge(windows, targets, train_index, val_index, self._skip_problem)
         self.linear_skip_alpha_, self.n_timesteps_in_ = ridge.alpha, windows.length
         network = self._build_network(windows.n_features)
         repeat = len(self.quantiles_) if self._is_quantile_model() else 1
@@ -218,6 +330,17 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
             ridge.intercept.repeat_interleave(repeat),
         )
         return network
+
+    def _skip_problem(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The skip path's input (flattened) and target for windows ``x`` and targets ``y``,
+        as the network scales its input and output around it (float64 in and out)."""
+        if self.standardize_inputs:
+            x = (x - torch.from_numpy(self.input_mean_)) / torch.from_numpy(self.input_scale_)
+        scaler = self._window_scaler()
+        if scaler is not None:
+            y = scaler.network_targets(x, y)
+            x, _ = scaler.scale(x)
+        return x.flatten(1), y
 
     def _check_quantiles(self) -> None:
         if self.loss != "quantile":
@@ -260,7 +383,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
                 self.target_mean_ = np.zeros(self.n_outputs_)
                 scale = y2d.mean(axis=0) if self.standardize_target else 1.0
                 self.target_scale_ = np.broadcast_to(scale, (self.n_outputs_,)).astype(float)
-            elif self.standardize_target:
+            elif self.standardize_target and not self._scales_windows():
                 scale = y2d.std(axis=0)
                 self.target_mean_ = y2d.mean(axis=0)
                 self.target_scale_ = np.where(scale > 0, scale, 1.0)
@@ -278,7 +401,8 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         if not np.isfinite(scaled.astype(np.float32)).all():
             raise ValueError("Input y contains values too large for float32.")
         farthest = np.abs(scaled).max(initial=0.0)
-        if not reset and self.standardize_target and farthest > _FARTHEST_TARGET:
+        standardized = self.standardize_target and not self._scales_windows()
+        if not reset and standardized and farthest > _FARTHEST_TARGET:
             raise ValueError(
                 f"y lies up to {farthest:.3g} standard deviations from the target mean of the "
                 "first fit: partial_fit and warm starts keep that fit's target scaling, on "

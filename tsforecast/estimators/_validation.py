@@ -56,7 +56,8 @@ def validate_X(estimator: Any, X: Any, *, reset: bool) -> Windows:
         return _validate_tokens(estimator, X, reset=reset)
     # Scaled inputs are checked for their size at fit only, and need no check when the
     # network standardizes them itself.
-    warn_unscaled = None if not reset or estimator.standardize_inputs else type(estimator).__name__
+    scaled = estimator.standardize_inputs or getattr(estimator, "window_scaling", None)
+    warn_unscaled = None if not reset or scaled else type(estimator).__name__
     if isinstance(X, WindowArray):  # lazy windows (a panel's): kept lazy, never copied
         _check_n_features(estimator, X.shape[2], reset=reset)
         if reset:

@@ -503,8 +503,7 @@ def _restore(payload: dict[str, Any]) -> tuple[_BaseLSTM, list[str]]:
     estimator, ignored = _restore_params(payload)
     expect(all(type(k) is str for k in payload["fitted"]), "fitted names should be strings")
     fitted = {key: _decode(key, value) for key, value in payload["fitted"].items()}
-    if isinstance(fitted.get("_architecture"), dict):  # files from before standardize_inputs
-        fitted["_architecture"].setdefault("standardize_inputs", False)
+    estimator._complete_architecture(fitted.get("_architecture"))  # files from before an entry
     _check_fitted(estimator, fitted)
     check_architecture(estimator, fitted["_architecture"], payload["class"])
     for key, value in fitted.items():
