@@ -81,9 +81,9 @@ def test_the_lazy_pipeline_trains_on_the_callers_memory(series, monkeypatch):
     trained_on = []
     train = tsforecast._engine.training.train
 
-    def spy(network, loss, data, *args, **kwargs):
-        trained_on.append(data.windows.base)
-        return train(network, loss, data, *args, **kwargs)
+    def spy(runs, *args, **kwargs):
+        trained_on.append(runs[0].data.windows.base)
+        return train(runs, *args, **kwargs)
 
     monkeypatch.setattr(tsforecast._engine.training, "train", spy)
     _lazy_pipeline(8).fit(X, y)
