@@ -45,28 +45,22 @@ NAIVE2 = {"smape": 18.383, "mase": 2.395}  # M4's published Naive2 on this set, 
 
 
 def read_m4(folder: Path, n_series: int | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Training and test values as long frames (id, y) on each series' own time step t."""
-    parts = []
+    """Training and test values as long frames (id, y) on the hour t relative to the forecast
+    origin (training -n .. -1, test 0 .. 47; M4 gives no dates), hour by hour: the last rows
+    hold every series' most recent hours (where the LSTM's early stopping looks)."""
+    frames = []
     for part in ("train", "test"):
         path = folder / f"Hourly-{part}.csv.gz"
         if not path.is_file():
             sys.exit(f"M4's hourly files are not in {folder}: {path.name} is missing (--data).")
-        wide = pd.read_csv(path, index_col=0).iloc[:n_series]  # one row per series
-        parts.append({key: row.dropna().to_numpy() for key, row in wide.iterrows()})
-    train, test = parts
-    start = {key: len(values) for key, values in train.items()}  # test steps continue train
-
-    def long(series: dict, offset: dict) -> pd.DataFrame:
-        steps = [offset.get(key, 0) + np.arange(len(v)) for key, v in series.items()]
-        return pd.DataFrame(
-            {
-                "id": np.repeat(list(series), [len(v) for v in series.values()]),
-                "y": np.concatenate(list(series.values())),
-            },
-            index=pd.Index(np.concatenate(steps), name="t"),
-        )
-
-    return long(train, {}), long(test, start)
+        wide = pd.read_csv(path, index_col=0).iloc[:n_series]  # one row per series, V2, V3...
+        long = wide.melt(var_name="t", value_name="y", ignore_index=False)
+        long = long.rename_axis("id").reset_index()
+        long["t"] = long["t"].str[1:].astype(int) - 2  # V2 is the first value: t = 0
+        frames.append(long.dropna())
+    train, test = frames
+    train["t"] -= train.groupby("id")["t"].transform("size")
+    return (frame.sort_values("t", kind="stable").set_index("t") for frame in (train, test))
 
 
 def scaled(frame: pd.DataFrame, before: int = 0) -> tuple[pd.DataFrame, pd.Series]:
@@ -110,14 +104,20 @@ def m4_scores(table: pd.DataFrame, history: pd.DataFrame) -> dict[str, float]:
     return result
 
 
-def same_hour_yesterday(history: pd.DataFrame) -> np.ndarray:
-    """Seasonal naive forecasts, series by series, step by step (forecast_panel's order)."""
-    by_series = history.groupby("id", sort=False)["y"]
-    return np.concatenate([np.resize(y.to_numpy()[-SEASON:], HORIZON) for _, y in by_series])
+def same_hour_yesterday(history: pd.DataFrame) -> pd.DataFrame:
+    """Seasonal naive forecasts: id, step, forecast."""
+    last_day = history.groupby("id", sort=False)["y"].apply(lambda y: y.to_numpy()[-SEASON:])
+    return pd.DataFrame(
+        {
+            "id": np.repeat(last_day.index, HORIZON),
+            "step": np.tile(np.arange(1, HORIZON + 1), len(last_day)),
+            "forecast": np.concatenate([np.resize(day, HORIZON) for day in last_day]),
+        }
+    )
 
 
 def report(title: str, table: pd.DataFrame, history: pd.DataFrame, seconds: float) -> None:
-    naive = table.assign(forecast=same_hour_yesterday(history))
+    naive = table.drop(columns="forecast").merge(same_hour_yesterday(history), on=["id", "step"])
     print(f"\n{title}")
     print(f"{'':<24}{'sMAPE':>8}{'MASE':>8}{'OWA':>8}")
     for name, frame in (("seasonal naive", naive), (f"global LSTM ({seconds:.0f} s)", table)):
@@ -151,9 +151,9 @@ def main() -> None:
     rows, scale = scaled(train)
     X, y = make_supervised(rows, "y", group="id", horizon=range(1, HORIZON + 1))
     fitted = model(args.max_epochs).fit(X, y)
-    table = forecast_panel(fitted, rows, group="id")  # id, step, t, forecast
+    table = forecast_panel(fitted, rows, group="id")  # id, step, t (0 .. 47), forecast
     table["forecast"] *= scale.loc[table["id"]].to_numpy()
-    table["actual"] = test["y"].to_numpy()  # the same order: series by series, step by step
+    table = table.merge(test.reset_index().rename(columns={"y": "actual"}), on=["id", "t"])
     report("test (M4's 48 hours)", table, train, time.perf_counter() - start)
     print("\nM4's published: seasonal naive 0.627, ES-RNN (winner) 0.440 OWA.")
 
