@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 TORCH  ?= torch==2.13.0
 
-.PHONY: venv example test test-clients lint bench docs docs-test clean
+.PHONY: venv example test test-clients lint bench docs docs-test m4peers bench-m4 clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -62,5 +62,22 @@ docs: $(BIN)/.docs-installed
 docs-test: $(BIN)/.docs-installed
 	TSFORECAST_DOCS_TEST=required $(BIN)/python -m pytest -n 0 tests/test_docs_browser.py
 
+# M4 benchmark: statsforecast and neuralforecast pin pandas < 3, so they get their own
+# environment; the benchmark runs each peer there in a process of its own.
+M4PEERS := .venv-m4peers/bin
+M4DATA  ?= ../shared/data/m4
+
+$(M4PEERS)/.installed: pyproject.toml
+	$(PYTHON) -m venv .venv-m4peers
+	$(M4PEERS)/python -m pip install --quiet --upgrade pip
+	$(M4PEERS)/python -m pip install --quiet "$(TORCH)"
+	$(M4PEERS)/python -m pip install --quiet -e ".[m4peers]"
+	touch $@
+
+m4peers: $(M4PEERS)/.installed
+
+bench-m4: venv m4peers
+	$(BIN)/python -m benchmarks --only m4 --data $(M4DATA)
+
 clean:
-	rm -rf $(VENV) .venv-clients build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) .venv-clients .venv-m4peers build *.egg-info .pytest_cache .hypothesis

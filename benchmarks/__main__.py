@@ -1,7 +1,10 @@
 """Run the benchmark suite: ``python -m benchmarks [--quick] [--only NAME ...]``.
 
 Each suite writes ``benchmarks/results/<suite>.json``; ``benchmarks/results/README.md`` is
-rebuilt from all JSON files present, and the project README quotes it.
+rebuilt from all JSON files present, and the project README quotes it. The suites on outside
+data run only when given it: ``python -m benchmarks --only m4 --data DIR`` (M4's files, see
+``benchmarks/m4.py``) writes ``benchmarks/results/m4_<frequency>.json`` (``--split
+validation``: ``m4_<frequency>_validation.json``).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from . import (
     folds_together,
     gpu,
     import_time,
+    m4,
     memory,
     optuna_vs_grid,
     panel_memory,
@@ -80,13 +84,57 @@ SUITES = {
 }
 
 
+# Suites on data the repository does not hold: they run when --data is given.
+DATA_SUITES = {"m4"}
+
+
+def _run_m4(args: argparse.Namespace) -> None:
+    start = time.perf_counter()
+    print(f"[m4] running {args.frequency} from {args.data} ...", flush=True)
+    name = f"m4_{args.frequency.lower()}" + ("_validation" if args.split == "validation" else "")
+    result = m4.run(
+        args.data,
+        args.frequency,
+        args.split,
+        contenders=args.contenders,
+        peers_python=args.peers_python,
+        threads=THREADS,
+        on_result=lambda partial: write(name, {"suite": "m4", "results": partial}),
+    )
+    path = write(name, {"suite": "m4", "results": result})
+    print(f"[m4] {time.perf_counter() - start:.0f} s -> {path}\n\n{m4.table(result)}\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="few rounds: a smoke test")
-    parser.add_argument("--only", nargs="+", choices=sorted(SUITES), default=sorted(SUITES))
+    parser.add_argument(
+        "--only", nargs="+", choices=sorted([*SUITES, *DATA_SUITES]), default=sorted(SUITES)
+    )
+    parser.add_argument("--data", help="folder of M4's <Frequency>-train/test.csv.gz files")
+    parser.add_argument("--frequency", default="Hourly", choices=sorted(m4.FREQUENCIES))
+    parser.add_argument(
+        "--split",
+        default="test",
+        choices=["test", "validation"],
+        help="M4: score the test (once) or the last horizon training values (to choose)",
+    )
+    parser.add_argument(
+        "--contenders",
+        nargs="+",
+        choices=sorted(m4.CONTENDERS),
+        help=f"M4 contenders (default: all but {set(m4.CONTENDERS) - set(m4.DEFAULT_CONTENDERS)})",
+    )
+    parser.add_argument(
+        "--peers-python", help=f"the peers' interpreter (default {m4.PEERS_PYTHON})"
+    )
     args = parser.parse_args()
     torch.set_num_threads(THREADS)
-    for name in args.only:
+    if "m4" in args.only:
+        if not args.data:
+            parser.error("--only m4 needs --data DIR, the folder of M4's files.")
+        _run_m4(args)
+    for name in [name for name in args.only if name in SUITES]:
         run, rounds, quick_rounds = SUITES[name]
         start = time.perf_counter()
         print(f"[{name}] running ...", flush=True)

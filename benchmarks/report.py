@@ -407,7 +407,14 @@ def _example_fx_panel(results: dict) -> list[str]:
     return [*lines, ""]
 
 
+def _m4(results: dict) -> list[str]:
+    from .m4 import table
+
+    return [f"### M4 {results['frequency']}", "", table(results), ""]
+
+
 _RENDERERS = {
+    "m4": _m4,
     "fit_overhead": _fit_overhead,
     "folds_together": _folds_together,
     "predict_latency": _predict_latency,

@@ -85,3 +85,23 @@ def test_text_generation_is_deterministic_with_a_seed():
     assert set(first) <= set(text)
     assert sample(0) == first
     assert sample(1) != first
+
+
+M4_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "m4"
+
+
+def test_m4_example_runs_on_a_few_series(monkeypatch, capsys):
+    if not (M4_DATA / "Hourly-train.csv.gz").is_file():
+        pytest.skip(f"M4's hourly files are not in {M4_DATA} (shared/ beside the clone)")
+    argv = ["m4_hourly.py", "--data", str(M4_DATA), "--series", "3", "--max-epochs", "1"]
+    monkeypatch.setattr(sys, "argv", argv)
+    runpy.run_path(str(EXAMPLES / "m4_hourly.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    for text in ("3 series", "validation (last 48", "test (M4's 48 hours)", "seasonal naive"):
+        assert text in out
+
+
+def test_m4_example_says_where_the_data_is_missing(monkeypatch, tmp_path):
+    monkeypatch.setattr(sys, "argv", ["m4_hourly.py", "--data", str(tmp_path)])
+    with pytest.raises(SystemExit, match=r"Hourly-train\.csv\.gz is missing"):
+        runpy.run_path(str(EXAMPLES / "m4_hourly.py"), run_name="__main__")

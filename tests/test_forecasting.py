@@ -27,6 +27,8 @@ from tsforecast.metrics import (
     directional_accuracy_scorer,
     mase_scorer,
     mean_absolute_scaled_error,
+    smape_scorer,
+    symmetric_mean_absolute_percentage_error,
 )
 from tsforecast.model_selection import OptunaSearchCV, WalkForwardSplit, backtest
 from tsforecast.preprocessing import (
@@ -68,6 +70,31 @@ def test_mase_refuses_undefined_cases(kwargs, match):
         mean_absolute_scaled_error([1.0], [1.0], **kwargs)
 
 
+def test_smape_against_a_hand_computation():
+    # 2|e| / (|y| + |f|): 2 * 10 / 210, 0, 2 * 1 / 1 (sign change: |y| + |f| = 1), 0 (0 and 0).
+    smape = symmetric_mean_absolute_percentage_error([100.0, 5.0, 0.0, 0.0], [110.0, 5.0, 1.0, 0.0])
+    assert smape == pytest.approx((20 / 210 + 0 + 2 + 0) / 4)
+    # Symmetric in the two arguments; over- and under-forecasting by the same amount differ.
+    assert symmetric_mean_absolute_percentage_error([110.0], [100.0]) == pytest.approx(20 / 210)
+    assert symmetric_mean_absolute_percentage_error([-3.0], [3.0]) == 2.0  # the upper bound
+    # Multi-output: the mean over all values.
+    two = symmetric_mean_absolute_percentage_error([[1.0, 2.0]], [[3.0, 2.0]])
+    assert two == pytest.approx((4 / 4 + 0) / 2)
+
+
+@pytest.mark.parametrize(
+    ("y_true", "y_pred", "match"),
+    [
+        ([1.0, np.nan], [1.0, 1.0], "y_true contains NaN"),
+        ([1.0, 2.0], [1.0], "inconsistent numbers of samples"),
+        ([[1.0, 2.0]], [[1.0]], "different numbers of outputs: 2 and 1"),
+    ],
+)
+def test_smape_refuses_bad_input(y_true, y_pred, match):
+    with pytest.raises(ValueError, match=match):
+        symmetric_mean_absolute_percentage_error(y_true, y_pred)
+
+
 def test_directional_accuracy_counts_moves_only():
     assert directional_accuracy([1.0, -1.0, 0.0, 2.0], [0.5, 0.5, 9.0, -1.0]) == 0.25 / 0.75
     levels = directional_accuracy([11.0, 9.0, 12.0], [10.5, 9.5, 9.9], reference=[10, 10, 10])
@@ -83,6 +110,9 @@ def test_scorers_compute_the_metrics_and_work_in_a_grid_search(rng):
         -mean_absolute_scaled_error(y, model.predict(X), y_train=y)
     )
     assert directional_accuracy_scorer(model, X, y) == directional_accuracy(y, model.predict(X))
+    assert smape_scorer(model, X, y) == pytest.approx(
+        -symmetric_mean_absolute_percentage_error(y, model.predict(X))
+    )
     search = GridSearchCV(
         Ridge(), {"alpha": [0.1, 10.0]}, cv=WalkForwardSplit(3), scoring=mase_scorer
     ).fit(X, y)

@@ -3,13 +3,15 @@
 MAE, RMSE and MAPE are scikit-learn's own (``mean_absolute_error``,
 ``root_mean_squared_error``, ``mean_absolute_percentage_error``; scorers
 ``"neg_mean_absolute_error"``, ``"neg_root_mean_squared_error"``,
-``"neg_mean_absolute_percentage_error"``). This module adds the two that forecasting needs
-and scikit-learn lacks: the mean absolute scaled error, directional accuracy, QLIKE for
-variance forecasts and the Diebold-Mariano test of equal accuracy. The mean squared error of a
+``"neg_mean_absolute_percentage_error"``). This module adds those that forecasting needs
+and scikit-learn lacks: the mean absolute scaled error, the symmetric MAPE (both as the M4
+competition computes them), directional accuracy, QLIKE for variance forecasts and the
+Diebold-Mariano test of equal accuracy. The mean squared error of a
 variance forecast is scikit-learn's ``mean_squared_error`` on the variances.
 
 Scorers for ``scoring=`` in ``GridSearchCV`` or ``OptunaSearchCV``:
 
+- ``smape_scorer``: negated sMAPE.
 - ``mase_scorer``: negated MASE. A scorer sees only the scored fold, so the error is scaled
   by the one-step naive error of the fold's own observations.
 - ``directional_accuracy_scorer``: directional accuracy of forecast returns (reference 0).
@@ -73,6 +75,42 @@ def mean_absolute_scaled_error(
     if not (scale > 0).all():
         raise ValueError("y_train is constant at lag `seasonality`: MASE is undefined.")
     return float(np.mean(np.mean(np.abs(true - pred), axis=0) / scale))
+
+
+def symmetric_mean_absolute_percentage_error(y_true: Any, y_pred: Any) -> float:
+    """sMAPE: the mean of ``2 |y - f| / (|y| + |f|)``, between 0 and 2.
+
+    The M4 competition's measure (reported there in percent: multiply by 100). Unlike MAPE it
+    is bounded, and an error counts the same whether the observation or the forecast is the
+    larger value. Multi-output: the mean over outputs. A pair whose observation and forecast
+    are both 0 is a perfect forecast (error 0), not a division by zero.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Observed and forecast values.
+
+    Returns
+    -------
+    smape : float
+
+    Examples
+    --------
+    >>> from tsforecast.metrics import symmetric_mean_absolute_percentage_error
+    >>> symmetric_mean_absolute_percentage_error([100, 200], [110, 200])
+    0.047619047619047616
+    """
+    true, pred = _as_2d(y_true, "y_true"), _as_2d(y_pred, "y_pred")
+    check_consistent_length(true, pred)
+    if true.shape != pred.shape:
+        raise ValueError(
+            f"y_true and y_pred have different numbers of outputs: {true.shape[1]} and "
+            f"{pred.shape[1]}."
+        )
+    error = np.abs(true - pred)
+    scale = np.abs(true) + np.abs(pred)
+    ratio = np.divide(2 * error, scale, out=np.zeros_like(error), where=scale > 0)
+    return float(ratio.mean())
 
 
 def directional_accuracy(y_true: Any, y_pred: Any, *, reference: Any = 0.0) -> float:
@@ -233,5 +271,6 @@ def _mase_on_fold(y_true: Any, y_pred: Any) -> float:
 
 
 mase_scorer = make_scorer(_mase_on_fold, greater_is_better=False)
+smape_scorer = make_scorer(symmetric_mean_absolute_percentage_error, greater_is_better=False)
 directional_accuracy_scorer = make_scorer(directional_accuracy)
 qlike_scorer = make_scorer(qlike, greater_is_better=False)

@@ -7,6 +7,7 @@ Optuna is imported on first use of :class:`OptunaSearchCV`, :class:`LayerUnits` 
 from typing import Any
 
 from ._backtest import BacktestResult, WalkForwardSplit, backtest, infer_lookback
+from ._panel import backtest_panel
 
 _SEARCH_NAMES = {
     "OptunaSearchCV": "._search",
@@ -29,6 +30,7 @@ __all__ = [
     "OptunaSearchCV",
     "WalkForwardSplit",
     "backtest",
+    "backtest_panel",
     "default_search_space",
     "infer_lookback",
 ]
