@@ -38,6 +38,8 @@ from tsforecast.metrics import (
     symmetric_mean_absolute_percentage_error,
 )
 
+from .m4_contender import tsforecast_contender
+
 # Horizon and season (M4's ``frequency``, which also scales MASE) of each M4 set.
 FREQUENCIES = {
     "Hourly": (48, 24),
@@ -215,70 +217,6 @@ def owa(scores: dict[str, float], naive2_scores: dict[str, float]) -> float:
 
 
 # --- contenders -----------------------------------------------------------------------------
-
-
-def tsforecast_contender(
-    train: list[np.ndarray],
-    horizon: int,
-    season: int,
-    *,
-    window: int | None = None,
-    units: int = 64,
-    max_epochs: int = 10,
-    windows_per_epoch: int = 8192,
-    random_state: int = 0,
-) -> np.ndarray:
-    """tsforecast's global recipe: the next ``horizon`` values of every series.
-
-    One :class:`~tsforecast.LSTMRegressor` over all series: ``make_supervised(..., group="id",
-    horizon=range(1, horizon + 1))``, a :class:`~tsforecast.preprocessing.PanelWindowTransformer`
-    of ``window`` steps (default: a week of hours, ``7 * season``), each series divided by the
-    mean of its last ``window`` training values (levels differ by orders of magnitude). Early
-    stopping reads the most recent windows of every series (the long frame is ordered by the
-    steps before each series' end). The forecasts come from
-    :func:`tsforecast.forecast.forecast_panel`.
-
-    Parameters
-    ----------
-    train : list of ndarray
-        Each series' training values, oldest first.
-    horizon, season : int
-        Steps to forecast; the season (sets the default window).
-    window, units, max_epochs, windows_per_epoch, random_state
-        The recipe's settings.
-
-    Returns
-    -------
-    forecasts : ndarray of shape (n_series, horizon)
-    """
-    from sklearn.pipeline import make_pipeline
-
-    from tsforecast import LSTMRegressor, make_supervised
-    from tsforecast.forecast import forecast_panel
-    from tsforecast.preprocessing import PanelWindowTransformer
-
-    window = window or 7 * season
-    ids = [f"s{i}" for i in range(len(train))]
-    scale = np.array([np.mean(np.abs(s[-window:])) or 1.0 for s in train])
-    frame = long_frame(ids, [s / c for s, c in zip(train, scale, strict=True)])
-    frame = frame.sort_index(kind="stable")  # step-major: the tail holds every series' end
-    X, y = make_supervised(frame, "y", group="id", horizon=range(1, horizon + 1))
-    model = make_pipeline(
-        PanelWindowTransformer(group="id", window=window),
-        LSTMRegressor(
-            units=units,
-            learning_rate=1e-3,
-            max_epochs=max_epochs,
-            patience=3,
-            windows_per_epoch=windows_per_epoch,
-            validation_fraction=0.05,
-            random_state=random_state,
-        ),
-    ).fit(X, y)
-    table = forecast_panel(model, frame, group="id")
-    order = pd.Index(table["id"].unique())  # series by series, step by step
-    wide = table["forecast"].to_numpy().reshape(len(order), horizon)[order.get_indexer(ids)]
-    return wide * scale[:, np.newaxis]
 
 
 def _statistical(kind: str) -> Callable[[list[np.ndarray], int, int], np.ndarray]:
