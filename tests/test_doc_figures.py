@@ -28,6 +28,20 @@ BUILT = ("_build", "_generated", "auto_examples", "api/generated", "sg_execution
 # per page and command, so that the debt is visible; a listed figure the page no longer quotes
 # fails the test, so the list cannot outlive the text.
 NOT_YET_SAVED = {
+    "docs/guide/reliability.md": {
+        # Before/after figures of the round-three defects: the issue's hostile report (1.192,
+        # 1.151, 0.0035) and notes/i22a_measure.py, which prints but saves no result.
+        "PYTHONPATH=$PWD .venv/bin/python notes/i22a_measure.py": [
+            "1.192",
+            "1.151",
+            "0.098",
+            "0.00195",
+            "0.0246",
+            "0.0232",
+            "0.185",
+            "0.0035",
+        ],
+    },
     "docs/guide/ecosystem.md": {
         ".venv-clients/bin/python examples/interop.py": [
             "1.633",

@@ -15,7 +15,7 @@ from sklearn.base import clone
 
 from tsforecast import LSTMClassifier, LSTMRegressor
 from tsforecast._engine.config import REFUSED_TRAINER_OPTIONS, TRAINER_OPTIONS
-from tsforecast.model_selection._together import fit_together
+from tsforecast.model_selection._together import fit_together, grouping_blocker_of
 
 
 def _state(model):
@@ -194,3 +194,60 @@ def test_folds_that_cannot_group_keep_their_seeds():
     separate = [make().fit(X_j, y_j) for X_j, y_j in zip(Xs, ys, strict=True)]
     for a, b in zip(together, separate, strict=True):
         np.testing.assert_allclose(a.predict_proba(X), b.predict_proba(X), rtol=1e-5, atol=1e-6)
+
+
+# ------------------------------------------------------------------ the hostile try's findings
+
+
+def test_a_fractional_limit_train_batches_is_not_grouped():
+    """A fraction of a group's lockstep epoch is not a fraction of each fold's own steps: old
+    grouped backtests gave the smallest fold other forecasts (off by up to 1.0)."""
+    make = lambda: LSTMRegressor(trainer_kwargs={"limit_train_batches": 0.5})  # noqa: E731
+    assert "limit_train_batches" in grouping_blocker_of([make(), make()])
+    whole = lambda: LSTMRegressor(trainer_kwargs={"limit_train_batches": 2})  # noqa: E731
+    assert grouping_blocker_of([whole(), whole()]) is None
+
+
+def test_callbacks_and_loggers_watch_one_fit_so_they_are_not_grouped():
+    """A group would show them one fold's copy, per-fold metric names and the group's steps
+    (EarlyStopping(monitor="train_loss") failed in a default backtest)."""
+    for options in ({"callbacks": [pl.Callback()]}, {"logger": False}):
+        models = [LSTMRegressor(trainer_kwargs=options) for _ in range(2)]
+        assert "watch one fit" in grouping_blocker_of(models)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("logger", "csv"),
+        ("limit_train_batches", -1),
+        ("limit_train_batches", 2.5),
+        ("limit_train_batches", "all"),
+        ("num_nodes", 0),
+        ("strategy", 3),
+    ],
+)
+def test_bad_values_of_honoured_trainer_options_are_refused_by_name(windows_data, key, value):
+    """Old code: Lightning's AttributeError/MisconfigurationException/TypeError, some after
+    training had started."""
+    X, y = windows_data
+    with pytest.raises(ValueError, match=f"{key}"):
+        LSTMRegressor(**FAST, trainer_kwargs={key: value}).fit(X, y)
+
+
+class _RaiseInterrupt(pl.Callback):
+    def on_train_epoch_end(self, trainer, pl_module):
+        if trainer.current_epoch == 1:
+            raise KeyboardInterrupt
+
+
+def test_a_keyboard_interrupt_from_a_callback_stays_an_interrupt(windows_data):
+    """Lightning answers it with sys.exit(1) (old code: SystemExit, ending a session)."""
+    X, y = windows_data
+    model = LSTMRegressor(**FAST, random_state=0).fit(X, y)
+    before = _state(model)
+    model.set_params(trainer_kwargs={"callbacks": [_RaiseInterrupt()]})
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(X, y)
+    for name, tensor in _state(model).items():
+        torch.testing.assert_close(tensor, before[name], rtol=0, atol=0)

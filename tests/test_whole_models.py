@@ -110,3 +110,37 @@ def test_a_hand_altered_pipeline_file_gives_a_value_error(rng, tmp_path, alter, 
     torch.save(payload, path)
     with pytest.raises(ValueError, match=match):
         load_model(path)
+
+
+def test_a_file_never_restores_an_lstm_as_a_plain_object_or_a_cache_directory(tmp_path):
+    """The hostile try: an LSTM stored as a generic object skipped every check (its
+    checkpoint_path and default_root_dir came back), and a Pipeline's memory= came back, so
+    a refit wrote to (and joblib read pickles from) a directory the file chose."""
+    import warnings as _warnings
+
+    from sklearn.pipeline import Pipeline as _Pipeline
+
+    from tsforecast import LSTMRegressor as _LSTM
+    from tsforecast import load_model as _load
+    from tsforecast import save_model as _save
+    from tsforecast._utils.files import read_weights_only, serialize, write_atomically
+    from tsforecast.persistence import _encode_tree
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 4, 1)).astype(np.float32)
+    y = X[:, -1, 0]
+    pipe = _Pipeline([("m", _LSTM(units=2, max_epochs=1))], memory=str(tmp_path / "cache"))
+    _save(pipe.fit(X, y), tmp_path / "p.pt")
+    with pytest.warns(UserWarning, match="memory"):
+        assert _load(tmp_path / "p.pt").memory is None
+    payload = read_weights_only((tmp_path / "p.pt").read_bytes())
+    evil = _LSTM(checkpoint_path=str(tmp_path / "pwned.ckpt"))
+    node = {
+        "object": "tsforecast.estimators._regressor:LSTMRegressor",
+        "state": {k: _encode_tree(v, "x", []) for k, v in vars(evil).items()},
+    }
+    payload["estimator"]["state"]["steps"] = {"list": [{"tuple": ["m", node]}]}
+    write_atomically(serialize(payload), tmp_path / "forged.pt")
+    with _warnings.catch_warnings(), pytest.raises(ValueError, match="as an object"):
+        _warnings.simplefilter("ignore")
+        _load(tmp_path / "forged.pt")

@@ -8,16 +8,19 @@ logging) registers plain callables with :func:`epoch_hooks`.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from numbers import Integral, Real
 from typing import Any
 
 import torch
 from torch import nn
 
 from .._data.windows import Batches, Windows
+from .._utils.sklearn_compat import HasMethods, Interval, StrOptions, validate_parameter_constraints
 
 TRAIN_LOSS = "train_loss"
 VAL_LOSS = "val_loss"
@@ -64,6 +67,30 @@ TRAINER_OPTIONS: dict[str, str] = {
     "float): every epoch is cut alike, so each still counts as a whole epoch",
     "num_nodes": "machines of a multi-node run (with devices)",
     "strategy": "Lightning's distribution strategy (default ddp_spawn for several devices)",
+}
+# What each honoured Trainer option accepts, as Lightning's Trainer documents it: anything else
+# is refused before training (and, for the portable ones, when a model file is loaded).
+TRAINER_OPTION_CONSTRAINTS: dict[str, list[Any]] = {
+    "logger": ["boolean", HasMethods(["log_metrics", "finalize"])],
+    "enable_progress_bar": ["boolean"],
+    "enable_model_summary": ["boolean"],
+    "default_root_dir": [str, os.PathLike, None],
+    "benchmark": ["boolean", None],
+    "deterministic": ["boolean", StrOptions({"warn"}), None],
+    "detect_anomaly": ["boolean"],
+    "profiler": [
+        StrOptions({"simple", "advanced", "pytorch"}),
+        HasMethods(["start", "stop"]),
+        None,
+    ],
+    "log_every_n_steps": [Interval(Integral, 0, None, closed="left"), None],
+    "limit_train_batches": [
+        Interval(Integral, 0, None, closed="left"),
+        Interval(Real, 0, 1, closed="both"),
+        None,
+    ],
+    "num_nodes": [Interval(Integral, 1, None, closed="left")],
+    "strategy": [str],
 }
 # Trainer options that change only the arithmetic of training: they never write to disk, log,
 # spawn processes or hold code, so a model file may carry them.
@@ -123,8 +150,13 @@ def check_trainer_options(trainer_kwargs: dict[str, Any]) -> None:
                 f"trainer_kwargs[{key!r}] is not a Trainer option the estimators support; "
                 f"they support {sorted(TRAINER_OPTIONS)}."
             )
+    checked = {k: v for k, v in trainer_kwargs.items() if k in TRAINER_OPTION_CONSTRAINTS}
+    # Raises InvalidParameterError (a ValueError) naming the option and what it accepts.
+    validate_parameter_constraints(TRAINER_OPTION_CONSTRAINTS, checked, "trainer_kwargs")
 
 
+# Trainer options that watch or cut one fit: a group would share them between its runs.
+_PER_FIT_OPTIONS = ("callbacks", "logger")
 # Precisions a group of runs trains in: 16-bit mixed precision's gradient scaler would skip
 # every run's step when one run's gradients overflow.
 _GROUP_PRECISIONS = ("32-true", "32", 32, "bf16-mixed")
@@ -137,6 +169,14 @@ def grouping_blocker(config: TrainingConfig) -> str | None:
         return f"devices={config.devices!r} (a group trains on one device)"
     if config.precision not in _GROUP_PRECISIONS:
         return f"precision={config.precision!r} (its gradient scaler steps a group as a whole)"
+    watching = sorted(set(config.trainer_kwargs) & set(_PER_FIT_OPTIONS))
+    if watching:
+        return f"trainer_kwargs {watching} (they watch one fit: its metrics, its steps)"
+    if isinstance(config.trainer_kwargs.get("limit_train_batches"), float):
+        return (
+            "a fractional limit_train_batches (a fraction of each fold's own steps, which a "
+            "group's lockstep epoch cannot cut)"
+        )
     return None
 
 

@@ -205,6 +205,13 @@ def _fit(
             )
     except SIGTERMException as exc:  # a SystemExit without a code: the shell would see 0
         raise SystemExit(SIGTERM_EXIT_STATUS) from exc
+    except SystemExit as exc:
+        # Lightning answers a KeyboardInterrupt inside fit (raised by a callback, or a second
+        # Ctrl+C) with sys.exit(1), which would end an interactive session: it stays an
+        # interrupt, and the estimator stays as it was.
+        if isinstance(exc.__context__, KeyboardInterrupt):
+            raise KeyboardInterrupt from None
+        raise
 
 
 def _make_trainer(config: TrainingConfig, epochs: int) -> pl.Trainer:

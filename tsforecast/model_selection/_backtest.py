@@ -136,7 +136,8 @@ def backtest(
     group_folds : bool or "auto", default="auto"
         Train the refits of an LSTM estimator (or a Pipeline ending in one) together, as one
         block-diagonal network in this process, when the configuration allows it (one
-        device, 32-bit, no ``trainer_kwargs``, ``verbose``, ``warm_start`` or
+        device; 32-bit or bf16-mixed; no ``callbacks``, ``logger`` or fractional
+        ``limit_train_batches`` in ``trainer_kwargs``; no ``warm_start`` or
         ``checkpoint_path``; not for token input or the peephole cell). The forecasts equal
         those of separate fits to float rounding (tested to a relative 1e-4; with dropout
         the masks are drawn differently); all folds' training data are in memory at once.

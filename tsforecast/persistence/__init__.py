@@ -16,15 +16,15 @@ import math
 import os
 import pickle
 import warnings
-from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
+from sklearn.pipeline import Pipeline
 
 from .. import __version__
-from .._engine.config import PORTABLE_TRAINER_OPTIONS
+from .._engine.config import PORTABLE_TRAINER_OPTIONS, TRAINER_OPTION_CONSTRAINTS
 from .._utils.files import (
     PathLike,
     check_architecture,
@@ -39,7 +39,7 @@ from .._utils.files import (
     serialize,
     write_atomically,
 )
-from .._utils.sklearn_compat import Interval, StrOptions, validate_parameter_constraints
+from .._utils.sklearn_compat import validate_parameter_constraints
 from ..estimators import LSTMClassifier, LSTMRegressor
 from ..estimators._base import _BaseLSTM
 
@@ -51,19 +51,6 @@ _CLASSES: dict[str, type[_BaseLSTM]] = {
 _FIELDS = {"class": str, "params": dict, "fitted": dict, "network": dict}
 # Private fitted state besides the public attributes ending in "_".
 _PRIVATE_STATE = ("_input_ndim", "_optimizer_state", "_architecture")
-# What each portable Trainer option accepts, as Lightning's Trainer documents it: a file
-# holding anything else is refused at load, not at the next fit.
-_TRAINER_OPTION_CONSTRAINTS: dict[str, list[Any]] = {
-    "benchmark": ["boolean", None],
-    "deterministic": ["boolean", StrOptions({"warn"}), None],
-    "detect_anomaly": ["boolean"],
-    "limit_train_batches": [
-        Interval(Integral, 0, None, closed="left"),
-        Interval(Real, 0, 1, closed="both"),
-        None,
-    ],
-    "log_every_n_steps": [Interval(Integral, 0, None, closed="left"), None],
-}
 
 
 def _to_python(value: Any) -> Any:
@@ -403,10 +390,16 @@ def _decode_tree(node: Any, where: str, ignored: list[str]) -> Any:
     if tag == "object":
         expect(len(node) == 2 and type(node.get("state")) is dict, f"{where} has no state")
         cls = _class(content)
+        # An LSTM estimator is stored as its own entry, whose every field is checked.
+        expect(not issubclass(cls, _BaseLSTM), f"{where} holds an LSTM estimator as an object")
         state = {}
         for name, item in node["state"].items():
             expect(type(name) is str and name.isidentifier(), f"{where} has an attribute {name!r}")
             state[name] = _decode_tree(item, f"{where}.{name}", ignored)
+        if issubclass(cls, Pipeline) and state.get("memory") is not None:
+            # A file never chooses where a later fit writes (or what joblib's cache reads).
+            state["memory"] = None
+            ignored.append(f"{where}.memory")
         obj = cls.__new__(cls)
         vars(obj).update(state)
         return obj
@@ -483,7 +476,7 @@ def _restore_params(payload: dict[str, Any]) -> tuple[_BaseLSTM, list[str]]:
     )
     if params.get("trainer_kwargs"):
         validate_parameter_constraints(
-            _TRAINER_OPTION_CONSTRAINTS, params["trainer_kwargs"], caller_name="trainer_kwargs"
+            TRAINER_OPTION_CONSTRAINTS, params["trainer_kwargs"], caller_name="trainer_kwargs"
         )
     estimator.set_params(**params)
     return estimator, ignored
