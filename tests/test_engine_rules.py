@@ -1,8 +1,6 @@
 """The engine's closed doors: the Trainer options it honours, one divergence rule, nothing
 raised after a commit, folds committed all or none (issues 20 and 22)."""
 
-import os
-import signal
 import warnings
 from pathlib import Path
 
@@ -12,6 +10,7 @@ import pytest
 import torch
 from conftest import FAST
 from sklearn.base import clone
+from test_fit_transaction import _InterruptAtStep
 
 from tsforecast import LSTMClassifier, LSTMRegressor
 from tsforecast._engine.config import REFUSED_TRAINER_OPTIONS, TRAINER_OPTIONS
@@ -79,15 +78,6 @@ def test_limit_train_batches_counts_optimizer_steps_of_whole_epochs(windows_data
     ).fit(X, y)
     assert counter.steps == 3 * FAST["max_epochs"]
     assert [r["epoch"] for r in model.history_] == list(range(FAST["max_epochs"]))
-
-
-class _InterruptAtStep(pl.Callback):
-    def __init__(self, epoch, batch):
-        self.epoch, self.batch = epoch, batch
-
-    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
-        if trainer.current_epoch == self.epoch and batch_idx == self.batch:
-            os.kill(os.getpid(), signal.SIGINT)
 
 
 def test_a_checkpoint_resumes_only_under_the_same_computing_trainer_options(windows_data, tmp_path):
