@@ -24,7 +24,8 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from .preprocessing import HistoryPaddingWarning, history_length
+from .preprocessing import history_length
+from .preprocessing._history import padding_expected
 
 
 def recursive_forecast(
@@ -97,10 +98,9 @@ def recursive_forecast(
     for _ in range(steps):
         recent = np.asarray(series[-window:] if window else series)[:, np.newaxis]
         rows = recent if columns is None else pd.DataFrame(recent, columns=columns)
-        with warnings.catch_warnings():
-            # The history is passed explicitly: padding reaches only the first rows, whose
-            # forecasts are not used.
-            warnings.simplefilter("ignore", HistoryPaddingWarning)
+        # The history is passed explicitly: padding reaches only the first rows, whose
+        # forecasts are not used.
+        with padding_expected():
             series.append(float(np.ravel(model.predict(rows))[-1]))
     return np.asarray(series[len(values) :])
 
@@ -148,10 +148,9 @@ class _PanelForecast:
         tails = np.concatenate([rows[-reach:] for rows in positions])
         last = np.cumsum([min(len(rows), reach) for rows in positions]) - 1
         rows = data.iloc[tails]
-        with warnings.catch_warnings():
-            # Each tail holds the whole history its last row reads: padding reaches only the
-            # earlier rows, whose forecasts are not used.
-            warnings.simplefilter("ignore", HistoryPaddingWarning)
+        # Each tail holds the whole history its last row reads: padding reaches only the
+        # earlier rows, whose forecasts are not used.
+        with padding_expected():
             point = np.asarray(model.predict(rows), dtype=np.float64)[last]
             bands = _predict_quantiles(model, rows)[last] if quantiles else None
         point = point.reshape(len(keys), -1)

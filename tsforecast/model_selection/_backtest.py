@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from numbers import Integral
 from typing import Any
@@ -16,7 +16,7 @@ from sklearn.model_selection import BaseCrossValidator, TimeSeriesSplit
 from sklearn.utils.parallel import Parallel, delayed
 
 from ..metrics import DieboldMarianoResult, diebold_mariano
-from ..preprocessing import HistoryPaddingWarning
+from ..preprocessing._history import padding_expected
 from ._lookback import check_lookback, infer_lookback
 from ._split import WalkForwardSplit
 from ._together import fit_together, grouping_blocker_of
@@ -274,9 +274,8 @@ def _forecast(
     ranges = _predicted_ranges(tests, lookback)
     predicted = []
     for start, stop in ranges:
-        with warnings.catch_warnings():
-            if lookback is not None:  # the padding lands on the lookback rows, not predicted
-                warnings.simplefilter("ignore", HistoryPaddingWarning)
+        # With a lookback the padding lands on the lookback rows, which are not predicted.
+        with padding_expected() if lookback is not None else nullcontext():
             pred = np.asarray(model.predict(_rows(X, start, stop)), dtype=np.float64)
         predicted.append(pred.reshape(len(pred), -1))
     starts = np.array([start for start, _ in ranges])

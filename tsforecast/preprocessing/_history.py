@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import copy
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
@@ -19,6 +22,21 @@ from sklearn.base import BaseEstimator
 from sklearn.pipeline import Pipeline
 
 from ..exceptions import HistoryPaddingWarning
+
+# Set by callers that know the padding lands on rows whose output they drop (a context
+# variable: warnings.catch_warnings changes process-wide filters, which threads race on).
+_PADDING_EXPECTED: ContextVar[bool] = ContextVar("tsforecast_padding_expected", default=False)
+
+
+@contextmanager
+def padding_expected() -> Iterator[None]:
+    """No :class:`HistoryPaddingWarning` inside the block, in this thread or task only: the
+    caller drops the outputs of the padded rows."""
+    token = _PADDING_EXPECTED.set(True)
+    try:
+        yield
+    finally:
+        _PADDING_EXPECTED.reset(token)
 
 
 def check_time_index(index: pd.Index, name: str) -> None:
@@ -158,15 +176,16 @@ class _History:
             where = f"have a {type(index).__name__} of {kind}, which cannot tell where they begin"
         else:
             where = f"have a {type(index).__name__} of {kind}, but the fitted rows had {self.kind}"
-        warnings.warn(
-            f"{self.owner}: these rows {where}, so they cannot be matched to the fitted rows, "
-            f"and the {self.reach} row(s) of history before them are replaced by padding. "
-            "Keep the index (pass DataFrames that continue the fitted rows; "
-            "pipeline.set_output(transform='pandas')) or pass the rows before them with "
-            "tsforecast.preprocessing.predict_with_history.",
-            HistoryPaddingWarning,
-            stacklevel=3,
-        )
+        if not _PADDING_EXPECTED.get():
+            warnings.warn(
+                f"{self.owner}: these rows {where}, so they cannot be matched to the fitted "
+                f"rows, and the {self.reach} row(s) of history before them are replaced by "
+                "padding. Keep the index (pass DataFrames that continue the fitted rows; "
+                "pipeline.set_output(transform='pandas')) or pass the rows before them with "
+                "tsforecast.preprocessing.predict_with_history.",
+                HistoryPaddingWarning,
+                stacklevel=3,
+            )
         return none
 
 
@@ -265,8 +284,7 @@ def call_with_history(estimator: Any, history: Any, X: Any, method: str) -> Any:
                 "the same columns."
             )
         rows = np.concatenate([history, X])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", HistoryPaddingWarning)
+    with padding_expected():
         output = call(rows)
     return output[len(history) :]
 
