@@ -406,6 +406,9 @@ class _InterruptInTrial:
 
         self.calls, self.at_fit = 0, at_fit
         monkeypatch.setattr(training, "train", self._wrap(training.train))
+        # Ctrl+C as a terminal delivers it: Python's default handler, whatever an earlier
+        # test in this worker process left installed (seen in the parallel suite only).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
     def _wrap(self, original):
         def run(*args, **kwargs):
