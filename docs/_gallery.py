@@ -24,7 +24,8 @@ sphinx_gallery_conf = {
     # Run every example but the one that needs skforecast, sktime and darts.
     "filename_pattern": r"/(?!interop\.py$)[^/]+\.py$",
     # examples/_settings.py is the examples' shared helper, not an example.
-    "ignore_pattern": r"^_",
+    # m4_hourly.py needs M4's files (benchmark data, never shipped): not in the gallery.
+    "ignore_pattern": r"^_|m4_hourly\.py$",
     "within_subsection_order": "FileNameSortKey",
     "download_all_examples": False,
     "capture_repr": (),

@@ -114,6 +114,7 @@ def test_interop_example_runs(monkeypatch, capsys):
     from pathlib import Path
 
     script = Path(__file__).parents[2] / "examples" / "interop.py"
+    monkeypatch.syspath_prepend(str(script.parent))  # its shared _settings module
     monkeypatch.setattr(sys, "argv", [str(script), "--max-epochs", "1"])
     runpy.run_path(str(script), run_name="__main__")
     out = capsys.readouterr().out
