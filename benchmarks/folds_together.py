@@ -17,8 +17,8 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.model_selection import TimeSeriesSplit
 
+from tsforecast.estimators._together import fit_together
 from tsforecast.model_selection import WalkForwardSplit, backtest
-from tsforecast.model_selection._together import fit_together
 
 from ._harness import interleaved, summarize
 from ._workloads import WORKLOADS, sp500_windows, tsforecast_regressor

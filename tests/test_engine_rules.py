@@ -14,7 +14,7 @@ from test_fit_transaction import _InterruptAtStep
 
 from tsforecast import LSTMClassifier, LSTMRegressor
 from tsforecast._engine.config import REFUSED_TRAINER_OPTIONS, TRAINER_OPTIONS
-from tsforecast.model_selection._together import fit_together, grouping_blocker_of
+from tsforecast.estimators._together import fit_together, grouping_blocker_of
 
 
 def _state(model):

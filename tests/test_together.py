@@ -18,8 +18,8 @@ from tsforecast._engine.training import train
 from tsforecast._nn.grouped import GroupedNetwork
 from tsforecast._nn.network import StackedRNN
 from tsforecast.estimators._fit import begin_fit, seeded
+from tsforecast.estimators._together import fit_together, grouping_blocker_of
 from tsforecast.model_selection import OptunaSearchCV, WalkForwardSplit, backtest
-from tsforecast.model_selection._together import fit_together, grouping_blocker_of
 
 
 @pytest.fixture

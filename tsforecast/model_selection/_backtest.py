@@ -15,11 +15,11 @@ from sklearn.metrics import mean_absolute_error, root_mean_squared_error
 from sklearn.model_selection import BaseCrossValidator, TimeSeriesSplit
 from sklearn.utils.parallel import Parallel, delayed
 
+from ..estimators._together import fit_together, grouping_blocker_of
 from ..metrics import DieboldMarianoResult, diebold_mariano
 from ..preprocessing._history import padding_expected
 from ._lookback import check_lookback, infer_lookback
 from ._split import WalkForwardSplit
-from ._together import fit_together, grouping_blocker_of
 
 __all__ = ["BacktestResult", "WalkForwardSplit", "backtest", "infer_lookback"]
 

@@ -27,10 +27,10 @@ from sklearn.utils.validation import check_is_fitted
 from .._engine.interrupt import Terminated, sigterm_raises_system_exit
 from .._utils.sklearn_compat import HasMethods, Interval, StrOptions, _fit_context, _safe_indexing
 from ..estimators._base import _BaseLSTM
+from ..estimators._together import fit_together
 from ._parallel import gpu_count, run_workers, storage_with_heartbeats
 from ._pruning import PruneInLockstep, PruneOnEpoch
 from ._space import check_space, default_search_space, find_step, suggest
-from ._together import fit_together
 
 _FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 

@@ -25,11 +25,11 @@ from .._engine.config import (
     may_use_gpu,
 )
 from .._nn.grouped import groupable
-from ..estimators._base import _BaseLSTM
-from ..estimators._classifier import LSTMClassifier
-from ..estimators._fit import begin_fit, conclude_fit, seeded
-from ..estimators._regressor import LSTMRegressor
-from ..estimators._validation import layer_units
+from ._base import _BaseLSTM
+from ._classifier import LSTMClassifier
+from ._fit import begin_fit, conclude_fit, seeded
+from ._regressor import LSTMRegressor
+from ._validation import layer_units
 
 # Widest grouped layer (folds x units x directions) that "auto" trains together on the CPU:
 # measured faster than separate fits at 64 (workload b: 4 x 16) and slower at 256
