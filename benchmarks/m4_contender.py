@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tsforecast import LSTMRegressor
+from tsforecast import LSTMEnsembleRegressor, LSTMRegressor
 from tsforecast.preprocessing import PanelWindowTransformer
 
 # The recipe's settings (chosen on the validation split, see notes/i21b.md).
@@ -61,16 +61,18 @@ def _future(series: Sequence[np.ndarray], horizon: int) -> np.ndarray:
     return np.concatenate(parts)
 
 
-def contender_model(random_state: int, season: int, **overrides: Any) -> LSTMRegressor:
-    """The recipe's estimator (``overrides`` replace entries of :data:`RECIPE`)."""
+def contender_model(
+    random_state: int, season: int, **overrides: Any
+) -> LSTMRegressor | LSTMEnsembleRegressor:
+    """The recipe's estimator (``overrides`` replace entries of :data:`RECIPE`): one network,
+    or with ``members > 1`` an ensemble of seeds combined by the median."""
     settings = {**RECIPE, **overrides}
-    for name in ("window", "members"):
-        settings.pop(name)
-    return LSTMRegressor(
-        season=season,
-        random_state=random_state,
-        **settings,
-    )
+    members = settings.pop("members")
+    settings.pop("window")
+    network = LSTMRegressor(season=season, random_state=random_state, **settings)
+    if members == 1:
+        return network
+    return LSTMEnsembleRegressor(network, n_members=members, random_state=random_state)
 
 
 def tsforecast_contender(
@@ -112,10 +114,6 @@ def tsforecast_contender(
     position = np.arange(len(future)) - np.repeat(starts, [len(s) for s in series])
     # Windows with a whole history and a whole future.
     rows = np.flatnonzero((position >= window - 1) & np.isfinite(future).all(axis=1))
-    forecasts = []
-    for member in range(settings["members"]):
-        model = contender_model(random_state + member, season, **overrides)
-        model.fit(windows[rows], future[rows])
-        forecasts.append(model.predict(windows[ends]).reshape(len(series), horizon))
-    # An ensemble of seeds, combined by the median (``members`` networks trained one by one).
-    return np.median(forecasts, axis=0)
+    model = contender_model(random_state, season, **overrides)
+    model.fit(windows[rows], future[rows])
+    return model.predict(windows[ends]).reshape(len(series), horizon)

@@ -11,7 +11,7 @@ from sklearn.linear_model import LinearRegression, Ridge
 from sklearn.utils import estimator_checks
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from tsforecast import LSTMClassifier, LSTMRegressor
+from tsforecast import LSTMClassifier, LSTMEnsembleRegressor, LSTMRegressor
 from tsforecast.baselines import (
     DriftForecaster,
     NaiveForecaster,
@@ -160,6 +160,8 @@ def _expected_failures(estimator):
         LSTMClassifier(),
         LSTMClassifier(**_FAST, max_epochs=10, cell="peephole", bidirectional=True),
         LSTMRegressor(**_FAST, standardize_inputs=True),
+        # The default members (LSTMRegressor()); two of them, as each check fits every member.
+        LSTMEnsembleRegressor(n_members=2),
         SlidingWindowTransformer(window=3),
         SlidingWindowTransformer(window=3, lazy=True),
         PanelWindowTransformer(group=0, window=3),

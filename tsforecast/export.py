@@ -17,7 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from ._nn.peephole import PeepholeLSTM
-from .estimators import LSTMClassifier, LSTMRegressor
+from .estimators import LSTMClassifier, LSTMEnsembleRegressor, LSTMRegressor
 
 __all__ = ["to_onnx"]
 
@@ -60,11 +60,34 @@ class _Served(nn.Module):
         return out[:, 0] if self.flatten else out
 
 
+class _ServedEnsemble(nn.Module):
+    """The members' served graphs, combined as ``predict`` combines them: the mean, or the
+    median as the mean of the two middle values (by sorting, which ONNX exports)."""
+
+    def __init__(self, model: LSTMEnsembleRegressor) -> None:
+        super().__init__()
+        self.members = nn.ModuleList(_Served(member) for member in model.estimators_)
+        self.median = model.combine == "median"
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        forecasts = torch.stack([member(x) for member in self.members])
+        if not self.median:
+            return forecasts.mean(dim=0)
+        ordered, k = forecasts.sort(dim=0).values, len(self.members)
+        return (ordered[(k - 1) // 2] + ordered[k // 2]) / 2
+
+
 def _check_exportable(model: Any) -> None:
+    if isinstance(model, LSTMEnsembleRegressor):
+        check_is_fitted(model)
+        for member in model.estimators_:
+            _check_exportable(member)
+        return
     if not isinstance(model, (LSTMRegressor, LSTMClassifier)):
         raise TypeError(
-            f"model must be a fitted LSTMRegressor or LSTMClassifier; got {type(model).__name__}. "
-            "For a Pipeline, export its last step and run the steps before it in the server."
+            "model must be a fitted LSTMRegressor, LSTMClassifier or LSTMEnsembleRegressor; "
+            f"got {type(model).__name__}. For a Pipeline, export its last step and run the "
+            "steps before it in the server."
         )
     check_is_fitted(model)
     if hasattr(model, "vocab_size_"):
@@ -99,7 +122,9 @@ def _dynamic_axes(model: LSTMRegressor | LSTMClassifier) -> dict[int, str]:
     return {0: "n_samples"}
 
 
-def to_onnx(model: LSTMRegressor | LSTMClassifier, path: str | os.PathLike[str]) -> None:
+def to_onnx(
+    model: LSTMRegressor | LSTMClassifier | LSTMEnsembleRegressor, path: str | os.PathLike[str]
+) -> None:
     """Write a fitted estimator as an ONNX graph that predicts like the estimator.
 
     The graph's input ``"X"`` is a float32 array shaped like the ``X`` of ``predict``
@@ -113,8 +138,9 @@ def to_onnx(model: LSTMRegressor | LSTMClassifier, path: str | os.PathLike[str])
 
     Parameters
     ----------
-    model : LSTMRegressor or LSTMClassifier
-        A fitted estimator with ``cell="lstm"`` or ``cell="gru"`` and numeric input.
+    model : LSTMRegressor, LSTMClassifier or LSTMEnsembleRegressor
+        A fitted estimator with ``cell="lstm"`` or ``cell="gru"`` and numeric input (for an
+        ensemble: every member; the graph combines them as ``predict`` does).
     path : str or path-like
         Where to write the ``.onnx`` file.
 
@@ -139,6 +165,8 @@ def to_onnx(model: LSTMRegressor | LSTMClassifier, path: str | os.PathLike[str])
     True
     """
     _check_exportable(model)
+    served = _ServedEnsemble(model) if isinstance(model, LSTMEnsembleRegressor) else _Served(model)
+    shape_of = model.estimators_[0] if isinstance(model, LSTMEnsembleRegressor) else model
     # The TorchScript-based exporter: torch.export's decomposition of nn.LSTM specializes the
     # time axis of some models to the example's length, and takes ~10 s per model, not 0.3 s.
     with warnings.catch_warnings():
@@ -147,11 +175,11 @@ def to_onnx(model: LSTMRegressor | LSTMClassifier, path: str | os.PathLike[str])
         # About initial states given as inputs; ours start at zero (batch sizes are tested).
         warnings.filterwarnings("ignore", "Exporting a model to ONNX with a batch_size")
         torch.onnx.export(
-            _Served(model).eval(),
-            (_example(model),),
+            served.eval(),
+            (_example(shape_of),),
             os.fspath(path),
             input_names=["X"],
             output_names=["y"],
-            dynamic_axes={"X": _dynamic_axes(model), "y": {0: "n_samples"}},
+            dynamic_axes={"X": _dynamic_axes(shape_of), "y": {0: "n_samples"}},
             dynamo=False,
         )
