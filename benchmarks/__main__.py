@@ -92,6 +92,9 @@ def _run_m4(args: argparse.Namespace) -> None:
     start = time.perf_counter()
     print(f"[m4] running {args.frequency} from {args.data} ...", flush=True)
     name = f"m4_{args.frequency.lower()}" + ("_validation" if args.split == "validation" else "")
+    command = f"python -m benchmarks --only m4 --data DIR --frequency {args.frequency}"
+    if args.split == "validation":
+        command += " --split validation"
     result = m4.run(
         args.data,
         args.frequency,
@@ -99,9 +102,11 @@ def _run_m4(args: argparse.Namespace) -> None:
         contenders=args.contenders,
         peers_python=args.peers_python,
         threads=THREADS,
-        on_result=lambda partial: write(name, {"suite": "m4", "results": partial}),
+        on_result=lambda partial: write(
+            name, {"suite": "m4", "command": command, "results": partial}
+        ),
     )
-    path = write(name, {"suite": "m4", "results": result})
+    path = write(name, {"suite": "m4", "command": command, "results": result})
     print(f"[m4] {time.perf_counter() - start:.0f} s -> {path}\n\n{m4.table(result)}\n")
 
 

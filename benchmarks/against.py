@@ -143,6 +143,7 @@ def main() -> None:
         "against",
         {
             "suite": "against",
+            "command": "python -m benchmarks.against " + " ".join(sys.argv[1:]),
             "quick": True,
             **revs,
             "threads": args.threads or "suites' own",

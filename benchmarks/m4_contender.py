@@ -35,7 +35,7 @@ RECIPE: dict[str, Any] = {
     "seasonal_residual": True,
     "linear_skip": False,
     "loss": "mae",
-    "members": 1,
+    "members": 5,
 }
 
 

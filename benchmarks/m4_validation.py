@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import sys
 import time
 
 import torch
@@ -60,7 +61,10 @@ def main() -> None:
         rows[name] = m4_scores(forecast, fit, held_out, season)
     for name, overrides in variants.items():
         start, cpu = time.perf_counter(), time.process_time()
-        forecast = tsforecast_contender(fit, horizon, season, args.seed, **overrides)
+        # The network's season may differ from the data's (e.g. weekly in hourly data).
+        settings = {k: v for k, v in overrides.items() if k != "season"}
+        network_season = overrides.get("season", season)
+        forecast = tsforecast_contender(fit, horizon, network_season, args.seed, **settings)
         scores = m4_scores(forecast, fit, held_out, season)
         rows[name] = {
             **scores,
@@ -77,6 +81,7 @@ def main() -> None:
             "m4_ablation",
             {
                 "suite": "m4_ablation",
+                "command": "python -m benchmarks.m4_validation " + " ".join(sys.argv[1:]),
                 "quick": False,
                 "results": {
                     "frequency": args.frequency,

@@ -413,6 +413,24 @@ def _m4(results: dict) -> list[str]:
     return [f"### M4 {results['frequency']}", "", table(results), ""]
 
 
+def _against(results: dict) -> list[str]:
+    lines = [
+        "### This commit's package timings against another commit's",
+        "",
+        "Median over rounds of the per-round ratio (this / the other; above 1 is slower), "
+        "with the range.",
+        "",
+        "| timing | median ratio | min | max | rounds |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for key, r in results.items():
+        lines.append(
+            f"| {key} | {r['median_ratio']:.3f}x | {r['min_ratio']:.3f}x | "
+            f"{r['max_ratio']:.3f}x | {r['rounds']} |"
+        )
+    return [*lines, ""]
+
+
 def _m4_ablation(results: dict) -> list[str]:
     lines = [
         f"### M4 {results['frequency']}: the recipe's parts, on the validation split",
@@ -433,6 +451,7 @@ def _m4_ablation(results: dict) -> list[str]:
 _RENDERERS = {
     "m4": _m4,
     "m4_ablation": _m4_ablation,
+    "against": _against,
     "fit_overhead": _fit_overhead,
     "folds_together": _folds_together,
     "predict_latency": _predict_latency,
@@ -474,12 +493,8 @@ def provenance(payload: dict, source: str) -> str:
     ``source`` names the result file. Files written before the date was recorded say so.
     """
     suite = payload["suite"]
-    if suite.startswith("example_"):
-        command = payload["command"]
-        took = f" ({payload['seconds']:.0f} s)"
-    else:
-        command = f"python -m benchmarks --only {suite}"
-        took = ""
+    command = payload.get("command", f"python -m benchmarks --only {suite}")
+    took = f" ({payload['seconds']:.0f} s)" if "seconds" in payload else ""
     environment = payload["environment"]
     date = environment.get("date", "a date not recorded")
     if environment.get("commit"):

@@ -38,15 +38,15 @@ def _separate(ensemble, X, y):
     return [clone(template).set_params(random_state=int(s)).fit(X, y) for s in ensemble.seeds_]
 
 
-@pytest.mark.parametrize("group_members", [True, False])
 @pytest.mark.parametrize(
-    "params",
+    ("group_members", "params"),
     [
-        {},
-        {"num_layers": 2, "dropout": 0.2},
-        {"n_outputs": None, "loss": "mae", "validation_fraction": 0.2, "patience": 1},
+        (True, {}),
+        (False, {}),
+        (True, {"num_layers": 2, "dropout": 0.2}),
+        (True, {"n_outputs": None, "loss": "mae", "validation_fraction": 0.2, "patience": 1}),
     ],
-    ids=["plain", "stacked-dropout", "multi-output-early-stopping"],
+    ids=["grouped", "one-by-one", "grouped-stacked-dropout", "grouped-multi-output-stopping"],
 )
 def test_members_equal_separately_trained_networks(data, group_members, params):
     X, y = data
@@ -167,6 +167,16 @@ def test_bad_parameters_are_refused_by_name(data, params, match):
     X, y = data
     with pytest.raises(InvalidParameterError, match=match):
         LSTMEnsembleRegressor(**params).fit(X, y)
+
+
+def test_a_checkpoint_path_shared_by_the_members_is_refused(data, tmp_path):
+    X, y = data
+    template = LSTMRegressor(**SMALL, checkpoint_path=str(tmp_path / "run.ckpt"))
+    ensemble = LSTMEnsembleRegressor(template, n_members=2)
+    with pytest.raises(ValueError, match="share one checkpoint file"):
+        ensemble.fit(X, y)
+    assert not hasattr(ensemble, "estimators_")
+    assert list(tmp_path.iterdir()) == []
 
 
 def _state(ensemble):

@@ -77,6 +77,9 @@ def test_refused_models_name_the_reason(tmp_path):
     tokens = LSTMClassifier(embedding_dim=3, **_FAST).fit([[1, 2, 3], [2, 1, 0]] * 8, [0, 1] * 8)
     with pytest.raises(ValueError, match=r"Token models.*packed"):
         to_onnx(tokens, tmp_path / "t.onnx")
-    with pytest.raises(TypeError, match="fitted LSTMRegressor or LSTMClassifier; got Pipeline"):
+    with pytest.raises(
+        TypeError,
+        match="fitted LSTMRegressor, LSTMClassifier or LSTMEnsembleRegressor; got Pipeline",
+    ):
         to_onnx(make_pipeline(LSTMRegressor()), tmp_path / "x.onnx")
     assert not list(tmp_path.iterdir())

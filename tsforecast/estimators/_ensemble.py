@@ -33,7 +33,9 @@ class LSTMEnsembleRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
     Parameters
     ----------
     estimator : LSTMRegressor, default=None
-        The members' configuration (its ``random_state`` is replaced by each member's seed).
+        The members' configuration (its ``random_state`` is replaced by each member's seed;
+        each ``fit`` trains new members, so ``warm_start`` has no effect, and a
+        ``checkpoint_path`` is refused).
         ``None`` means ``LSTMRegressor()``. To window a series first, put the ensemble last
         in a :class:`~sklearn.pipeline.Pipeline`.
     n_members : int, default=5
@@ -125,6 +127,11 @@ class LSTMEnsembleRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
             The fitted ensemble.
         """
         template = LSTMRegressor() if self.estimator is None else self.estimator
+        if template.checkpoint_path is not None:
+            raise ValueError(
+                "LSTMEnsembleRegressor does not take an estimator with a checkpoint_path: its "
+                "members would share one checkpoint file. Set checkpoint_path=None."
+            )
         rng = check_random_state(self.random_state)
         seeds = rng.randint(np.iinfo(np.int32).max, size=self.n_members)
         members = [clone(template).set_params(random_state=int(seed)) for seed in seeds]
