@@ -18,6 +18,7 @@ from . import (
     backtest_scaling,
     cells,
     distributed,
+    engine_choice,
     fit_overhead,
     folds_together,
     gpu,
@@ -37,6 +38,11 @@ from .report import render
 SUITES = {
     "fit_overhead": (fit_overhead.run, {"a": 5, "b": 9}, {"a": 1, "b": 2}),
     "folds_together": (folds_together.run, 9, 1),
+    "engine_choice": (
+        engine_choice.run,
+        {"a": 5, "b": 11, "together": 9},
+        {"a": 1, "b": 1, "together": 1},
+    ),
     "predict_latency": (
         predict_latency.run,
         {"single": 3000, "whole": 60},

@@ -224,6 +224,45 @@ def _folds_together(results: dict) -> list[str]:
     return lines
 
 
+def _engine_choice(results: dict) -> list[str]:
+    lines = [
+        "### Training engine: Lightning Trainer or Fabric",
+        "",
+        "The Fabric contenders are a prototype (`benchmarks/engine_choice.py`); *per round* is "
+        "each round's time over the Trainer engine's in the same round.",
+        "",
+    ]
+    for r in results.values():
+        size = f"fold sizes {r['fold_sizes']}" if "fold_sizes" in r else f"{r['n_samples']} windows"
+        first = next(iter(r["contenders"]))
+        lines += [
+            f"**{r['workload']} ({size}, {r['epochs']} epochs)**",
+            "",
+            f"| contender | median (s) | min - max (s) | ratio to {first} | per round: median "
+            "(min - max) | rounds |",
+            "| --- | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for name, stats in r["contenders"].items():
+            paired = r["fabric_over_trainer"].get(name)
+            per_round = (
+                "-"
+                if paired is None
+                else f"{paired['median']:.3f}x ({paired['min']:.3f} - {paired['max']:.3f})"
+            )
+            lines.append(
+                f"| {name} | {stats['median_s']:.3f} | {stats['min_s']:.3f} - "
+                f"{stats['max_s']:.3f} | {stats['ratio']:.3f}x | {per_round} | {stats['rounds']} |"
+            )
+        lines += [
+            "",
+            "Same seed, Trainer engine and Fabric prototype: largest difference of the final "
+            f"training losses {r['max_loss_difference']:.1e}, of the forecasts "
+            f"{r['max_forecast_difference']:.1e}.",
+            "",
+        ]
+    return lines
+
+
 # The examples' figures (``python examples/<name>.py --save-results``): the tables the docs
 # quote, one renderer per example.
 
@@ -454,6 +493,7 @@ _RENDERERS = {
     "against": _against,
     "fit_overhead": _fit_overhead,
     "folds_together": _folds_together,
+    "engine_choice": _engine_choice,
     "predict_latency": _predict_latency,
     "memory": _memory,
     "peers": _peers,
