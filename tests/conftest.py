@@ -150,3 +150,31 @@ def documented_forms():
 @pytest.fixture(scope="session")
 def forms():
     return documented_forms()
+
+
+def assert_same_state(actual, expected, where="state"):
+    """``actual`` equals ``expected`` exactly, through dicts, lists and tuples: tensors and
+    arrays element by element (NaN equal to NaN, not elided as in ``repr``), estimators by
+    their type and parameters, other values by ``==`` (NaN equal to NaN) or, for objects
+    without value equality, by identity."""
+    if hasattr(expected, "get_params") and not isinstance(expected, type):
+        assert type(actual) is type(expected), f"{where}: {type(actual)} != {type(expected)}"
+        assert_same_state(actual.get_params(deep=False), expected.get_params(deep=False), where)
+    elif isinstance(expected, dict):
+        assert isinstance(actual, dict) and actual.keys() == expected.keys(), where
+        for key in expected:
+            assert_same_state(actual[key], expected[key], f"{where}[{key!r}]")
+    elif isinstance(expected, list | tuple):
+        assert type(actual) is type(expected) and len(actual) == len(expected), where
+        for k, (a, e) in enumerate(zip(actual, expected, strict=True)):
+            assert_same_state(a, e, f"{where}[{k}]")
+    elif isinstance(expected, torch.Tensor):
+        assert isinstance(actual, torch.Tensor), where
+        torch.testing.assert_close(actual, expected, rtol=0, atol=0, equal_nan=True, msg=where)
+    elif isinstance(expected, np.ndarray):
+        assert isinstance(actual, np.ndarray) and actual.dtype == expected.dtype, where
+        np.testing.assert_array_equal(actual, expected, err_msg=where)
+    elif isinstance(expected, float) and np.isnan(expected):
+        assert isinstance(actual, float) and np.isnan(actual), where
+    else:
+        assert actual == expected or actual is expected, f"{where}: {actual!r} != {expected!r}"

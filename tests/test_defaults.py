@@ -4,29 +4,52 @@ import numpy as np
 import pytest
 
 from tsforecast import LSTMRegressor
-from tsforecast.estimators._defaults import _MIN_AUTO_VALIDATION, _validation_size
-
-
-@pytest.mark.parametrize(
-    ("n_samples", "expected"),
-    [(0, 0), (1, 0), (200, 0), (490, 0), (491, _MIN_AUTO_VALIDATION), (3000, 300)],
-)
-def test_auto_holds_out_a_tenth_only_from_the_minimum_size(n_samples, expected):
-    assert _validation_size(n_samples, "auto") == expected
-
-
-@pytest.mark.parametrize(
-    ("n_samples", "fraction", "expected"),
-    [(200, 0.1, 20), (24, 0.25, 6), (3, 0.1, 1), (3000, 0.0, 0), (10, 0.999, 10)],
-)
-def test_an_explicit_fraction_is_honoured_on_any_size(n_samples, fraction, expected):
-    assert _validation_size(n_samples, fraction) == expected
 
 
 def _data(n_samples):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(n_samples, 3, 1)).astype(np.float32)
     return X, X[:, -1, 0]
+
+
+def _validation_loss_over(model, X, y, n):
+    """The loss of the fitted weights over the ``n`` most recent samples, as fit scores it."""
+    errors = (model.predict(X[len(X) - n :]) - y[len(y) - n :]) / model.target_scale_
+    return float(np.mean(errors**2))
+
+
+@pytest.mark.parametrize(
+    ("n_samples", "fraction", "expected"),
+    [
+        (1, "auto", 0),
+        (200, "auto", 0),
+        (490, "auto", 0),  # a tenth would be 49 samples: fewer than 50
+        (491, "auto", 50),
+        (3000, "auto", 300),
+        (200, 0.1, 20),
+        (24, 0.25, 6),
+        (3, 0.1, 1),
+        (3000, 0.0, 0),
+    ],
+)
+def test_fit_validates_on_the_most_recent_samples_it_holds_out(n_samples, fraction, expected):
+    """``"auto"`` holds out a tenth only from 50 samples on; an explicit fraction always."""
+    X, y = _data(n_samples)
+    model = LSTMRegressor(
+        units=2, max_epochs=1, patience=1, validation_fraction=fraction, random_state=0
+    ).fit(X, y)
+    if expected == 0:
+        assert all(set(record) == {"epoch", "train_loss"} for record in model.history_)
+        return
+    (record,) = model.history_  # one epoch: the weights kept are that epoch's
+    assert _validation_loss_over(model, X, y, expected) == pytest.approx(
+        record["val_loss"], rel=1e-5
+    )
+    for other in (expected - 1, expected + 1):  # the loss tells the sizes apart
+        if 0 < other < n_samples:
+            assert _validation_loss_over(model, X, y, other) != pytest.approx(
+                record["val_loss"], rel=1e-5
+            )
 
 
 def test_default_split_trains_small_data_for_max_epochs_without_validation():

@@ -1,8 +1,11 @@
 """The engine's closed doors: the Trainer options it honours, one divergence rule, nothing
 raised after a commit, folds committed all or none (issues 20 and 22)."""
 
+import inspect
+import re
 import warnings
 from pathlib import Path
+from typing import ClassVar
 
 import lightning.pytorch as pl
 import numpy as np
@@ -10,11 +13,13 @@ import pytest
 import torch
 from conftest import FAST
 from sklearn.base import clone
+from sklearn.metrics import accuracy_score
+from sklearn.pipeline import make_pipeline
 from test_fit_transaction import _InterruptAtStep
 
-from tsforecast import LSTMClassifier, LSTMRegressor
-from tsforecast._engine.config import REFUSED_TRAINER_OPTIONS, TRAINER_OPTIONS
-from tsforecast.estimators._together import fit_together, grouping_blocker_of
+from tsforecast import LSTMClassifier, LSTMRegressor, SlidingWindowTransformer
+from tsforecast.estimators._together import fit_together
+from tsforecast.model_selection import WalkForwardSplit, backtest
 
 
 def _state(model):
@@ -52,12 +57,45 @@ def test_trainer_options_the_engine_does_not_honour_are_refused_by_name(windows_
         torch.testing.assert_close(tensor, before[name], rtol=0, atol=0)
 
 
-def test_every_trainer_option_is_documented_as_honoured_or_refused():
-    assert not set(TRAINER_OPTIONS) & set(REFUSED_TRAINER_OPTIONS)
-    docs = Path(__file__).parent.parent / "docs" / "guide"
-    text = "".join(page.read_text() for page in docs.glob("*.md"))
-    for key in [*TRAINER_OPTIONS, *REFUSED_TRAINER_OPTIONS]:
-        assert f"`{key}`" in text, key
+def _documented_trainer_options():
+    """The table of docs/guide/how-it-works.md: ``trainer_kwargs`` key -> what it says."""
+    page = Path(__file__).parent.parent / "docs" / "guide" / "how-it-works.md"
+    section = page.read_text().split("## Trainer options")[1].split("\n## ")[0]
+    rows = re.findall(r"^\| `(\w+)` \| (.+) \|$", section, flags=re.MULTILINE)
+    assert len(rows) > 30 and len({key for key, _ in rows}) == len(rows)
+    return dict(rows)
+
+
+def test_every_trainer_option_does_what_the_documentation_says(windows_data):
+    """Each of Lightning's Trainer arguments: honoured as documented, or refused by name
+    before training, with the documented reason or the estimator parameter to use."""
+    X, y = windows_data
+    documented = _documented_trainer_options()
+    with pytest.raises(ValueError, match="not a Trainer option the estimators support") as error:
+        LSTMRegressor(**FAST, trainer_kwargs={"no_such_option": 1}).fit(X, y)
+    supported = set(
+        re.search(r"they support (\[.*\])", str(error.value)).group(1)[2:-2].split("', '")
+    )
+    honoured = {key for key, says in documented.items() if says.startswith("honoured")}
+    assert supported == honoured
+    arguments = inspect.signature(pl.Trainer).parameters
+    assert set(documented) <= set(arguments)
+    for key in arguments:
+        model = LSTMRegressor(**FAST, trainer_kwargs={key: object()})
+        says = documented.get(key, "")
+        if key in honoured:
+            continue  # what each does: the tests of this file and test_fit_transaction.py
+        if says.startswith("refused before training"):
+            reason = says.split("): ", 1)[1]
+            match = rf"trainer_kwargs\['{key}'\] is not supported: {re.escape(reason)}\."
+        elif says.startswith("refused: set the estimator's"):
+            parameter = re.search(r"`(\w+)` parameter", says).group(1)
+            match = rf"trainer_kwargs sets \['{key}'\].* use {parameter}="
+        else:  # undocumented: "any other key"
+            match = rf"trainer_kwargs\['{key}'\] is not a Trainer option the estimators support"
+        with pytest.raises(ValueError, match=match):
+            model.fit(X, y)
+        assert not hasattr(model, "module_")
 
 
 class _CountSteps(pl.Callback):
@@ -173,37 +211,74 @@ def test_folds_that_cannot_group_keep_their_seeds():
     group_folds=True differed from False by up to 0.1 in probability."""
     rng = np.random.default_rng(0)
     X = rng.normal(size=(240, 5, 2)).astype(np.float32)
+    X[:100, -1, 0] = np.minimum(X[:100, -1, 0], 0.4)  # the first fold has no class 2
     labels = np.where(X[:, -1, 0] > 0.5, 2, (X[:, -1, 0] > -0.3).astype(int))
-    first = labels[:100] != 2  # the first fold has no class 2
-    Xs, ys = [X[:100][first], X], [labels[:100][first], labels]
-
-    def make():
-        return LSTMClassifier(units=4, max_epochs=2, random_state=np.random.RandomState(3))
-
-    together = fit_together([make(), make()], Xs, ys)
-    separate = [make().fit(X_j, y_j) for X_j, y_j in zip(Xs, ys, strict=True)]
-    for a, b in zip(together, separate, strict=True):
-        np.testing.assert_allclose(a.predict_proba(X), b.predict_proba(X), rtol=1e-5, atol=1e-6)
+    model = LSTMClassifier(units=4, max_epochs=2, random_state=np.random.RandomState(3))
+    cv = WalkForwardSplit(2, test_size=70)  # trained on rows 0-99, then on rows 0-169
+    results = [
+        backtest(model, X, labels, cv=cv, metrics={"accuracy": accuracy_score}, group_folds=g)
+        for g in (True, False)
+    ]
+    for a, b in zip(*(result.estimators for result in results), strict=True):
+        np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    assert results[0].estimators[0].classes_.tolist() == [0, 1]
 
 
 # ------------------------------------------------------------------ the hostile try's findings
 
 
-def test_a_fractional_limit_train_batches_is_not_grouped():
+class _SeeFits(pl.Callback):
+    """Records each fit it watches, across the copies that clones of an estimator hold."""
+
+    fits: ClassVar[list[int]] = []
+
+    def on_fit_start(self, trainer, pl_module):
+        self.fits.append(trainer.max_epochs)
+
+
+def _backtests(model, series_frame, monkeypatch):
+    """The forecasts of backtest(model) with and without group_folds=True, and how many
+    Lightning fits each ran."""
+    X, y = series_frame[["price"]].to_numpy()[:-1], series_frame["price"].to_numpy()[1:]
+    pipeline = make_pipeline(SlidingWindowTransformer(window=5), model)
+    fits = []
+    fit = pl.Trainer.fit
+    monkeypatch.setattr(pl.Trainer, "fit", lambda *a, **k: fits.append(1) or fit(*a, **k))
+    forecasts, counts = [], []
+    for group_folds in (True, False):
+        fits.clear()
+        cv = WalkForwardSplit(2, test_size=30)
+        result = backtest(pipeline, X, y, cv=cv, lookback=4, group_folds=group_folds)
+        forecasts.append(result.predictions["y_pred"].to_numpy())
+        counts.append(len(fits))
+    return forecasts, counts
+
+
+def test_a_fractional_limit_train_batches_is_not_grouped(series_frame, monkeypatch):
     """A fraction of a group's lockstep epoch is not a fraction of each fold's own steps: old
     grouped backtests gave the smallest fold other forecasts (off by up to 1.0)."""
-    make = lambda: LSTMRegressor(trainer_kwargs={"limit_train_batches": 0.5})  # noqa: E731
-    assert "limit_train_batches" in grouping_blocker_of([make(), make()])
-    whole = lambda: LSTMRegressor(trainer_kwargs={"limit_train_batches": 2})  # noqa: E731
-    assert grouping_blocker_of([whole(), whole()]) is None
+    params = {**FAST, "batch_size": 8, "random_state": 0}
+    fraction = LSTMRegressor(**params, trainer_kwargs={"limit_train_batches": 0.5})
+    (grouped, separate), counts = _backtests(fraction, series_frame, monkeypatch)
+    assert counts == [2, 2]
+    np.testing.assert_array_equal(grouped, separate)
+    whole = LSTMRegressor(**params, trainer_kwargs={"limit_train_batches": 2})
+    (grouped, separate), counts = _backtests(whole, series_frame, monkeypatch)
+    assert counts == [1, 2]  # the two folds trained as one group
+    np.testing.assert_allclose(grouped, separate, rtol=1e-4, atol=1e-6)
 
 
-def test_callbacks_and_loggers_watch_one_fit_so_they_are_not_grouped():
+def test_callbacks_and_loggers_watch_one_fit_so_they_are_not_grouped(series_frame, monkeypatch):
     """A group would show them one fold's copy, per-fold metric names and the group's steps
     (EarlyStopping(monitor="train_loss") failed in a default backtest)."""
-    for options in ({"callbacks": [pl.Callback()]}, {"logger": False}):
-        models = [LSTMRegressor(trainer_kwargs=options) for _ in range(2)]
-        assert "watch one fit" in grouping_blocker_of(models)
+    for options in ({"callbacks": [_SeeFits()]}, {"logger": False}):
+        _SeeFits.fits.clear()
+        model = LSTMRegressor(**FAST, random_state=0, trainer_kwargs=options)
+        (grouped, separate), counts = _backtests(model, series_frame, monkeypatch)
+        assert counts == [2, 2]
+        np.testing.assert_array_equal(grouped, separate)
+        if "callbacks" in options:  # every fold's own fit, in both backtests
+            assert _SeeFits.fits == [FAST["max_epochs"]] * 4
 
 
 @pytest.mark.parametrize(

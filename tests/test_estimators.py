@@ -3,6 +3,7 @@ import os
 import pickle
 import subprocess
 import sys
+import tracemalloc
 import warnings
 
 import joblib
@@ -15,6 +16,7 @@ from conftest import FAST
 from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
+from sklearn.metrics import r2_score
 
 from tsforecast import LSTMClassifier, LSTMRegressor, SlidingWindowTransformer
 
@@ -36,11 +38,19 @@ def test_regressor_learns_a_function_of_the_window(windows_data):
 
 def test_regressor_multi_output(windows_data):
     X, y = windows_data
-    Y = np.column_stack([y, -2 * y])
-    model = LSTMRegressor(**FAST, random_state=0).fit(X, Y)
+    params = {**FAST, "max_epochs": 60, "learning_rate": 0.01, "random_state": 0}
+    model = LSTMRegressor(**params).fit(X[:120], np.column_stack([y, 1000 + 50 * y])[:120])
     assert model.n_outputs_ == 2
-    assert model.predict(X).shape == (len(X), 2)
-    assert model.predict(X[:1]).shape == (1, 2)
+    pred = model.predict(X)
+    np.testing.assert_allclose(model.predict(X[:1]), pred[:1], rtol=1e-6, atol=1e-6)
+    # Standardized, the second target is the first: trained on [y, y] the network is the
+    # same, and each column is mapped back to its own target's scale.
+    same = LSTMRegressor(**params).fit(X[:120], np.column_stack([y, y])[:120]).predict(X)
+    np.testing.assert_allclose(pred[:, 0], same[:, 0], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(pred[:, 1], 1000 + 50 * same[:, 1], rtol=1e-4, atol=1e-5)
+    # Both outputs learn their targets on the unseen windows.
+    assert r2_score(y[120:], pred[120:, 0]) > 0.8
+    assert r2_score(1000 + 50 * y[120:], pred[120:, 1]) > 0.8
 
 
 def test_regressor_on_2d_univariate_sequences(rng):
@@ -99,46 +109,73 @@ def test_history_and_early_stopping_restore_the_best_epoch(windows_data):
     assert val_mse == pytest.approx(history["val_loss"][best], rel=1e-4)
 
 
-def _training_data_of(model, X, y, monkeypatch):
-    """The TrainingData that ``model.fit(X, y)`` hands to the training seam."""
-    import tsforecast._engine.training as training
-
-    seen = {}
-    original = training.train
-
-    def spy(runs, *args, **kwargs):
-        seen["data"] = runs[0].data
-        return original(runs, *args, **kwargs)
-
-    monkeypatch.setattr(training, "train", spy)
-    model.fit(X, y)
-    return seen["data"]
+def _unseen(model, X, y, rows):
+    """Whether ``model.fit(X, y)`` neither trains nor validates on the samples ``rows``:
+    changing their targets then changes nothing, weights and history alike."""
+    fitted = clone(model).fit(X, y)
+    changed = y.copy()
+    changed[rows] += 100.0
+    other = clone(model).fit(X, changed)
+    if other.history_ != fitted.history_:
+        return False
+    weights = other.module_.state_dict()
+    return all(torch.equal(v, weights[k]) for k, v in fitted.module_.state_dict().items())
 
 
-def test_validation_tail_drops_overlapping_training_windows(monkeypatch):
+_EMBARGO_PARAMS = {
+    **FAST,
+    "validation_fraction": 0.1,
+    "max_epochs": 1,
+    "standardize_target": False,  # the targets' moments would read every sample
+    "random_state": 0,
+}
+
+
+def test_validation_tail_drops_overlapping_training_windows():
     base = np.arange(130.0)[:, None]
     X = sliding_window_view(base, 11, axis=0).transpose(0, 2, 1)  # 120 windows sharing rows
-    model = LSTMRegressor(**{**FAST, "validation_fraction": 0.1, "max_epochs": 1}, random_state=0)
-    data = _training_data_of(model, X, base[10:, 0], monkeypatch)
-    assert data.val_index.tolist() == list(range(108, 120))
-    assert data.train_index.tolist() == list(range(98))  # 10 windows embargoed
-    assert data.windows.base.shape == (130, 1)  # lazy: the base, not 120 copies
+    y = base[10:, 0].copy()
+    model = LSTMRegressor(**_EMBARGO_PARAMS)
+    # Validation: the 12 most recent windows; the 10 before them share their rows: embargoed.
+    assert _unseen(model, X, y, slice(98, 108))
+    assert not _unseen(model, X, y, [97])  # trained on
+    assert not _unseen(model, X, y, [108])  # validated on
 
 
-def test_the_embargo_does_not_depend_on_memory_layout(monkeypatch):
+def test_the_embargo_does_not_depend_on_memory_layout():
     # Issue 12: a contiguous copy of the very same windows used to get no embargo at all, so
     # windows overlapping the validation tail leaked into early stopping.
     base = np.arange(130.0)[:, None]
     view = sliding_window_view(base, 11, axis=0).transpose(0, 2, 1)
-    model = LSTMRegressor(**{**FAST, "validation_fraction": 0.1, "max_epochs": 1}, random_state=0)
-    strided = _training_data_of(model, view, base[10:, 0], monkeypatch)
-    copied = _training_data_of(model, np.ascontiguousarray(view), base[10:, 0], monkeypatch)
-    assert copied.train_index.tolist() == strided.train_index.tolist() == list(range(98))
-    assert copied.windows.base.shape == (130, 1)  # recognised from content: one copy of rows
+    y = base[10:, 0].copy()
+    model = LSTMRegressor(**_EMBARGO_PARAMS)
+    copied = np.ascontiguousarray(view)
+    assert _unseen(model, copied, y, slice(98, 108))
+    assert not _unseen(model, copied, y, [97])
+    first = clone(model).fit(view, y)
+    second = clone(model).fit(copied, y)
+    assert first.history_ == second.history_
+    np.testing.assert_array_equal(first.predict(view), second.predict(copied))
     # Independent sequences (no window continues another) keep every training sample.
-    rng = np.random.default_rng(0)
-    independent = _training_data_of(model, rng.normal(size=(120, 11, 1)), base[10:, 0], monkeypatch)
-    assert len(independent.train_index) == 108
+    independent = np.random.default_rng(0).normal(size=(120, 11, 1))
+    assert not _unseen(model, independent, y, [98])
+    assert not _unseen(model, independent, y, [107])
+
+
+def test_a_contiguous_copy_of_sliding_windows_is_stored_as_its_rows():
+    """Recognised from content: fit keeps one float32 copy of the rows, not of the windows."""
+    base = np.random.default_rng(0).normal(size=(20_000, 4))
+    X = np.ascontiguousarray(sliding_window_view(base, 64, axis=0).transpose(0, 2, 1))
+    model = LSTMRegressor(
+        units=2, max_epochs=1, windows_per_epoch=64, validation_fraction=0.0, random_state=0
+    )
+    tracemalloc.start()
+    try:
+        model.fit(X, base[63:, 0])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * base.nbytes  # float32 windows would take 32 x base.nbytes
 
 
 @pytest.mark.parametrize("missing", [[150], [3, 4], [100, 101, 102, 103, 104, 105, 106]])

@@ -4,6 +4,7 @@ Each test reproduces a case that gave a silently wrong result before the trainin
 rebuilt as a transaction around one training seam.
 """
 
+import copy
 import os
 import signal
 import subprocess
@@ -12,32 +13,27 @@ import textwrap
 
 import lightning.pytorch as pl
 import numpy as np
+import optuna
 import pytest
 import torch
-from conftest import FAST
+from conftest import FAST, assert_same_state
 
 from tsforecast import LSTMClassifier, LSTMRegressor
-from tsforecast._engine.checkpoint import Checkpoint
+from tsforecast.model_selection import OptunaSearchCV
 
 
 def _fitted_state(model):
-    return {
-        "weights": {k: v.clone() for k, v in model.module_.state_dict().items()},
-        "n_iter_": model.n_iter_,
-        "history_": [dict(r) for r in model.history_],
-        "optimizer": {k: repr(v) for k, v in model._optimizer_state.items()},
-        "extra": {k: repr(v) for k, v in vars(model).items() if k.endswith("_") and k != "module_"},
-    }
+    return copy.deepcopy(
+        {
+            "weights": model.module_.state_dict(),
+            "optimizer": model._optimizer_state,
+            "fitted": {k: v for k, v in vars(model).items() if k.endswith("_") and k != "module_"},
+        }
+    )
 
 
 def _assert_unchanged(model, before):
-    after = _fitted_state(model)
-    assert after["n_iter_"] == before["n_iter_"]
-    assert after["history_"] == before["history_"]
-    assert after["optimizer"] == before["optimizer"]
-    assert after["extra"] == before["extra"]
-    for key, value in before["weights"].items():
-        assert torch.equal(after["weights"][key], value)
+    assert_same_state(_fitted_state(model), before)
 
 
 def test_a_failed_refit_leaves_the_fitted_regressor_as_it_was(windows_data):
@@ -69,7 +65,7 @@ def test_a_diverged_partial_fit_does_not_poison_later_training(windows_data):
     _assert_unchanged(model, before)
     assert all(np.isfinite(r["train_loss"]) for r in model.history_)
     model.partial_fit(X, y)  # a good partial_fit still trains
-    assert model.n_iter_ == before["n_iter_"] + 1
+    assert model.n_iter_ == before["fitted"]["n_iter_"] + 1
     changed = model.module_.state_dict()
     assert any(not torch.equal(changed[k], v) for k, v in before["weights"].items())
 
@@ -92,7 +88,9 @@ def test_a_finite_loss_explosion_is_divergence_too(windows_data):
     with pytest.warns(RuntimeWarning, match=r"exploded in epoch 3; restored .* epoch \(2\)"):
         model.fit(X, y)
     assert model.best_epoch_ == 2
-    assert model.score(X, y) > 0  # the last weights gave R^2 of about -1e21
+    # The weights kept are epoch 2's (the last weights gave R^2 of about -1e21).
+    three_epochs = LSTMRegressor(**{**params, "max_epochs": 3}).fit(X, y)
+    np.testing.assert_array_equal(model.predict(X), three_epochs.predict(X))
 
 
 def test_divergence_after_a_warm_start_names_global_epochs(windows_data):
@@ -187,9 +185,14 @@ def test_ctrl_c_mid_epoch_then_resume_is_exact(windows_data, tmp_path):
     assert resumed.history_ == reference.history_
 
 
-def test_a_kill_after_the_last_checkpoint_keeps_the_early_stopping_decision(
-    windows_data, tmp_path, monkeypatch
-):
+class _KilledAtTheEnd(pl.Callback):
+    """The process dies after training's last checkpoint, before the fit removes it."""
+
+    def on_train_end(self, trainer, pl_module):
+        raise SystemExit(137)
+
+
+def test_a_kill_after_the_last_checkpoint_keeps_the_early_stopping_decision(windows_data, tmp_path):
     X, y = windows_data
     params = {
         **FAST,
@@ -202,16 +205,15 @@ def test_a_kill_after_the_last_checkpoint_keeps_the_early_stopping_decision(
     reference = LSTMRegressor(**params).fit(X, y)
     assert reference.n_iter_ < 40  # early stopping happened
     path = tmp_path / "run.ckpt"
-
-    def killed(self):
-        raise SystemExit(137)  # the process dies between the last save and the removal
-
-    monkeypatch.setattr(Checkpoint, "remove", killed)
+    killed = LSTMRegressor(
+        **params, checkpoint_path=path, trainer_kwargs={"callbacks": [_KilledAtTheEnd()]}
+    )
     with pytest.raises(SystemExit):
-        LSTMRegressor(**params, checkpoint_path=path).fit(X, y)
-    monkeypatch.undo()
+        killed.fit(X, y)
+    assert path.exists() and not hasattr(killed, "module_")
     resumed = LSTMRegressor(**params, checkpoint_path=path).fit(X, y)
     assert resumed.n_iter_ == reference.n_iter_  # used to train 8 more epochs
+    assert resumed.history_ == reference.history_
     np.testing.assert_array_equal(resumed.predict(X), reference.predict(X))
 
 
@@ -392,12 +394,18 @@ def test_trainer_kwargs_cannot_bypass_the_estimator_parameters(windows_data, key
         LSTMRegressor(**FAST, trainer_kwargs={key: value}).fit(X, y)
 
 
-def test_epoch_hooks_refuse_a_fit_over_several_devices(windows_data):
-    from tsforecast._engine.config import epoch_hooks
-
+def test_pruning_refuses_a_fit_over_several_devices(windows_data):
+    """A search's trials report every epoch to the pruner: one process must see them all."""
     X, y = windows_data
-    with epoch_hooks(lambda record: None), pytest.raises(ValueError, match="devices=1"):
-        LSTMRegressor(**FAST, accelerator="cpu", devices=2).fit(X, y)
+    search = OptunaSearchCV(
+        LSTMRegressor(**FAST, accelerator="cpu", devices=2),
+        {"units": optuna.distributions.CategoricalDistribution([8])},
+        n_trials=1,
+        cv=2,
+        group_folds=False,
+    )
+    with pytest.raises(ValueError, match="devices=1"):
+        search.fit(X, y)
 
 
 def test_partial_fit_refuses_other_classes(windows_data):
@@ -408,14 +416,25 @@ def test_partial_fit_refuses_other_classes(windows_data):
         model.partial_fit(X, labels, classes=["down", "flat", "up"])
 
 
-def test_a_second_ctrl_c_stops_at_once():
-    from tsforecast._engine.interrupt import GracefulInterrupt
+class _PressCtrlCTwice(pl.Callback):
+    def __init__(self):
+        self.pressed = 0
 
-    interrupt = GracefulInterrupt()
-    interrupt._handle(signal.SIGINT, None)
-    assert interrupt.requested
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+        if trainer.current_epoch == 1 and batch_idx == 0:
+            os.kill(os.getpid(), signal.SIGINT)
+            self.pressed = 1  # the first asks the fit to stop after the epoch: it goes on
+            os.kill(os.getpid(), signal.SIGINT)
+            self.pressed = 2  # never reached: the second raises at once
+
+
+def test_a_second_ctrl_c_stops_at_once(windows_data):
+    X, y = windows_data
+    presses = _PressCtrlCTwice()
+    model = LSTMRegressor(**FAST, trainer_kwargs={"callbacks": [presses]})
     with pytest.raises(KeyboardInterrupt):
-        interrupt._handle(signal.SIGINT, None)
+        model.fit(X, y)
+    assert presses.pressed == 1
 
 
 def test_one_row_of_a_dataframe_predicts(rng):

@@ -7,6 +7,7 @@ copy and the padded copy of the rows.
 
 import warnings
 
+import lightning.pytorch as pl
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,7 +17,6 @@ from hypothesis import strategies as st
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-import tsforecast._engine.training
 from tsforecast import (
     LSTMClassifier,
     LSTMRegressor,
@@ -75,22 +75,30 @@ def test_lazy_pipeline_forecasts_as_the_scaler_pipeline(series, params, padding)
     np.testing.assert_allclose(*forecasts, rtol=1e-5, atol=1e-5)
 
 
-def test_the_lazy_pipeline_trains_on_the_callers_memory(series, monkeypatch):
-    """Old pipeline: the network trained on a padded copy of the scaler's copy of X."""
+class _ScaleRowsAt(pl.Callback):
+    """Doubles the caller's rows, in place, at the start of one epoch (``None``: never)."""
+
+    def __init__(self, rows, epoch):
+        self.rows, self.epoch = rows, epoch
+
+    def on_train_epoch_start(self, trainer, pl_module):
+        if trainer.current_epoch == self.epoch:
+            self.rows *= 2
+
+
+def _fit_while_the_rows_change(make, series, epoch):
     X, y = series
-    trained_on = []
-    train = tsforecast._engine.training.train
+    rows = X.copy()
+    model = make(8, trainer_kwargs={"callbacks": [_ScaleRowsAt(rows, epoch)]}).fit(rows, y)
+    return model.predict(X)
 
-    def spy(runs, *args, **kwargs):
-        trained_on.append(runs[0].data.windows.base)
-        return train(runs, *args, **kwargs)
 
-    monkeypatch.setattr(tsforecast._engine.training, "train", spy)
-    _lazy_pipeline(8).fit(X, y)
-    _scaler_pipeline(8).fit(X, y)
-    lazy_base, scaled_base = trained_on
-    assert lazy_base.data_ptr() == X.ctypes.data and lazy_base.shape == X.shape
-    assert not np.shares_memory(scaled_base.numpy(), X)
+def test_the_lazy_pipeline_trains_on_the_callers_memory(series):
+    """Old pipeline: the network trained on a padded copy of the scaler's copy of X. The
+    lazy one reads the caller's rows as it trains: rows changed mid-fit change the fit."""
+    for make, reads_the_rows in ((_lazy_pipeline, True), (_scaler_pipeline, False)):
+        changed, unchanged = (_fit_while_the_rows_change(make, series, e) for e in (1, None))
+        assert np.array_equal(changed, unchanged) is not reads_the_rows, make.__name__
 
 
 @settings(max_examples=40, deadline=None)
@@ -173,7 +181,7 @@ def test_standardized_inputs_read_only_the_rows_of_the_training_windows(series):
     scaler = StandardScaler().fit(X[:100])  # the rows those windows read, lead rows aside
     np.testing.assert_allclose(model.input_mean_, scaler.mean_, rtol=1e-6)
     np.testing.assert_allclose(model.input_scale_, scaler.scale_, rtol=1e-6)
-    gappy = WindowArray(X, np.array([0, 200]), 8)  # rows 8 .. 199 are read by no window
+    gappy = windows[[7, 207]]  # rows 0 .. 7 and 200 .. 207: rows 8 .. 199 are read by none
     model.fit(gappy, y[:2])
     rows = np.concatenate([X[:8], X[200:208]])
     np.testing.assert_allclose(model.input_mean_, rows.mean(axis=0, dtype=np.float64), rtol=1e-6)

@@ -9,7 +9,18 @@ from hypothesis import strategies as st
 
 from tsforecast._data.lazy import WindowArray, panel_windows, sample_epoch
 from tsforecast._data.windows import Batches, Windows
-from tsforecast.preprocessing._windows import padded_windows
+
+
+def _padded_windows(rows, history, window, padding):
+    """The windows ending at each of ``rows``, read after ``history``; what is missing before
+    it is padded with its first row ("edge") or zeros ("zero")."""
+    base = np.concatenate([history, rows])
+    missing = window - 1 - len(history)
+    if missing > 0:
+        fill = base[:1] if padding == "edge" else np.zeros((1, base.shape[1]))
+        base = np.concatenate([np.repeat(fill, missing, axis=0), base])
+    start = len(base) - len(rows)
+    return np.stack([base[k - window + 1 : k + 1] for k in range(start, len(base))])
 
 
 @st.composite
@@ -53,7 +64,7 @@ def test_property_lazy_panel_windows_equal_materialised_and_stay_in_their_series
         rows = np.flatnonzero(codes == code)
         context = np.empty((0, values.shape[1])) if series_history is None else series_history
         context = context[max(len(context) - window + 1, 0) :]
-        expected = padded_windows(values[rows], context, window, padding)
+        expected = _padded_windows(values[rows], context, window, padding)
         np.testing.assert_array_equal(dense[rows], expected)
         # Never another series: every non-padding value carries this series' code.
         seen = dense[rows][..., 0]

@@ -4,15 +4,14 @@ import os
 import signal
 
 import numpy as np
+import optuna
 import pytest
-import torch
 from conftest import FAST
+from sklearn.base import clone
 from sklearn.linear_model import Ridge
 
 from tsforecast import LSTMRegressor, load_model, save_model
-from tsforecast._data.windows import Windows
-from tsforecast._engine.ridge import _RELATIVE_ALPHAS, fit_ridge
-from tsforecast._nn.network import Embedding, StackedRNN
+from tsforecast.model_selection import OptunaSearchCV
 
 
 @pytest.fixture
@@ -28,35 +27,39 @@ def _flat(X):
     return X.reshape(len(X), -1).astype(np.float64)
 
 
-def test_fit_ridge_is_sklearn_ridge_and_the_network_starts_there(linear_data):
+def test_the_skip_path_is_sklearn_ridge(linear_data):
     X, y = linear_data
-    windows, targets = Windows.from_array(X), torch.from_numpy(y)
-    solution = fit_ridge(windows, targets, torch.arange(len(X)), torch.arange(0))
-    ridge = Ridge(alpha=solution.alpha).fit(_flat(X), y)
-    np.testing.assert_allclose(solution.coef.numpy(), ridge.coef_, rtol=1e-6, atol=1e-9)
-    np.testing.assert_allclose(solution.intercept.numpy(), ridge.intercept_, atol=1e-9)
-    network = StackedRNN(2, [8], 2, skip_timesteps=6)
-    network.start_linear(solution.coef, solution.intercept)
-    with torch.no_grad():
-        out = network(torch.from_numpy(X)).numpy()
-    np.testing.assert_allclose(out, ridge.predict(_flat(X)), rtol=1e-4, atol=1e-4)
+    model = LSTMRegressor(
+        units=8, max_epochs=1, validation_fraction=0.0, linear_skip=True, random_state=0
+    ).fit(X, y)
+    ridge = Ridge(alpha=model.linear_skip_alpha_).fit(_flat(X), y)
+    scale, mean = model.target_scale_[:, None], model.target_mean_
+    # float32 buffers on the standardized targets: sklearn's float64 solution to 1e-6
+    np.testing.assert_allclose(
+        model.module_.skip_weight.numpy() * scale, ridge.coef_, rtol=1e-5, atol=1e-6
+    )
+    np.testing.assert_allclose(
+        model.module_.skip_bias.numpy() * scale[:, 0] + mean, ridge.intercept_, atol=1e-5
+    )
 
 
-def test_fit_ridge_chooses_the_penalty_on_the_validation_windows(linear_data, rng):
+def test_the_skip_penalty_is_chosen_on_the_validation_windows(linear_data, rng):
     X, y = linear_data
     y = y + 3 * rng.normal(size=y.shape)  # few noisy training windows: shrinkage pays
-    windows, targets = Windows.from_array(X), torch.from_numpy(y)
+    model = LSTMRegressor(
+        units=8, max_epochs=1, validation_fraction=0.9, linear_skip=True, random_state=0
+    ).fit(X, y)
     train, val = np.arange(30), np.arange(30, 300)
-    solution = fit_ridge(windows, targets, torch.from_numpy(train), torch.from_numpy(val))
-    gram = _flat(X[train]) - _flat(X[train]).mean(axis=0)
-    alphas = np.linalg.eigvalsh(gram.T @ gram).clip(0).mean() * _RELATIVE_ALPHAS.numpy()
-    errors = [
-        np.sum((Ridge(alpha=a).fit(_flat(X[train]), y[train]).predict(_flat(X[val])) - y[val]) ** 2)
-        for a in alphas
-    ]
-    assert solution.alpha == pytest.approx(alphas[np.argmin(errors)])
-    # neither the weakest nor the strongest penalty of the grid wins
-    assert 0 < np.argmin(errors) < len(alphas) - 1
+
+    def validation_error(alpha):
+        ridge = Ridge(alpha=alpha).fit(_flat(X[train]), y[train])
+        return np.sum((ridge.predict(_flat(X[val])) - y[val]) ** 2)
+
+    chosen = model.linear_skip_alpha_
+    # The grid's neighbours (a factor of sqrt(10) apart) and no shrinkage do worse on the
+    # validation windows.
+    for other in (chosen / 10**0.5, chosen * 10**0.5, 1e-9 * chosen):
+        assert validation_error(chosen) < validation_error(other)
 
 
 @pytest.mark.parametrize("validation_fraction", [0.0, 0.2])
@@ -88,7 +91,7 @@ def test_training_keeps_the_skip_and_the_head_learns_what_ridge_misses(rng):
     scale = model.target_scale_[0]
     # the skip path is a fixed buffer: still the ridge solution on the standardized target
     np.testing.assert_allclose(
-        model.module_.skip_weight.numpy()[0] * scale, ridge.coef_, rtol=0.05, atol=0.02
+        model.module_.skip_weight.numpy()[0] * scale, ridge.coef_, rtol=1e-5, atol=1e-6
     )
     assert [name for name, _ in model.module_.named_parameters() if "skip" in name] == []
     lstm_error = np.mean((model.predict(X[300:]) - y[300:]) ** 2)
@@ -136,8 +139,6 @@ def test_token_input_ignores_the_skip(rng):
     model = LSTMRegressor(**FAST, embedding_dim=4, linear_skip=True, random_state=0)
     model.fit(tokens, y)
     assert model.module_.skip_weight is None and not hasattr(model, "linear_skip_alpha_")
-    with pytest.raises(ValueError, match="cannot read token ids"):
-        StackedRNN(1, [4], 1, embedding=Embedding(20, 4, 0), skip_timesteps=8)
 
 
 def test_qlike_refuses_the_skip_and_leaves_the_model_as_it_was(linear_data):
@@ -218,32 +219,27 @@ def test_a_warm_started_skip_model_keeps_what_it_had_unless_an_epoch_beats_it(li
     np.testing.assert_array_equal(model.predict(X), before)
 
 
-class _Trial:
-    """Records what a pruning hook reports, never prunes."""
-
-    def __init__(self):
-        self.reported = {}
-
-    def report(self, value, step):
-        self.reported[step] = value
-
-    def should_prune(self):
-        return False
-
-
-def test_pruning_judges_the_weights_a_skip_fit_would_keep(linear_data):
+@pytest.mark.parametrize("group_folds", [False, True])
+def test_pruning_judges_the_weights_a_skip_fit_would_keep(linear_data, group_folds):
     """Old code reported each epoch's own validation loss, up to 6.6x worse than the ridge
     start the fit returns: a pruner could stop the trial that would deliver ridge."""
-    from tsforecast._engine.config import epoch_hooks
-    from tsforecast.model_selection._pruning import PruneOnEpoch
-
     X, y = linear_data
-    trial = _Trial()
     model = _skip_model(max_epochs=4, learning_rate=0.5)
-    with epoch_hooks(PruneOnEpoch(trial, 0)):
-        model.fit(X, y)
-    assert model.best_epoch_ == -1
-    assert trial.reported == {epoch: -model.best_loss_ for epoch in range(4)}
+    search = OptunaSearchCV(
+        model,
+        {"units": optuna.distributions.CategoricalDistribution([8])},
+        n_trials=1,
+        cv=2,
+        pruner=optuna.pruners.NopPruner(),
+        group_folds=group_folds,
+    ).fit(X, y)
+    reported = search.study_.trials[0].intermediate_values
+    assert sorted(reported) == list(range(8))  # step: fold * max_epochs + epoch
+    for fold, n_train in enumerate([100, 200]):  # TimeSeriesSplit(2) of 300 samples
+        alone = clone(model).fit(X[:n_train], y[:n_train])
+        assert alone.best_epoch_ == -1  # every fold keeps its ridge start
+        values = [reported[fold * 4 + epoch] for epoch in range(4)]
+        np.testing.assert_allclose(values, -alone.best_loss_, rtol=1e-4 if group_folds else 1e-6)
 
 
 def test_interrupted_before_a_whole_epoch_a_skip_model_stays_unfitted(linear_data):

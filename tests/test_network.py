@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from tsforecast._nn.network import StackedRNN, group_layers
+from tsforecast._nn.network import Embedding, StackedRNN, group_layers
 
 
 def test_group_layers_fuses_equal_widths():
@@ -31,3 +31,8 @@ def test_output_depends_on_whole_window_but_not_on_batch_neighbours():
     torch.testing.assert_close(full[1:2], alone)
     assert not torch.allclose(moved[1], full[1])
     torch.testing.assert_close(moved[[0, 2, 3]], full[[0, 2, 3]])
+
+
+def test_token_input_refuses_a_linear_skip():
+    with pytest.raises(ValueError, match="cannot read token ids"):
+        StackedRNN(1, [4], 1, embedding=Embedding(20, 4, 0), skip_timesteps=8)

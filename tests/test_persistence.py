@@ -17,7 +17,6 @@ import torch
 from conftest import FAST
 
 from tsforecast import LSTMClassifier, LSTMRegressor, load_model, save_model
-from tsforecast._nn.network import StackedRNN
 
 
 @pytest.fixture
@@ -122,9 +121,13 @@ def test_a_file_saved_on_a_gpu_loads_on_the_cpu(fitted_pair, tmp_path, monkeypat
 
 def test_pickled_state_holds_numpy_weights_and_nothing_from_torch(fitted_pair):
     _, regressor, _ = fitted_pair
+    weights = {k: v.clone() for k, v in regressor.module_.state_dict().items()}
     state = regressor.__getstate__()
-    assert isinstance(regressor.module_, StackedRNN)  # pickling changed nothing in the model
-    assert all(isinstance(v, np.ndarray) for v in state["module_"].values())
+    assert state["module_"].keys() == weights.keys()
+    for name, tensor in weights.items():
+        assert isinstance(state["module_"][name], np.ndarray)
+        np.testing.assert_array_equal(state["module_"][name], tensor.numpy())
+        assert torch.equal(regressor.module_.state_dict()[name], tensor)  # the model unchanged
     assert not any(isinstance(v, pl.Trainer | pl.LightningModule) for v in state.values())
     data = pickle.dumps(regressor)
     assert b"lightning" not in data and b"torch" not in data
@@ -580,15 +583,28 @@ def test_a_hand_altered_checkpoint_gives_a_value_error(windows_data, tmp_path, c
     assert not hasattr(model, "module_") and path.exists()
 
 
-def test_resuming_on_other_gpus_says_the_dropout_masks_differ(monkeypatch):
+def test_resuming_on_other_gpus_says_the_dropout_masks_differ(windows_data, tmp_path, monkeypatch):
     """Old code skipped restoring the GPUs' generators silently when their count differed."""
-    from tsforecast._engine.progress import restore_cuda_rng_states
-
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    X, y = windows_data
+    path, on_cpu = tmp_path / "run.ckpt", tmp_path / "cpu.ckpt"
+    params = {**FAST, "accelerator": "cpu", "random_state": 0}
+    with pytest.raises(RuntimeError, match="killed"):
+        LSTMRegressor(
+            **params, checkpoint_path=path, trainer_kwargs={"callbacks": [_FailAt(2)]}
+        ).fit(X, y)
+    on_cpu.write_bytes(path.read_bytes())
+    one_gpu = [torch.zeros(16, dtype=torch.uint8)]  # as if written on a machine with one GPU
+    _alter(path, path, lambda payload: payload.__setitem__("cuda_rng", one_gpu))
+    reference = LSTMRegressor(**params).fit(X, y)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # resumed on two GPUs
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
     restored = []
     monkeypatch.setattr(torch.cuda, "set_rng_state_all", restored.append)
     with pytest.warns(UserWarning, match="holds the random generators of 1 GPU"):
-        restore_cuda_rng_states([torch.zeros(16, dtype=torch.uint8)])
-    assert restored == []
-    restore_cuda_rng_states([])  # written on the CPU: nothing to restore, nothing to say
+        resumed = LSTMRegressor(**params, checkpoint_path=path).fit(X, y)
+    assert [states for states in restored if states] == []  # no GPU's generator was set
+    np.testing.assert_array_equal(resumed.predict(X), reference.predict(X))
+    # Written on the CPU: nothing to restore, nothing to say (warnings are errors here).
+    resumed = LSTMRegressor(**params, checkpoint_path=on_cpu).fit(X, y)
+    assert [states for states in restored if states] == []
+    np.testing.assert_array_equal(resumed.predict(X), reference.predict(X))

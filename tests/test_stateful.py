@@ -43,7 +43,6 @@ from hypothesis.stateful import (
 from sklearn.pipeline import Pipeline
 
 from tsforecast import LSTMClassifier, LSTMRegressor, load_model, save_model
-from tsforecast._engine.config import REFUSED_TRAINER_OPTIONS
 
 try:
     import tsforecast.mlflow as _MLFLOW
@@ -59,6 +58,8 @@ _TRAINER_OPTIONS = {
     "check_val_every_n_epoch": 2,
     "accumulate_grad_batches": 2,
 }
+# The ones the engine refuses (docs/guide/how-it-works.md, "Trainer options").
+_REFUSED_TRAINER_OPTIONS = {"max_steps", "check_val_every_n_epoch", "accumulate_grad_batches"}
 
 _RNG = np.random.default_rng(0)
 _X = _RNG.normal(size=(24, 4, 1)).astype(np.float32)
@@ -244,7 +245,7 @@ class _EstimatorMachine(RuleBasedStateMachine):
         key, value = option
         self.model.set_params(trainer_kwargs={key: value})
         try:
-            if key in REFUSED_TRAINER_OPTIONS:
+            if key in _REFUSED_TRAINER_OPTIONS:
                 before = _snapshot(self.model)
                 named = re.escape(f"trainer_kwargs[{key!r}]")  # or a warm start's own refusal
                 with pytest.raises(ValueError, match=f"{named}|continue the fitted network"):

@@ -1,6 +1,7 @@
 """Fold models trained together (one block-diagonal network) equal separate fits."""
 
 import signal
+from typing import ClassVar
 
 import lightning.pytorch as pl
 import numpy as np
@@ -13,7 +14,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from tsforecast import LSTMClassifier, LSTMRegressor, SlidingWindowTransformer, make_supervised
-from tsforecast._engine.config import Run, epoch_hooks
+from tsforecast._engine.config import Run
 from tsforecast._engine.training import train
 from tsforecast._nn.grouped import GroupedNetwork
 from tsforecast._nn.network import StackedRNN
@@ -272,29 +273,40 @@ def test_search_scores_equal_with_and_without_grouped_folds(windows):
             assert value == pytest.approx(b.intermediate_values[step], rel=1e-4)
 
 
-def test_a_search_fitting_folds_one_by_one_takes_one_folds_rows_at_a_time(windows, monkeypatch):
+class _Rows(np.ndarray):
+    """Windows that record each time rows are taken from them (a fold's training rows)."""
+
+    events: ClassVar[list[str]] = []
+
+    def __getitem__(self, key):
+        if isinstance(key, np.ndarray) or (
+            isinstance(key, tuple) and isinstance(key[0], np.ndarray)
+        ):
+            self.events.append("rows")
+        return super().__getitem__(key)
+
+
+class _SeeFit(pl.Callback):
+    def on_fit_start(self, trainer, pl_module):
+        _Rows.events.append("fit")
+
+
+def test_a_search_fitting_folds_one_by_one_takes_one_folds_rows_at_a_time(windows):
     """Without grouping, a fold's training rows (a copy of 3-D windows) are taken when that
     fold is fitted, not all folds' at once."""
-    import tsforecast.model_selection._search as search_module
-
     X, y = windows
-    events = []
-    take = search_module._safe_indexing
-    monkeypatch.setattr(
-        search_module, "_safe_indexing", lambda a, i: events.append(("rows", a.ndim)) or take(a, i)
-    )
-    fit = LSTMRegressor.fit
-    monkeypatch.setattr(LSTMRegressor, "fit", lambda est, *a: events.append("fit") or fit(est, *a))
+    _Rows.events.clear()
     OptunaSearchCV(
-        LSTMRegressor(units=2, max_epochs=1, random_state=0),
+        LSTMRegressor(
+            units=2, max_epochs=1, random_state=0, trainer_kwargs={"callbacks": [_SeeFit()]}
+        ),
         {"units": optuna.distributions.IntDistribution(2, 3)},
         n_trials=1,
         cv=TimeSeriesSplit(3),
         refit=False,
         group_folds=False,
-    ).fit(X[:120], y[:120])
-    fitting = [e for e in events if e == "fit" or e == ("rows", 3)][:6]
-    assert fitting == [("rows", 3), "fit"] * 3
+    ).fit(X[:120].view(_Rows), y[:120])
+    assert _Rows.events[:6] == ["rows", "fit"] * 3
 
 
 def test_ctrl_c_keeps_every_folds_whole_epochs_and_stops(windows):
@@ -304,17 +316,13 @@ def test_ctrl_c_keeps_every_folds_whole_epochs_and_stops(windows):
 
     pressed = []
 
-    def press_ctrl_c(record):  # once (a second press would stop at once)
-        if record["epoch"] == 1 and not pressed:
+    def press_ctrl_c(records):  # once (a second press would stop at once)
+        if records[0]["epoch"] == 1 and not pressed:
             pressed.append(True)
             signal.raise_signal(signal.SIGINT)
 
-    with (
-        pytest.raises(KeyboardInterrupt),
-        pytest.warns(UserWarning, match="interrupted"),
-        epoch_hooks(press_ctrl_c),
-    ):
-        fit_together(models, Xs, ys)
+    with pytest.raises(KeyboardInterrupt), pytest.warns(UserWarning, match="interrupted"):
+        fit_together(models, Xs, ys, lockstep_hooks=[press_ctrl_c])
     # The SIGINT came during epoch 1's hooks: epochs 0 and 1 are whole, for every fold.
     assert [m.n_iter_ for m in models] == [2] * len(SIZES)
 
@@ -493,11 +501,9 @@ def test_a_caching_pipeline_keeps_its_fitted_transformers(series_frame, tmp_path
 def test_a_search_trial_pinned_to_one_gpu_can_train_together(monkeypatch):
     """OptunaSearchCV gives each trial devices=[i] on a machine with several GPUs: the group
     trains on GPU i, as Lightning would place a single fit."""
-    from tsforecast._engine.config import grouping_blocker
-
-    config = LSTMRegressor(devices=[1])._training_config(1, 0)
-    assert grouping_blocker(config) is None  # Lightning places the group on GPU 1
-    assert "devices" in grouping_blocker(LSTMRegressor(devices=[0, 1])._training_config(1, 0))
+    pinned = [LSTMRegressor(devices=[1]) for _ in range(2)]
+    assert grouping_blocker_of(pinned) is None  # Lightning places the group on GPU 1
+    assert "devices" in grouping_blocker_of([LSTMRegressor(devices=[0, 1]) for _ in range(2)])
 
 
 def test_a_subclass_with_its_own_fit_is_fitted_one_by_one(windows):

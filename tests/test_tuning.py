@@ -9,7 +9,9 @@ import sys
 import tempfile
 import warnings
 from pathlib import Path
+from typing import ClassVar
 
+import lightning.pytorch as pl
 import numpy as np
 import optuna
 import pytest
@@ -397,47 +399,55 @@ def test_the_pruner_stops_hopeless_trials_not_the_best_ones():
     assert min(t.intermediate_values[0] for t in good) > max(t.intermediate_values[0] for t in bad)
 
 
-class _InterruptInTrial:
-    """Send SIGINT (Ctrl+C) during the n-th training run of a search (a single fit, or the
-    folds of a trial trained together)."""
+class _CtrlCAtReport(optuna.pruners.BasePruner):
+    """Never prunes; presses Ctrl+C at the first epoch that trial ``number`` reports (its
+    folds training together), as a terminal delivers it: with Python's default handler
+    outside fits, whatever an earlier test in this worker process left installed."""
 
-    def __init__(self, monkeypatch, at_fit):
-        import tsforecast._engine.training as training
-
-        self.calls, self.at_fit = 0, at_fit
-        monkeypatch.setattr(training, "train", self._wrap(training.train))
-        # Ctrl+C as a terminal delivers it: Python's default handler, whatever an earlier
-        # test in this worker process left installed (seen in the parallel suite only).
+    def __init__(self, number):
+        self.number = number
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
-    def _wrap(self, original):
-        def run(*args, **kwargs):
-            self.calls += 1
-            if self.calls == self.at_fit:
-                signal.raise_signal(signal.SIGINT)
-            return original(*args, **kwargs)
-
-        return run
+    def prune(self, study, trial):
+        if trial.number == self.number:
+            signal.raise_signal(signal.SIGINT)
+        return False
 
 
-def test_ctrl_c_stops_an_optuna_search_without_scoring_the_truncated_fit(
-    series, tmp_path, monkeypatch
-):
+class _CtrlCAtFit(pl.Callback):
+    """Presses Ctrl+C at the start of the ``at``-th fit that any copy of it watches."""
+
+    fits: ClassVar[list[int]] = []
+
+    def __init__(self, at):
+        self.at = at
+        _CtrlCAtFit.fits.clear()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    def on_train_start(self, trainer, pl_module):
+        self.fits.append(1)
+        if len(self.fits) == self.at:
+            signal.raise_signal(signal.SIGINT)
+
+
+def test_ctrl_c_stops_an_optuna_search_without_scoring_the_truncated_fit(series, tmp_path):
     X, y = series
     storage = JournalStorage(JournalFileBackend(str(tmp_path / "study.log")))
-    _InterruptInTrial(monkeypatch, at_fit=2)  # the second trial (its two folds train together)
-    search = _units_search(n_trials=4, storage=storage, study_name="s", random_state=0)
-    with pytest.raises(KeyboardInterrupt):
+    search = _units_search(
+        n_trials=4, storage=storage, study_name="s", random_state=0, pruner=_CtrlCAtReport(1)
+    )
+    # Pressed after a whole epoch: the folds say which weights they keep, then stop.
+    with pytest.raises(KeyboardInterrupt), pytest.warns(UserWarning, match="interrupted"):
         search.fit(X, y)
     trials = optuna.load_study(study_name="s", storage=storage).trials
     assert [t.state for t in trials] == [TrialState.COMPLETE, TrialState.FAIL]
     assert trials[1].user_attrs["fail_reason"] == "interrupted (Ctrl+C)"
 
 
-def test_ctrl_c_stops_a_grid_search_too(series, monkeypatch):
+def test_ctrl_c_stops_a_grid_search_too(series):
     X, y = series
-    _InterruptInTrial(monkeypatch, at_fit=2)
-    grid = GridSearchCV(_pipe(), {"lstmregressor__units": [4, 8]}, cv=TimeSeriesSplit(2))
+    pipe = _pipe().set_params(lstmregressor__trainer_kwargs={"callbacks": [_CtrlCAtFit(2)]})
+    grid = GridSearchCV(pipe, {"lstmregressor__units": [4, 8]}, cv=TimeSeriesSplit(2))
     with pytest.raises(KeyboardInterrupt):
         grid.fit(X, y)
     assert not hasattr(grid, "best_score_")
@@ -471,29 +481,35 @@ def test_worker_help_says_job_files_are_trusted_input():
     assert out.returncode == 0 and "trusted input" in out.stdout
 
 
-_SIGTERM_WORKER = """
-import os, signal, sys, joblib
-import tsforecast._engine.training as training
-calls = []
-def wrap(original):
-    def run(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == KILL_AT:
-            os.kill(os.getpid(), signal.SIGTERM)
-        return original(*args, **kwargs)
-    return run
-training.train = wrap(training.train)
-from tsforecast.model_selection._worker import main
-main([sys.argv[1]])
+# A worker (the public CLI) of a job whose pruner sends itself SIGNAL at the first epoch that
+# trial NUMBER reports from step STEP on.
+_SIGNAL_IN_WORKER = """
+import runpy, signal, sys, types, joblib, optuna
+
+class SignalAt(optuna.pruners.BasePruner):
+    def prune(self, study, trial):
+        if trial.number == NUMBER and trial.last_step >= STEP:
+            signal.raise_signal(SIGNAL)
+        return False
+
+# In a module of its own: the worker's __main__ replaces this script's.
+SignalAt.__module__ = "signal_at"
+sys.modules["signal_at"] = types.SimpleNamespace(SignalAt=SignalAt)
+
+job = joblib.load(sys.argv[1])
+job["search"].set_params(pruner=SignalAt())
+joblib.dump(job, sys.argv[1])
+sys.argv = ["python -m tsforecast.model_selection", sys.argv[1]]
+runpy.run_module("tsforecast.model_selection", run_name="__main__", alter_sys=True)
 """
 
 # During the second trial, whose folds train together.
 _SIGTERM_WORKER, _KILLED_WORKER = (
-    _SIGTERM_WORKER.replace("KILL_AT", "2"),
-    # With folds fitted one by one, during the second fold of the second trial: Optuna's
-    # heartbeat thread has then surely recorded the trial (a worker killed within the
-    # first milliseconds of a trial leaves it RUNNING, an Optuna limitation).
-    _SIGTERM_WORKER.replace("KILL_AT", "4").replace("signal.SIGTERM", "signal.SIGKILL"),
+    _SIGNAL_IN_WORKER.replace("NUMBER", "1").replace("STEP", "0").replace("SIGNAL", "15"),
+    # With folds fitted one by one, during the second fold of the second trial (steps from
+    # max_epochs on): Optuna's heartbeat thread has then surely recorded the trial (a worker
+    # killed within the first milliseconds of a trial leaves it RUNNING, an Optuna limitation).
+    _SIGNAL_IN_WORKER.replace("NUMBER", "1").replace("STEP", "4").replace("SIGNAL", "9"),
 )
 
 
@@ -550,52 +566,12 @@ def test_the_trial_of_a_killed_worker_is_failed_and_retried(series, tmp_path, mo
     assert not [t for t in trials if t.state == TrialState.RUNNING]
 
 
-def test_ctrl_c_during_the_refit_leaves_the_search_unfitted(series, monkeypatch):
+def test_ctrl_c_during_the_refit_leaves_the_search_unfitted(series):
     X, y = series
-    _InterruptInTrial(monkeypatch, at_fit=2)  # after one trial (folds together): the refit
     search = _units_search(n_trials=1, random_state=0)
+    # The callback watches each fit: the trial's two folds, then the refit.
+    search.set_params(estimator__lstmregressor__trainer_kwargs={"callbacks": [_CtrlCAtFit(3)]})
     with pytest.raises(KeyboardInterrupt):
         search.fit(X, y)
+    assert _CtrlCAtFit.fits == [1, 1, 1]
     assert not hasattr(search, "best_estimator_") and not hasattr(search, "study_")
-
-
-@pytest.mark.parametrize("group_folds", [False, True])
-def test_a_searched_max_epochs_keeps_fold_steps_apart(series, group_folds):
-    X, y = series
-    search = OptunaSearchCV(
-        _pipe(),
-        {"lstmregressor__max_epochs": IntDistribution(5, 5)},  # the default says 4
-        n_trials=1,
-        cv=TimeSeriesSplit(2),
-        group_folds=group_folds,
-    ).fit(X, y)  # a step reported twice used to warn (an error here) and be dropped
-    # Folds report at fold * max_epochs + epoch, fitted one by one or trained together.
-    steps = sorted(search.study_.trials[0].intermediate_values)
-    assert steps == list(range(10))
-
-
-def test_parallel_workers_reseed_a_seeded_sampler(series):
-    X, y = series
-    search = OptunaSearchCV(
-        _pipe(),
-        {"lstmregressor__learning_rate": optuna.distributions.FloatDistribution(1e-4, 1e-1)},
-        n_trials=2,
-        cv=TimeSeriesSplit(2),
-        sampler=optuna.samplers.RandomSampler(seed=0),
-        n_jobs=2,
-        refit=False,
-    ).fit(X, y)
-    rates = [t.params["lstmregressor__learning_rate"] for t in search.study_.trials]
-    assert len(set(rates)) == len(rates)
-
-
-def test_n_jobs_zero_is_refused_and_optuna_logging_is_left_as_found(series):
-    X, y = series
-    with pytest.raises(ValueError, match="n_jobs == 0"):
-        _units_search(n_jobs=0).fit(X, y)
-    optuna.logging.set_verbosity(optuna.logging.INFO)
-    try:
-        _units_search(n_trials=1, refit=False).fit(X, y)
-        assert optuna.logging.get_verbosity() == optuna.logging.INFO
-    finally:
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
