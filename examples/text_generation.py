@@ -15,8 +15,8 @@ sharpened by a temperature; the same ``--seed`` gives the same text.
 
 One torch thread, seeded (``examples/_settings.py``). In the documentation build
 (``TSFORECAST_DOCS_FAST=1``) the LSTM trains for at most 2 epochs on chapters 1-5 and writes
-100 characters, so the figures printed on this page are not those of the full run (about 15
-minutes on one thread).
+100 characters, so the figures printed on this page are not those of the full run (8 epochs:
+about 8 minutes on one thread of the shared 2-core machine).
 
 Run:  python examples/text_generation.py [--max-epochs N] [--seed S] [--length N] [--save-results]
 """
@@ -75,7 +75,7 @@ def generate(
 
 def main() -> None:
     setup()
-    parser = arguments(__doc__, max_epochs=5, saves=True)
+    parser = arguments(__doc__, max_epochs=8, saves=True)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--length", type=int, default=fast(300, 100))
     args = parser.parse_args()
