@@ -16,7 +16,8 @@ sharpened by a temperature; the same ``--seed`` gives the same text.
 One torch thread, seeded (``examples/_settings.py``). In the documentation build
 (``TSFORECAST_DOCS_FAST=1``) the LSTM trains for at most 2 epochs on chapters 1-5 and writes
 100 characters, so the figures printed on this page are not those of the full run (8 epochs:
-about 8 minutes on one thread of the shared 2-core machine).
+13 minutes in the saved run, on one thread of a shared 2-core machine under a load average
+of about 6; about 55 s an epoch on a lightly loaded one).
 
 Run:  python examples/text_generation.py [--max-epochs N] [--seed S] [--length N] [--save-results]
 """
