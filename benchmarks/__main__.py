@@ -29,6 +29,7 @@ from . import (
     panel_memory,
     peers,
     predict_latency,
+    round_three,
     scaling,
     tuning_memory,
 )
@@ -65,6 +66,7 @@ SUITES = {
     "tuning_memory": (tuning_memory.run, 100, 12),
     "cells": (cells.run, 5, 1),
     "import_time": (import_time.run, 15, 3),
+    "round_three": (round_three.run, None, None),
     "backtest_scaling": (
         backtest_scaling.run,
         {

@@ -7,12 +7,22 @@ the rest; the test period is never read. Variants of a 1 x 64 LSTM (up to 60 epo
 from the last 24 hidden states through one shared layer), and the linear skip fixed at its
 ridge start (the package's) or trained jointly with the LSTM.
 
-Run:  python -m benchmarks.hourly_design [--target ghi] [--variant joint_skip ...] [--solar]
+Both input sets are measured: the window and hour of day alone ("plain"), and with the
+example's solar inputs added ("solar"). One torch thread.
+
+Run:  python -m benchmarks.hourly_design [--target ghi] [--variant joint_skip ...]
+      [--inputs solar] [--max-epochs N] [--save-results]
+
+``--save-results`` writes the figures to ``benchmarks/results/hourly_design.json`` (the
+figures the docs quote, with the settings and the environment they were measured in).
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -27,7 +37,10 @@ from tsforecast._nn.network import StackedRNN
 from tsforecast.datasets import load_hourly_weather
 from tsforecast.preprocessing import calendar_features, clear_sky_irradiance
 
+from ._harness import write
+
 WINDOW, HORIZON = 48, 24
+MAX_EPOCHS, PATIENCE = 60, 8
 VARIANTS = ("last_state", "shared_layer", "fixed_skip", "joint_skip")
 
 
@@ -99,26 +112,61 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--target", choices=("temperature", "ghi"), nargs="+")
     parser.add_argument("--variant", choices=VARIANTS, nargs="+", default=list(VARIANTS))
-    parser.add_argument("--solar", action="store_true", help="add the example's solar inputs")
+    parser.add_argument(
+        "--inputs",
+        choices=("plain", "solar"),
+        nargs="+",
+        default=["plain", "solar"],
+        help="the window and hour of day alone, and/or with the example's solar inputs",
+    )
+    parser.add_argument("--max-epochs", type=int, default=MAX_EPOCHS)
+    parser.add_argument(
+        "--save-results", action="store_true", help="write benchmarks/results/hourly_design.json"
+    )
     args = parser.parse_args()
+    start = time.perf_counter()
+    torch.set_num_threads(1)
+    results: dict = {"max_epochs": args.max_epochs, "patience": PATIENCE, "rmse": {}, "epochs": {}}
     for target in args.target or ("temperature", "ghi"):
-        X, Y, X_val, Y_val = inner_split(target, args.solar)
-        clip = 0.0 if target == "ghi" else -np.inf  # irradiance is never negative
-        ridge = RidgeCV(alphas=np.logspace(-3, 3, 13)).fit(X.reshape(len(X), -1), Y)
-        baseline = score(Y_val, ridge.predict(X_val.reshape(len(X_val), -1)), clip)
-        print(f"{target}: RidgeCV, same window {baseline:.4g}")
-        for variant in args.variant:
-            model = Variant(
-                units=64,
-                max_epochs=60,
-                patience=8,
-                linear_skip=variant.endswith("skip"),
-                random_state=0,
-            )
-            model.variant = variant
-            model.fit(X, Y)
-            rmse = score(Y_val, model.predict(X_val), clip)
-            print(f"{target}: {variant} {rmse:.4g} ({model.n_iter_} epochs)", flush=True)
+        for inputs in args.inputs:
+            X, Y, X_val, Y_val = inner_split(target, inputs == "solar")
+            clip = 0.0 if target == "ghi" else -np.inf  # irradiance is never negative
+            ridge = RidgeCV(alphas=np.logspace(-3, 3, 13)).fit(X.reshape(len(X), -1), Y)
+            baseline = score(Y_val, ridge.predict(X_val.reshape(len(X_val), -1)), clip)
+            print(f"{target}, {inputs}: RidgeCV, same window {baseline:.4g}", flush=True)
+            rmse = results["rmse"].setdefault(target, {}).setdefault(inputs, {})
+            epochs = results["epochs"].setdefault(target, {}).setdefault(inputs, {})
+            rmse["ridge"] = baseline
+            for variant in args.variant:
+                model = Variant(
+                    units=64,
+                    max_epochs=args.max_epochs,
+                    patience=PATIENCE,
+                    linear_skip=variant.endswith("skip"),
+                    random_state=0,
+                )
+                model.variant = variant
+                model.fit(X, Y)
+                rmse[variant] = score(Y_val, model.predict(X_val), clip)
+                epochs[variant] = model.n_iter_
+                print(
+                    f"{target}, {inputs}: {variant} {rmse[variant]:.4g} ({model.n_iter_} epochs)",
+                    flush=True,
+                )
+    if args.save_results:
+        python = f"{Path(sys.prefix).name}/bin/python"  # .venv or .venv-clients
+        command = " ".join([python, "-m benchmarks.hourly_design", *sys.argv[1:]])
+        path = write(
+            "hourly_design",
+            {
+                "suite": "hourly_design",
+                "quick": False,
+                "command": command,
+                "seconds": time.perf_counter() - start,
+                "results": results,
+            },
+        )
+        print(f"results saved to {path}")
 
 
 if __name__ == "__main__":

@@ -19,22 +19,30 @@ best, and its ``scaler_type="standard"`` scales each window on the window's own 
 Each peer runs where it is installed, tsforecast everywhere:
     .venv-clients/bin/python -m benchmarks.hourly_peers     # darts (make test-clients)
     pip install -e ".[neuralforecast]"; python -m benchmarks.hourly_peers
+
+``--save-results`` writes what ran to ``benchmarks/results/hourly_peers.json`` (the figures
+the docs quote), with the environment (the peers' versions among it).
 """
 
 from __future__ import annotations
 
+import argparse
 import logging
+import sys
 import tempfile
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from tsforecast import LSTMRegressor, SlidingWindowTransformer, make_supervised
 
+from ._harness import write
 from .hourly_design import HORIZON, WINDOW, hourly_inputs, score
 
 UNITS, EPOCHS, PATIENCE, BATCH, RATE = 64, 30, 5, 32, 1e-3
@@ -177,6 +185,13 @@ def neuralforecast_forecasts(data: pd.DataFrame, target: str) -> tuple[np.ndarra
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--save-results", action="store_true", help="write benchmarks/results/hourly_peers.json"
+    )
+    args = parser.parse_args()
+    began = time.perf_counter()
+    torch.set_num_threads(1)
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
     warnings.filterwarnings("ignore")
     contenders = {
@@ -187,6 +202,7 @@ def main() -> None:
         "darts BlockRNNModel (LSTM)": darts_forecasts,
         "neuralforecast LSTM": neuralforecast_forecasts,
     }
+    results: dict = {}
     for target in ("temperature", "ghi"):
         data = hourly_inputs(target, solar=True)
         reference = None
@@ -196,16 +212,34 @@ def main() -> None:
                 pred, truth = run(data, target)
             except ImportError as exc:
                 print(f"{target}: {name}: not installed here ({exc.name})")
+                results.setdefault("not_installed", {})[name] = exc.name
                 continue
             if reference is not None:  # the same forecast origins and targets for everyone
                 np.testing.assert_array_equal(truth, reference)
             reference = truth
             rmse = score(truth, pred, 0.0 if target == "ghi" else -np.inf)  # GHI is never < 0
+            seconds = time.perf_counter() - start
             print(
-                f"{target}: {name}: RMSE {rmse:.4g} over {len(truth)} forecasts "
-                f"({time.perf_counter() - start:.0f} s)",
+                f"{target}: {name}: RMSE {rmse:.4g} over {len(truth)} forecasts ({seconds:.0f} s)",
                 flush=True,
             )
+            results.setdefault("rmse", {}).setdefault(name, {})[target] = rmse
+            results.setdefault("seconds", {}).setdefault(name, {})[target] = seconds
+            results["forecasts"] = len(truth)
+    if args.save_results:
+        python = f"{Path(sys.prefix).name}/bin/python"  # .venv or .venv-clients
+        command = " ".join([python, "-m benchmarks.hourly_peers", *sys.argv[1:]])
+        path = write(
+            "hourly_peers",
+            {
+                "suite": "hourly_peers",
+                "quick": False,
+                "command": command,
+                "seconds": time.perf_counter() - began,
+                "results": results,
+            },
+        )
+        print(f"results saved to {path}")
 
 
 if __name__ == "__main__":

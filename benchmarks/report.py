@@ -446,6 +446,185 @@ def _example_fx_panel(results: dict) -> list[str]:
     return [*lines, ""]
 
 
+def _example_digits_classification(results: dict) -> list[str]:
+    lines = [
+        f"### Digits read row by row, accuracy on {results['test_images']:,} test images "
+        "(`examples/digits_classification.py`)",
+        "",
+        "| model | accuracy |",
+        "| --- | ---: |",
+    ]
+    for name, accuracy in results["accuracy"].items():
+        lines.append(f"| {name} | {accuracy:.3f} |")
+    met = "met" if max(results["accuracy"].values()) >= results["target_accuracy"] else "missed"
+    return [
+        *lines,
+        "",
+        f"{results['train_images']:,} training images, stratified. The LSTM (`--seed "
+        f"{results['seed']}`) trained {results['epochs']} epochs; target accuracy >= "
+        f"{results['target_accuracy']}: {met}.",
+        "",
+    ]
+
+
+def _example_text_classification(results: dict) -> list[str]:
+    lines = [
+        f"### Psalms or Proverbs: {results['test_verses']:,} held-out verses from "
+        f"{results['test_chapters']} whole chapters (`examples/text_classification.py`)",
+        "",
+        "| model | accuracy | balanced accuracy |",
+        "| --- | ---: | ---: |",
+    ]
+    for name, score in results["scores"].items():
+        lines.append(f"| {name} | {score['accuracy']:.3f} | {score['balanced']:.3f} |")
+    return [
+        *lines,
+        "",
+        f"{results['train_verses']:,} training verses; the LSTM's vocabulary "
+        f"{results['vocabulary']:,} word ids, {results['epochs']} epochs.",
+        "",
+    ]
+
+
+def _example_text_generation(results: dict) -> list[str]:
+    lines = [
+        "### Proverbs character by character, hold-out bits per character "
+        "(`examples/text_generation.py`)",
+        "",
+        "| model | bits/char |",
+        "| --- | ---: |",
+    ]
+    for name, bits in results["bits_per_char"].items():
+        lines.append(f"| {name} | {bits:.3f} |")
+    return [
+        *lines,
+        "",
+        f"{results['train_characters']:,} training characters (chapters 1-27), "
+        f"{results['test_characters']:,} held out (28-31), {results['distinct_characters']} "
+        f"distinct. The LSTM trained {results['epochs']} epochs (at most "
+        f"{results['max_epochs']}); next-character accuracy "
+        f"{results['next_character_accuracy']:.3f}.",
+        "",
+    ]
+
+
+def _example_interop(results: dict) -> list[str]:
+    lines = [
+        f"### One-step forecasts of the last {results['test_days']} days through skforecast, "
+        "sktime and darts, MSE (`examples/interop.py`)",
+        "",
+        "| forecast | MSE |",
+        "| --- | ---: |",
+    ]
+    for name, mse in results["mse"].items():
+        lines.append(f"| {name} | {mse:.3f} |")
+    return [*lines, ""]
+
+
+def _best_in_columns(rows: dict[str, list[float]], digits: str) -> dict[str, list[str]]:
+    """``rows``' figures formatted with ``digits``, the lowest of each column in bold."""
+    columns = list(zip(*rows.values(), strict=True))
+    best = [min(column) for column in columns]
+    return {
+        name: [
+            f"**{value:{digits}}**" if value == low else f"{value:{digits}}"
+            for value, low in zip(values, best, strict=True)
+        ]
+        for name, values in rows.items()
+    }
+
+
+_HOURLY_PEERS = {
+    "darts BlockRNNModel (LSTM)": "darts `BlockRNNModel` (LSTM)",
+    "neuralforecast LSTM": "neuralforecast `LSTM`",
+    "tsforecast LSTM": "tsforecast `LSTMRegressor`",
+    "tsforecast LSTM + linear skip": "tsforecast `LSTMRegressor(linear_skip=True)`",
+}
+
+
+def _hourly_peers(results: dict) -> list[str]:
+    lines = [
+        f"### Peers on the hourly example's test period, RMSE over {results['forecasts']:,} "
+        "forecasts",
+        "",
+        "| contender | temperature (°C) | GHI (W/m²) |",
+        "| --- | ---: | ---: |",
+    ]
+    rows = {
+        name: [scores["temperature"], scores["ghi"]] for name, scores in results["rmse"].items()
+    }
+    for name, cells in _best_in_columns(rows, ".4g").items():
+        lines.append(f"| {_HOURLY_PEERS.get(name, name)} | " + " | ".join(cells) + " |")
+    missing = results.get("not_installed", {})
+    if missing:
+        lines += ["", "Not installed where this ran: " + ", ".join(missing) + "."]
+    return [*lines, ""]
+
+
+_HOURLY_DESIGN = {
+    "ridge": "`RidgeCV`, same inputs",
+    "last_state": "LSTM, last-state head (the package's)",
+    "shared_layer": "LSTM, darts / neuralforecast head: 24 outputs from the last 24 hidden "
+    "states, one shared layer",
+    "fixed_skip": "LSTM + linear skip fixed at ridge, ridge start kept unless beaten "
+    "(the package's)",
+    "joint_skip": "LSTM + linear skip trained jointly",
+}
+
+
+def _hourly_design(results: dict) -> list[str]:
+    rmse = results["rmse"]
+    columns = [(target, inputs) for target in rmse for inputs in rmse[target]]
+    units = {"temperature": "temperature (°C)", "ghi": "GHI (W/m²)"}
+    header = [
+        units.get(target, target) if inputs == "plain" else "with solar inputs"
+        for target, inputs in columns
+    ]
+    variants = list(rmse[columns[0][0]][columns[0][1]])
+    rows = {v: [rmse[target][inputs][v] for target, inputs in columns] for v in variants}
+    lines = [
+        "### Design variants on the hourly example's inner split, RMSE",
+        "",
+        "| variant | " + " | ".join(header) + " |",
+        "| --- |" + " ---: |" * len(columns),
+    ]
+    for name, cells in _best_in_columns(rows, ".4g").items():
+        lines.append(f"| {_HOURLY_DESIGN.get(name, name)} | " + " | ".join(cells) + " |")
+    trained = "; ".join(
+        f"{target}, {inputs}: "
+        + ", ".join(str(n) for n in results["epochs"][target][inputs].values())
+        for target, inputs in columns
+    )
+    return [
+        *lines,
+        "",
+        f"1 x 64 LSTM, at most {results['max_epochs']} epochs, patience {results['patience']}. "
+        f"Epochs trained (in the table's order): {trained}.",
+        "",
+    ]
+
+
+def _round_three(results: dict) -> list[str]:
+    lines = [
+        "### Round three's history cases, measured on this tree",
+        "",
+        "| case | measured | HistoryPaddingWarning |",
+        "| --- | --- | ---: |",
+    ]
+    for group, cases in results.items():
+        for case, value in cases.items():
+            if isinstance(value, dict) and "padding_warnings" in value:
+                shown, warned = value["value"], str(value["padding_warnings"])
+            else:
+                shown, warned = value, "\\-"
+            if isinstance(shown, float):
+                shown = f"{shown:.3g}"
+            elif isinstance(shown, dict):
+                shown = ", ".join(f"{key}: {item:.3g}" for key, item in shown.items())
+            lines.append(f"| {group}: {case} | {shown} | {warned} |")
+    return [*lines, ""]
+
+
 def _m4(results: dict) -> list[str]:
     from .m4 import table
 
@@ -513,6 +692,13 @@ _RENDERERS = {
     "example_hourly_weather": _example_hourly_weather,
     "example_price_levels": _example_price_levels,
     "example_fx_panel": _example_fx_panel,
+    "example_digits_classification": _example_digits_classification,
+    "example_text_classification": _example_text_classification,
+    "example_text_generation": _example_text_generation,
+    "example_interop": _example_interop,
+    "hourly_peers": _hourly_peers,
+    "hourly_design": _hourly_design,
+    "round_three": _round_three,
 }
 
 
@@ -530,13 +716,16 @@ def _machine(environment: dict) -> str:
 def provenance(payload: dict, source: str) -> str:
     """Where a result comes from: the command, when, and the machine it ran on.
 
-    ``source`` names the result file. Files written before the date was recorded say so.
+    ``source`` names the result file. Files written before the date was recorded carry the
+    date of the commit that wrote them, with a ``date_source`` saying so.
     """
     suite = payload["suite"]
     command = payload.get("command", f"python -m benchmarks --only {suite}")
     took = f" ({payload['seconds']:.0f} s)" if "seconds" in payload else ""
     environment = payload["environment"]
     date = environment.get("date", "a date not recorded")
+    if environment.get("date_source"):  # a date added to an old file, not recorded by the run
+        date += f" ({environment['date_source']})"
     if environment.get("commit"):
         date += f" (commit {environment['commit']})"
     quick = " (a --quick smoke run)" if payload.get("quick") else ""
@@ -550,8 +739,8 @@ def render(directory: Path) -> str:
     """One Markdown document from every ``<suite>.json`` in ``directory``.
 
     The suites measured on a GPU machine name it under their own section; the last line names
-    the machine of the other benchmarks. The examples' figures name their own command and
-    machine.
+    the machine of the other benchmarks. The examples' figures, and the results of scripts run
+    on their own (a ``command`` in the file), name their own command and machine.
     """
     lines = ["# Benchmark results", "", "Reproduce with `make bench` (`python -m benchmarks`).", ""]
     environment = None
@@ -560,7 +749,7 @@ def render(directory: Path) -> str:
         renderer = _RENDERERS.get(payload["suite"])
         if renderer is not None:
             lines += renderer(payload["results"])
-        if payload["suite"].startswith("example_"):
+        if payload["suite"].startswith("example_") or "command" in payload:
             lines += [provenance(payload, path.name), ""]
         elif payload["environment"]["cuda"] is not None:
             lines += [_machine(payload["environment"]), ""]

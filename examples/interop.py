@@ -17,7 +17,7 @@ build shows it without running it. One torch thread, seeded (``examples/_setting
 
 Run in the clients' environment (``make test-clients`` creates ``.venv-clients``):
 
-    .venv-clients/bin/python examples/interop.py
+    .venv-clients/bin/python examples/interop.py [--max-epochs N] [--save-results]
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from _settings import arguments, setup
+from _settings import arguments, save, setup
 from darts import TimeSeries
 from darts.models import SKLearnModel
 from skforecast.recursive import ForecasterRecursive
@@ -100,7 +100,7 @@ def with_darts(regressor, y: pd.Series, x: pd.Series) -> np.ndarray:
 
 def main() -> None:
     setup()
-    parser = arguments(__doc__, max_epochs=40)
+    parser = arguments(__doc__, max_epochs=40, saves=True)
     args = parser.parse_args()
 
     def lstm() -> LSTMRegressor:
@@ -122,9 +122,12 @@ def main() -> None:
         "LSTM, sktime make_reduction": with_sktime(lstm(), y, x),
         "LSTM, darts SKLearnModel": with_darts(lstm(), y, x),
     }
+    mse = {name: float(np.mean((forecast - actual) ** 2)) for name, forecast in rows.items()}
     print(f"One-step forecasts of the last {N_TEST} of {len(y)} days (MSE, lower is better):")
-    for name, forecast in rows.items():
-        print(f"  {name:<40} {np.mean((forecast - actual) ** 2):.3f}")
+    for name, score in mse.items():
+        print(f"  {name:<40} {score:.3f}")
+    if args.save_results:
+        save("interop", {"train_days": N_TRAIN, "test_days": N_TEST, "mse": mse})
 
 
 # %%

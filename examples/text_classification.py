@@ -16,7 +16,7 @@ One torch thread, seeded (``examples/_settings.py``). In the documentation build
 (``TSFORECAST_DOCS_FAST=1``) the LSTMs train for at most 2 epochs, so the figures printed on
 this page are not those of the full run.
 
-Run:  python examples/text_classification.py [--max-epochs N]
+Run:  python examples/text_classification.py [--max-epochs N] [--save-results]
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from _settings import arguments, setup
+from _settings import arguments, save, setup
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import balanced_accuracy_score
@@ -38,7 +38,7 @@ from tsforecast.preprocessing import TextTokenizer
 
 def main() -> None:
     setup()
-    parser = arguments(__doc__, max_epochs=30)
+    parser = arguments(__doc__, max_epochs=30, saves=True)
     args = parser.parse_args()
 
     verses = load_kjv()
@@ -81,9 +81,11 @@ def main() -> None:
         f"({chapters.iloc[test].nunique()} held-out chapters)"
     )
     print(f"{'model':<34}{'accuracy':>10}{'balanced':>10}")
+    scores = {}
     for name, y_pred in rows:
         accuracy = float(np.mean(y_pred == y_test.to_numpy()))
-        balanced = balanced_accuracy_score(y_test, y_pred)
+        balanced = float(balanced_accuracy_score(y_test, y_pred))
+        scores[name] = {"accuracy": accuracy, "balanced": balanced}
         print(f"{name:<34}{accuracy:>10.4f}{balanced:>10.4f}")
     print(
         f"LSTM: vocabulary {model[0].vocab_size_} ids, {model[-1].n_iter_} epochs "
@@ -95,6 +97,19 @@ def main() -> None:
         "Sing unto the LORD with the harp, O ye his saints, and bless his holy name.",
     ]:
         print(f"  {model.predict([text])[0]:<9} <- {text!r}")
+    if args.save_results:
+        save(
+            "text_classification",
+            {
+                "train_verses": len(train),
+                "test_verses": len(test),
+                "test_chapters": int(chapters.iloc[test].nunique()),
+                "scores": scores,
+                "vocabulary": int(model[0].vocab_size_),
+                "epochs": model[-1].n_iter_,
+                "fit_seconds": seconds,
+            },
+        )
 
 
 # %%

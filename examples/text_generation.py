@@ -15,10 +15,11 @@ sharpened by a temperature; the same ``--seed`` gives the same text.
 
 One torch thread, seeded (``examples/_settings.py``). In the documentation build
 (``TSFORECAST_DOCS_FAST=1``) the LSTM trains for at most 2 epochs on chapters 1-5 and writes
-100 characters, so the figures printed on this page are not those of the full run (about 15
-minutes on one thread).
+100 characters, so the figures printed on this page are not those of the full run (8 epochs:
+13 minutes in the saved run, on one thread of a shared 2-core machine under a load average
+of about 6; about 55 s an epoch on a lightly loaded one).
 
-Run:  python examples/text_generation.py [--max-epochs N] [--seed S] [--length N]
+Run:  python examples/text_generation.py [--max-epochs N] [--seed S] [--length N] [--save-results]
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from _settings import arguments, fast, setup
+from _settings import arguments, fast, save, setup
 from numpy.lib.stride_tricks import sliding_window_view
 
 from tsforecast import LSTMClassifier
@@ -75,7 +76,7 @@ def generate(
 
 def main() -> None:
     setup()
-    parser = arguments(__doc__, max_epochs=8)
+    parser = arguments(__doc__, max_epochs=8, saves=True)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--length", type=int, default=fast(300, 100))
     args = parser.parse_args()
@@ -118,15 +119,16 @@ def main() -> None:
         f"{len(test_text):,} held out (28-31); {vocab - 2} distinct characters"
     )
     print(f"{'model (hold-out)':<34}{'bits/char':>10}")
-    for name, bits in [
-        ("unigram character frequencies", ngram_bits(train_ids, test_ids, vocab, 1)),
-        ("bigram (previous character)", ngram_bits(train_ids, test_ids, vocab, 2)),
-        ("LSTM, 40 characters of context", bits_per_char(true_proba)),
-    ]:
-        print(f"{name:<34}{bits:>10.3f}")
+    bits = {
+        "unigram character frequencies": ngram_bits(train_ids, test_ids, vocab, 1),
+        "bigram (previous character)": ngram_bits(train_ids, test_ids, vocab, 2),
+        "LSTM, 40 characters of context": bits_per_char(true_proba),
+    }
+    for name, value in bits.items():
+        print(f"{name:<34}{value:>10.3f}")
+    accuracy = float(np.mean(model.classes_[proba.argmax(axis=1)] == y_test))
     print(
-        f"LSTM: {model.n_iter_} epochs in {seconds:.0f} s; next-character accuracy "
-        f"{np.mean(model.classes_[proba.argmax(axis=1)] == y_test):.3f}"
+        f"LSTM: {model.n_iter_} epochs in {seconds:.0f} s; next-character accuracy {accuracy:.3f}"
     )
 
     prompt_text = "My son, "
@@ -135,6 +137,20 @@ def main() -> None:
     for temperature in (0.5, 1.0):
         text = generate(model, tokenizer, prompt, args.length, temperature, rng)
         print(f"\n--- temperature {temperature}, seed {args.seed} ---\n{prompt_text}{text}")
+    if args.save_results:
+        save(
+            "text_generation",
+            {
+                "train_characters": len(train_text),
+                "test_characters": len(test_text),
+                "distinct_characters": vocab - 2,
+                "bits_per_char": bits,
+                "next_character_accuracy": accuracy,
+                "epochs": model.n_iter_,
+                "max_epochs": args.max_epochs,
+                "fit_seconds": seconds,
+            },
+        )
 
 
 # %%
