@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from numpy.lib.stride_tricks import sliding_window_view
@@ -87,18 +88,35 @@ def test_text_generation_is_deterministic_with_a_seed():
     assert sample(1) != first
 
 
-M4_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "m4"
+def _write_m4_hourly(folder, lengths=(240, 260, 250)):
+    """A stand-in for M4's hourly files, in their format: a row per series, its id (``V1``)
+    then its values (``V2``, ``V3``, ...), shorter series ending in empty cells."""
+    rng = np.random.default_rng(0)
+    parts = {"train": {}, "test": {}}
+    for i, n in enumerate(lengths):
+        t = np.arange(n + 48)
+        y = 10**i * (5 + np.sin(2 * np.pi * t / 24)) + rng.normal(size=len(t))
+        parts["train"][f"H{i + 1}"], parts["test"][f"H{i + 1}"] = y[:n], y[n:]
+    for part, rows in parts.items():
+        wide = pd.DataFrame({key: pd.Series(values) for key, values in rows.items()}).T
+        wide.columns = [f"V{j + 2}" for j in range(wide.shape[1])]
+        wide.rename_axis("V1").to_csv(folder / f"Hourly-{part}.csv.gz")
 
 
-def test_m4_example_runs_on_a_few_series(monkeypatch, capsys):
-    if not (M4_DATA / "Hourly-train.csv.gz").is_file():
-        pytest.skip(f"M4's hourly files are not in {M4_DATA} (shared/ beside the clone)")
-    argv = ["m4_hourly.py", "--data", str(M4_DATA), "--series", "3", "--max-epochs", "1"]
+def test_m4_example_runs_on_a_stand_in_in_m4s_format(monkeypatch, tmp_path, capsys):
+    _write_m4_hourly(tmp_path)
+    argv = ["m4_hourly.py", "--data", str(tmp_path), "--series", "3", "--members", "2"]
+    argv += ["--max-epochs", "1", "--output-dir", str(tmp_path)]
     monkeypatch.setattr(sys, "argv", argv)
     runpy.run_path(str(EXAMPLES / "m4_hourly.py"), run_name="__main__")
     out = capsys.readouterr().out
-    for text in ("3 series", "validation (last 48", "test (M4's 48 hours)", "seasonal naive"):
-        assert text in out
+    assert "3 series, 750 training values, horizon 48" in out
+    for title in ("validation (last 48 training values)", "test (M4's 48 hours)"):
+        table = out.split(title)[1].splitlines()[1:4]
+        assert table[0].split() == ["sMAPE", "MASE", "OWA"]
+        assert table[1].startswith("seasonal naive")
+        assert table[2].startswith("LSTM ensemble of 2")
+        assert all(np.isfinite(float(x)) for row in table[1:] for x in row.split()[-3:])
 
 
 def test_m4_example_says_where_the_data_is_missing(monkeypatch, tmp_path):

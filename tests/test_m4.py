@@ -1,6 +1,7 @@
 """The M4 benchmark's scoring: M4's measures and Naive2, by hand and against the published
 table (on M4's hourly files in ``../shared/data/m4`` beside the clone; skipped without them)."""
 
+import runpy
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ from benchmarks.m4 import (
     seasonality_test,
     validation_split,
 )
+from benchmarks.m4_contender import RECIPE, tsforecast_contender
 
 M4_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "m4"
 PATTERN = np.array([1.2, 0.8, 1.1, 0.9])  # multiplicative, averages 1
@@ -114,3 +116,20 @@ def test_naive2_and_seasonal_naive_reproduce_the_published_hourly_rows(hourly):
     assert round(scores["mase"], 3) == 1.193
     # Published 0.627 is the OWA of the rounded measures (0.62745); unrounded it is 0.62750.
     assert owa(scores, baseline) == pytest.approx(0.627, abs=1e-3)
+
+
+def test_the_contender_has_the_examples_recipe_and_keeps_the_series_order(monkeypatch):
+    # The benchmark scores the recipe that examples/m4_hourly.py shows users.
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    monkeypatch.syspath_prepend(str(examples))  # the example's shared _settings module
+    example = runpy.run_path(str(examples / "m4_hourly.py"))
+    assert example["RECIPE"] == RECIPE
+    t = np.arange(60)
+    series = [10.0**k * (5 + np.sin(2 * np.pi * t[: 60 - 5 * k] / 6)) for k in range(3)]
+    tiny = {"window": 12, "units": 4, "max_epochs": 1, "members": 2}
+    forecasts = tsforecast_contender(series, horizon=4, season=6, **tiny)
+    assert forecasts.shape == (3, 4)
+    # One row per series, in train's order: near its seasonal-naive forecast (the network
+    # forecasts the residual to it, scaled by each window's own level).
+    snaive = np.stack([seasonal_naive(s, 4, 6) for s in series])
+    np.testing.assert_allclose(forecasts, snaive, rtol=0.15)
