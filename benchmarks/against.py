@@ -10,7 +10,7 @@ of the per-round ratios HEAD / REF is reported, with its range. A ratio of 1.02 
 Pairing by round cancels the machine's drift between rounds; the spread between rounds says
 how much noise is left.
 
-Writes ``benchmarks/results/against.json``.
+Writes ``benchmarks/results/against.json`` (with ``--only``: ``against_<suites>.json``).
 """
 
 from __future__ import annotations
@@ -139,8 +139,9 @@ def main() -> None:
             f"  {key}: {stats['median_ratio']:.3f}x "
             f"[{stats['min_ratio']:.3f}, {stats['max_ratio']:.3f}] over {stats['rounds']} rounds"
         )
+    name = "against" if set(args.only) == set(SUITES) else "_".join(["against", *args.only])
     write(
-        "against",
+        name,
         {
             "suite": "against",
             "command": "python -m benchmarks.against " + " ".join(sys.argv[1:]),
