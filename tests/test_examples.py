@@ -1,5 +1,6 @@
 """The examples run end to end (one epoch) and text generation is seeded."""
 
+import json
 import runpy
 import sys
 from pathlib import Path
@@ -123,3 +124,14 @@ def test_m4_example_says_where_the_data_is_missing(monkeypatch, tmp_path):
     monkeypatch.setattr(sys, "argv", ["m4_hourly.py", "--data", str(tmp_path)])
     with pytest.raises(SystemExit, match=r"Hourly-train\.csv\.gz is missing"):
         runpy.run_path(str(EXAMPLES / "m4_hourly.py"), run_name="__main__")
+
+
+def test_benchmark_charts_draw_the_saved_results(monkeypatch, tmp_path, capsys):
+    monkeypatch.chdir(tmp_path)  # the chart is written to the current folder
+    monkeypatch.setattr(sys, "argv", ["benchmark_charts.py"])
+    runpy.run_path(str(EXAMPLES / "benchmark_charts.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    saved = json.loads((EXAMPLES.parent / "benchmarks/results/m4_hourly.json").read_text())
+    for name, row in saved["results"]["contenders"].items():
+        assert f"{name:<42}{row['owa']:>7.3f}" in out
+    assert (tmp_path / "benchmark_charts.png").stat().st_size > 10_000

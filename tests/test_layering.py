@@ -39,6 +39,7 @@ def test_the_package_keeps_its_contracts():
         ("estimators/_base.py", "from ..model_selection import backtest", "never import model"),
         ("_data/windows.py", "from ..estimators import LSTMRegressor", "Layers"),
         ("model_selection/_split.py", "from . import _backtest", "No import cycles"),
+        ("estimators/_base.py", "import optuna", "Optuna is imported by model selection only"),
     ],
 )
 def test_a_violation_breaks_its_contract(tmp_path, module, line, broken):
