@@ -628,7 +628,7 @@ def _round_three(results: dict) -> list[str]:
 def _m4(results: dict) -> list[str]:
     from .m4 import table
 
-    return [f"### M4 {results['frequency']}", "", table(results), ""]
+    return [f"### M4 {results['frequency']}", "", *table(results).splitlines(), ""]
 
 
 def _against(results: dict) -> list[str]:

@@ -179,3 +179,11 @@ def test_every_result_renders_with_where_it_comes_from():
             "`", ""
         ) in text.replace("`", "")
         assert f"benchmarks/results/{file}" in text
+
+
+@pytest.mark.parametrize("path", sorted(RESULTS.glob("*.json")), ids=lambda path: path.name)
+def test_every_rendered_table_becomes_a_table_in_the_docs(path):
+    # A Markdown table left in the reStructuredText shows on the page as lines of pipes.
+    text = rst(path)
+    if text is not None:
+        assert "| ---" not in text and "---: |" not in text

@@ -153,6 +153,27 @@ def test_onnx_graph_predicts_like_the_ensemble(data, tmp_path, combine, n_member
     np.testing.assert_allclose(served, ensemble.predict(X[:50]), rtol=1e-5, atol=1e-6)
 
 
+def test_linear_skip_members_over_several_features_equal_separate_fits():
+    # The grouped skip path reads each member's features of every time step; a layout error
+    # shows only with more than one feature. The target is not linear in the window: where the
+    # ridge start fits it exactly, the gradients are rounding noise that Adam's normalised
+    # step magnifies to the learning rate, for separate and grouped fits alike.
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(160, 6, 3)).astype("float32")
+    y = X[:, -1, 0] + 0.5 * X[:, -2, 2] + np.sin(3 * X[:, -3, 1]) + 0.1 * rng.normal(size=160)
+    template = LSTMRegressor(**SMALL, linear_skip=True)
+    ensemble = LSTMEnsembleRegressor(template, n_members=2, group_members=True, random_state=0)
+    ensemble.fit(X, y)
+    for member, alone in zip(ensemble.estimators_, _separate(ensemble, X, y), strict=True):
+        np.testing.assert_allclose(member.predict(X), alone.predict(X), rtol=0, atol=1e-5)
+
+
+def test_a_bool_member_count_is_refused_by_name(data):
+    X, y = data
+    with pytest.raises(TypeError, match="n_members must be an int"):
+        LSTMEnsembleRegressor(LSTMRegressor(**SMALL), n_members=True).fit(X, y)
+
+
 @pytest.mark.parametrize(
     ("params", "match"),
     [

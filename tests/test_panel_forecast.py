@@ -7,7 +7,12 @@ from conftest import FAST
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import make_pipeline
 
-from tsforecast import LSTMRegressor, SlidingWindowTransformer, make_supervised
+from tsforecast import (
+    LSTMEnsembleRegressor,
+    LSTMRegressor,
+    SlidingWindowTransformer,
+    make_supervised,
+)
 from tsforecast.datasets import load_eurusd, load_fx
 from tsforecast.forecast import forecast_panel
 from tsforecast.model_selection import backtest_panel
@@ -110,6 +115,49 @@ def test_quantile_columns(panel):
     assert table.columns.tolist() == ["id", "step", "t", "forecast", "q0.1", "q0.5", "q0.9"]
     np.testing.assert_array_equal(table["q0.5"], table["forecast"])
     assert (table["q0.1"] <= table["q0.5"]).all() and (table["q0.5"] <= table["q0.9"]).all()
+
+
+def test_quantile_columns_of_an_ensemble(panel):
+    X, y = make_supervised(panel, "y", group="id", horizon=range(1, H + 1))
+    member = LSTMRegressor(**FAST, loss="quantile", quantiles=[0.1, 0.5, 0.9])
+    model = make_pipeline(
+        PanelWindowTransformer(group="id", window=WINDOW),
+        LSTMEnsembleRegressor(member, n_members=2, random_state=0),
+    ).fit(X, y)
+    table = forecast_panel(model, panel, group="id", quantiles=True)
+    assert table.columns.tolist() == ["id", "step", "t", "forecast", "q0.1", "q0.5", "q0.9"]
+    last = panel.groupby("id").tail(WINDOW)
+    levels = model[-1].predict_quantiles(model[:-1].transform(last))
+    ends = np.flatnonzero(np.r_[last["id"].to_numpy()[1:] != last["id"].to_numpy()[:-1], True])
+    np.testing.assert_allclose(table["q0.9"], levels[ends, :, 2].ravel(), rtol=1e-6)
+
+
+def test_a_panel_on_periods_gets_the_next_periods(panel):
+    periods = panel.copy()
+    periods.index = pd.Period("2020-01", freq="M") + panel.index.to_numpy()
+    X, y = make_supervised(periods, "y", group="id", horizon=range(1, H + 1))
+    table = forecast_panel(global_model().fit(X, y), periods, group="id")
+    for key, rows in periods.groupby("id"):
+        expected = pd.period_range(rows.index[-1] + 1, periods=H)
+        assert table.loc[table["id"] == key, "time"].tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize(
+    ("index", "freq", "match"),
+    [
+        ("integer", "D", "cannot step the integer index"),
+        ("dates", 1, "is not a frequency for the dates"),
+        ("periods", "M", "cannot be used with the PeriodIndex"),
+    ],
+)
+def test_a_freq_that_does_not_fit_the_index_is_refused_by_name(panel, fitted, index, freq, match):
+    data = panel.copy()
+    if index == "dates":
+        data.index = pd.Timestamp("2020-01-01") + pd.to_timedelta(panel.index, unit="D")
+    elif index == "periods":
+        data.index = pd.Period("2020-01", freq="M") + panel.index.to_numpy()
+    with pytest.raises(ValueError, match=match):
+        forecast_panel(fitted, data, group="id", freq=freq)
 
 
 @pytest.mark.parametrize(

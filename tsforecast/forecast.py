@@ -234,10 +234,28 @@ def _future_index(index: pd.Index, horizon: int, freq: Any, where: str) -> pd.In
                 "(gaps, e.g. holidays, or a long frame's index): pass freq= (e.g. freq='B' "
                 "for business days), or set the index's freq."
             )
-        return pd.date_range(index[-1], periods=horizon + 1, freq=step)[1:]
+        try:
+            return pd.date_range(index[-1], periods=horizon + 1, freq=step)[1:]
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                f"freq={freq!r} is not a frequency for the dates of {where}: pass a pandas "
+                f"frequency string or DateOffset such as 'D' or 'B' ({error})."
+            ) from None
     if isinstance(index, pd.PeriodIndex):
-        return index[-1] + np.arange(1, horizon + 1)
+        if freq is not None:
+            raise ValueError(
+                f"freq={freq!r} cannot be used with the PeriodIndex of {where}: periods carry "
+                "their own frequency; leave freq=None."
+            )
+        return pd.period_range(index[-1] + 1, periods=horizon, name=index.name)
     if pd.api.types.is_integer_dtype(index.dtype) and len(index):
+        if freq is not None and (
+            isinstance(freq, bool | np.bool_) or not isinstance(freq, int | np.integer)
+        ):
+            raise ValueError(
+                f"freq={freq!r} cannot step the integer index of {where}: pass the integer "
+                "step between its labels (e.g. freq=1), or give the data a DatetimeIndex."
+            )
         steps = np.unique(np.diff(np.asarray(index)))
         if freq is None and len(steps) > 1:
             raise ValueError(
@@ -285,8 +303,9 @@ def forecast_panel(
     freq : str, DateOffset or int, default=None
         The step between index labels, to label the forecasts: by default the index's own
         ``freq`` or the frequency pandas infers from each series' dates (a
-        ``DatetimeIndex``), or the constant step of an integer index. A long frame's dates
-        with gaps (e.g. business days with holidays) need it (``freq="B"``).
+        ``DatetimeIndex``), or the constant step of an integer index (an int). A long
+        frame's dates with gaps (e.g. business days with holidays) need it (``freq="B"``).
+        A ``PeriodIndex`` carries its own frequency and takes none.
     quantiles : bool, default=False
         Add one column ``q<level>`` per quantile of a model with ``predict_quantiles`` (an
         :class:`~tsforecast.LSTMRegressor` with ``loss="quantile"``).

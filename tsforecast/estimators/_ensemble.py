@@ -29,6 +29,9 @@ class LSTMEnsembleRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
     The members train *together* where the configuration allows (see ``group_members``):
     as one block-diagonal network, ``n_members`` times as wide, in one training run. Each
     member's weights are then those it would have got trained alone, to float rounding.
+    (Where a gradient is itself at rounding level, Adam's normalised step magnifies the
+    rounding up to the learning rate: e.g. a ``linear_skip`` whose ridge start fits the
+    target exactly, whose residuals are then rounding noise.)
 
     Parameters
     ----------
@@ -63,8 +66,10 @@ class LSTMEnsembleRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         Each member's ``random_state``.
     n_features_in_ : int
         Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen during ``fit``, when ``X`` had string column names.
+    quantiles_ : ndarray of shape (n_quantiles,)
+        The members' quantile levels, with ``loss="quantile"``.
 
     See Also
     --------
@@ -126,6 +131,8 @@ class LSTMEnsembleRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         self : LSTMEnsembleRegressor
             The fitted ensemble.
         """
+        if isinstance(self.n_members, bool | np.bool_):
+            raise TypeError(f"n_members must be an int >= 1; got {self.n_members!r}.")
         template = LSTMRegressor() if self.estimator is None else self.estimator
         if template.checkpoint_path is not None:
             raise ValueError(
@@ -150,9 +157,10 @@ class LSTMEnsembleRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
     def _set_fitted(self, members: list[LSTMRegressor], seeds: np.ndarray) -> None:
         fitted = {"estimators_": members, "seeds_": seeds}
         fitted["n_features_in_"] = members[0].n_features_in_
-        if hasattr(members[0], "feature_names_in_"):
-            fitted["feature_names_in_"] = members[0].feature_names_in_
-        for name in ("estimators_", "seeds_", "n_features_in_", "feature_names_in_"):
+        for name in ("feature_names_in_", "quantiles_"):
+            if hasattr(members[0], name):
+                fitted[name] = getattr(members[0], name)
+        for name in ("estimators_", "seeds_", "n_features_in_", "feature_names_in_", "quantiles_"):
             self.__dict__.pop(name, None)  # a refit on unnamed columns drops the old names
         self.__dict__.update(fitted)
 
