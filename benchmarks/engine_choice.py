@@ -53,8 +53,8 @@ from tsforecast._engine.training import (
 )
 from tsforecast._nn.grouped import GroupedNetwork
 from tsforecast._nn.losses import loss_of
-from tsforecast.estimators._fit import begin_fit, conclude_fit, seeded
-from tsforecast.estimators._together import fit_together
+from tsforecast.estimators._fit import conclude_fit, seeded
+from tsforecast.estimators._together import fit_together, start_runs
 
 from ._harness import interleaved, summarize
 from ._workloads import WORKLOADS, bare_fit, sp500_windows, tsforecast_regressor
@@ -152,21 +152,11 @@ def fabric_fit(
 ) -> list[LSTMRegressor]:
     """Fit ``estimators`` (one, or the folds of a group) through the fit transaction with
     :func:`fabric_train` in place of the Trainer engine; all committed at the end."""
-    for estimator in estimators:
-        estimator._validate_params()
-    pendings = [
-        begin_fit(e, X, y, epochs=e.max_epochs, incremental=False)
-        for e, X, y in zip(estimators, Xs, ys, strict=True)
-    ]
-    networks = []
-    for pending in pendings:
-        with seeded(pending.seed, cuda=False):
-            networks.append(pending.start_network(None))
-    runs = [p.run(n, None) for p, n in zip(pendings, networks, strict=True)]
+    pendings, runs = start_runs(estimators, Xs, ys)
     with seeded(pendings[0].seed, cuda=False):
         results = fabric_train(runs, direct=direct)
-    for args in zip(estimators, pendings, networks, results, strict=True):
-        conclude_fit(*args, None).commit()
+    for estimator, pending, run, result in zip(estimators, pendings, runs, results, strict=True):
+        conclude_fit(estimator, pending, run.network, result, None).commit()
     return list(estimators)
 
 

@@ -95,8 +95,7 @@ PRIVATE_IMPORTS_ALLOWED: dict[str, dict[str, str]] = {
         "tsforecast._nn.network": f"{_NN_UNIT}: the per-fold networks GroupedNetwork joins",
         "tsforecast._engine.training": "a fold starting from NaN weights must not reach the "
         "others' blocks: NaN start weights can only be handed to the engine's train",
-        "tsforecast._engine.config": "the engine's Run, for the NaN-start test",
-        "tsforecast.estimators._fit": "begin_fit and seeded, for the NaN-start test",
+        "tsforecast.estimators._fit": "seeded, for the NaN-start test",
     },
     "test_tuning.py": {
         "tsforecast.model_selection._parallel": "the one-GPU warning (no GPU on a CPU test "

@@ -14,12 +14,11 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from tsforecast import LSTMClassifier, LSTMRegressor, SlidingWindowTransformer, make_supervised
-from tsforecast._engine.config import Run
 from tsforecast._engine.training import train
 from tsforecast._nn.grouped import GroupedNetwork
 from tsforecast._nn.network import StackedRNN
-from tsforecast.estimators._fit import begin_fit, seeded
-from tsforecast.estimators._together import fit_together, grouping_blocker_of
+from tsforecast.estimators._fit import seeded
+from tsforecast.estimators._together import fit_together, grouping_blocker_of, start_runs
 from tsforecast.model_selection import OptunaSearchCV, WalkForwardSplit, backtest
 
 
@@ -406,24 +405,12 @@ def test_folds_trained_together_on_cuda_equal_separate_fits(windows, loss):
 def _grouped_run(estimators, Xs, ys, poison=None):
     """The engine's ``train`` as ``fit_together`` calls it; fold ``poison`` starts with NaN weights
     (as after an infinite gradient)."""
-    pendings = [
-        begin_fit(e, X, y, epochs=e.max_epochs, incremental=False)
-        for e, X, y in zip(estimators, Xs, ys, strict=True)
-    ]
-    networks = []
-    for pending in pendings:
-        with seeded(pending.seed, cuda=False):
-            networks.append(pending.start_network(None))
+    pendings, runs = start_runs(estimators, Xs, ys)
     if poison is not None:
         with torch.no_grad():
-            networks[poison].head.weight.fill_(float("nan"))
+            runs[poison].network.head.weight.fill_(float("nan"))
     with seeded(pendings[0].seed, cuda=False):
-        return train(
-            [
-                Run(n, p.draft._make_loss(), p.data, p.config)
-                for n, p in zip(networks, pendings, strict=True)
-            ]
-        )
+        return train(runs)
 
 
 def test_a_diverging_fold_does_not_poison_the_others(windows):

@@ -20,6 +20,7 @@ from sklearn.pipeline import Pipeline
 from .._engine.config import (
     EpochHook,
     EpochRecord,
+    Run,
     epoch_hooks,
     grouping_blocker,
     may_use_gpu,
@@ -27,7 +28,7 @@ from .._engine.config import (
 from .._nn.grouped import groupable
 from ._base import _BaseLSTM
 from ._classifier import LSTMClassifier
-from ._fit import begin_fit, conclude_fit, seeded
+from ._fit import PendingFit, begin_fit, conclude_fit, seeded
 from ._regressor import LSTMRegressor
 from ._validation import layer_units
 
@@ -159,18 +160,9 @@ def fit_together(
     if grouping_blocker_of(estimators, together) is not None:
         return _one_by_one(estimators, Xs, ys, hooks)
     lstms = [_final_lstm(e) for e in estimators]
-    for lstm in lstms:
-        lstm._validate_params()
     inputs = [_fit_transformers(e, X, y) for e, X, y in zip(estimators, Xs, ys, strict=True)]
-    pendings = [
-        begin_fit(lstm, X, y, epochs=lstm.max_epochs, incremental=False)
-        for lstm, X, y in zip(lstms, inputs, ys, strict=True)
-    ]
-    networks = []
-    for pending in pendings:
-        with seeded(pending.seed, cuda=pending.cuda):
-            networks.append(pending.start_network(None))
-    runs = [pending.run(network, None) for pending, network in zip(pendings, networks, strict=True)]
+    pendings, runs = start_runs(lstms, inputs, ys)
+    networks = [run.network for run in runs]
     if groupable(networks) is None:
         with seeded(pendings[0].seed, cuda=pendings[0].cuda):
             results = train(runs, lockstep_hooks)
@@ -196,6 +188,24 @@ def fit_together(
     if interrupted:
         raise KeyboardInterrupt
     return list(estimators)
+
+
+def start_runs(
+    lstms: Sequence[_BaseLSTM], Xs: Iterable[Any], ys: Sequence[Any]
+) -> tuple[list[PendingFit], list[Run]]:
+    """Begin the fit of every LSTM estimator on its inputs: each one's pending fit and its
+    engine run from its seeded start network (the set-up of a group, before it trains)."""
+    for lstm in lstms:
+        lstm._validate_params()
+    pendings = [
+        begin_fit(lstm, X, y, epochs=lstm.max_epochs, incremental=False)
+        for lstm, X, y in zip(lstms, Xs, ys, strict=True)
+    ]
+    runs = []
+    for pending in pendings:
+        with seeded(pending.seed, cuda=pending.cuda):
+            runs.append(pending.run(pending.start_network(None), None))
+    return pendings, runs
 
 
 def _one_by_one(
