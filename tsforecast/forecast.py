@@ -249,9 +249,7 @@ def _future_index(index: pd.Index, horizon: int, freq: Any, where: str) -> pd.In
             )
         return pd.period_range(index[-1] + 1, periods=horizon, name=index.name)
     if pd.api.types.is_integer_dtype(index.dtype) and len(index):
-        if freq is not None and (
-            isinstance(freq, bool | np.bool_) or not isinstance(freq, int | np.integer)
-        ):
+        if freq is not None and not isinstance(freq, Integral):
             raise ValueError(
                 f"freq={freq!r} cannot step the integer index of {where}: pass the integer "
                 "step between its labels (e.g. freq=1), or give the data a DatetimeIndex."

@@ -131,8 +131,6 @@ class LSTMEnsembleRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         self : LSTMEnsembleRegressor
             The fitted ensemble.
         """
-        if isinstance(self.n_members, bool | np.bool_):
-            raise TypeError(f"n_members must be an int >= 1; got {self.n_members!r}.")
         template = LSTMRegressor() if self.estimator is None else self.estimator
         if template.checkpoint_path is not None:
             raise ValueError(
@@ -140,7 +138,7 @@ class LSTMEnsembleRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
                 "members would share one checkpoint file. Set checkpoint_path=None."
             )
         rng = check_random_state(self.random_state)
-        seeds = rng.randint(np.iinfo(np.int32).max, size=self.n_members)
+        seeds = rng.randint(np.iinfo(np.int32).max, size=int(self.n_members))
         members = [clone(template).set_params(random_state=int(seed)) for seed in seeds]
         k = len(members)
         try:
